@@ -1,0 +1,39 @@
+# Two commands for people: `make lab` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
+.PHONY: lab test install browser lint bench clean
+
+install: $(STAMP)
+
+# Re-runs only when a dependency file changes (stamp on pyproject.toml and constraints.txt).
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+# A Chromium for the browser tests: Debian's package when we are root, else playwright's.
+browser: $(STAMP)
+	@$(BIN)/python tests/browser/find_browser.py --install
+
+lab: $(STAMP)
+	@echo "Opening JupyterLab on lessons/ at http://127.0.0.1:$(PORT)/lab"
+	$(BIN)/jupyter lab --notebook-dir=lessons --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG)
+
+lint: $(STAMP)
+	$(BIN)/ruff check rnnviz tests benchmarks
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest tests lessons --nbval-lax --sanitize-with lessons/sanitize.cfg -p no:cacheprovider
+
+bench: $(STAMP) browser
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,80 @@
+"""rnnviz: train small recurrent networks live in JupyterLab and watch them think.
+
+Models (same arguments and weights as ``torch.nn``): ``Elman``, ``LSTM``, ``GRU``, their
+one-step cells, and ``SequenceModel`` (encoding + core + readout, built from a task).
+Numbers: ``trace``, ``jacobian_norms``, ``spectral_radius``. Data: ``tasks``. Training:
+``Trainer``. Views return plotly figures: ``plot_*`` and ``animate_*``. Live: ``dashboard``.
+
+Example:
+    >>> import rnnviz
+    >>> task = rnnviz.tasks.Echo(delay=2, seed=0)
+    >>> model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=16, seed=0)
+    >>> trainer = rnnviz.Trainer(model, task, lr=1e-2, batch_size=32, seed=0)
+    >>> trainer.run(100, progress=False)  # doctest: +SKIP
+    >>> rnnviz.plot_hidden(rnnviz.trace(model, *task.batch(4, seed=1)[:2]))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it. Imported on first use, so `import rnnviz` is fast.
+_EXPORTS: dict[str, str] = {
+    # models
+    "Elman": "rnnviz.models",
+    "LSTM": "rnnviz.models",
+    "GRU": "rnnviz.models",
+    "ElmanCell": "rnnviz.cells",
+    "LSTMCell": "rnnviz.cells",
+    "GRUCell": "rnnviz.cells",
+    "SequenceModel": "rnnviz.sequence_model",
+    # numbers
+    "Trace": "rnnviz._types",
+    "Batch": "rnnviz._types",
+    "trace": "rnnviz.trace",
+    "jacobian_norms": "rnnviz.trace",
+    "JacobianNorms": "rnnviz.trace",
+    "spectral_radius": "rnnviz.trace",
+    "set_spectral_radius": "rnnviz.trace",
+    # training
+    "Trainer": "rnnviz.trainer",
+    # views
+    "plot_unrolled": "rnnviz.views",
+    "plot_hidden": "rnnviz.views",
+    "plot_gates": "rnnviz.views",
+    "plot_gate_saturation": "rnnviz.views",
+    "plot_grad_flow": "rnnviz.views",
+    "plot_jacobian": "rnnviz.views",
+    "plot_history": "rnnviz.views",
+    "plot_text_activation": "rnnviz.views",
+    "plot_task_shapes": "rnnviz.views",
+    "animate_unrolled": "rnnviz.views",
+    "animate_hidden": "rnnviz.views",
+    "animate_gates": "rnnviz.views",
+    "animate_grad_flow": "rnnviz.views",
+    "animate_training": "rnnviz.views",
+    "export_html": "rnnviz.views",
+    # live
+    "dashboard": "rnnviz.dashboard",
+}
+
+_SUBMODULES = ("tasks", "tokens")
+
+__all__ = [*_SUBMODULES, *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"rnnviz.{name}")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rnnviz' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

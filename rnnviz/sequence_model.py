@@ -1,0 +1,283 @@
+"""A whole sequence model: input encoding -> recurrent core -> linear readout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnviz import _validate
+from rnnviz.models import GRU, LSTM, Elman
+
+__all__ = ["SequenceModel"]
+
+CELLS: dict[str, type[nn.RNNBase]] = {"elman": Elman, "lstm": LSTM, "gru": GRU}
+ENCODINGS = ("onehot", "embedding", "identity")
+READOUTS = ("per_step", "last")
+
+
+class SequenceModel(nn.Module):
+    r"""Encoding, recurrent core and readout: the model a task trains.
+
+    .. math::
+        \begin{array}{ll}
+        e_t = \mathrm{encode}(x_t) & \text{one-hot, embedding or the values themselves} \\
+        h_t = \mathrm{core}(e_t, h_{t-1}) & \text{Elman RNN, LSTM or GRU} \\
+        y_t = W_{hy} h_t + b_y & \text{per step, or once at the last real step}
+        \end{array}
+
+    With ``readout="last"`` the readout sees each sequence's state at its last *real* step
+    ``lengths[b] - 1`` (padding is never read). For a bidirectional core it sees the forward
+    state at the last real step and the backward state at ``t = 0`` (where the backward
+    direction has read the whole sequence), concatenated as torch orders them.
+
+    Weights are initialised from ``seed`` (in a forked RNG, so the global torch RNG is left
+    untouched): the same seed gives the same weights; :meth:`reset_parameters` restores them.
+
+    Args:
+        input_size: vocabulary size for symbol inputs, feature count for real inputs.
+        output_size: number of classes (or real outputs) of the readout.
+        cell: ``"elman"``, ``"lstm"`` or ``"gru"``. Default: ``"lstm"``.
+        hidden_size: features in the hidden state h. Default: 32.
+        num_layers: stacked recurrent layers. Default: 1.
+        bidirectional: a forward and a reverse direction. Default: ``False``.
+        nonlinearity: Elman's ``"tanh"`` or ``"relu"`` (gated cells use ``"tanh"``).
+        encoding: ``"onehot"`` (symbol ids -> one-hot rows of size ``input_size``),
+            ``"embedding"`` (symbol ids -> learned ``nn.Embedding`` rows of size
+            ``embedding_dim``) or ``"identity"`` (real ``(B, T, input_size)`` values).
+        embedding_dim: size of the embedding rows. Default: ``hidden_size``.
+        readout: ``"per_step"`` (logits at every step) or ``"last"`` (one per sequence).
+        seed: seed of the weight initialisation. Default: 0.
+
+    Shapes:
+        - x: ``(B, T)`` long ids (one-hot / embedding) or ``(B, T, input_size)`` floats.
+        - lengths: ``(B,)`` integers in ``[1, T]``, or ``None`` (every sequence has length T).
+        - output: ``(B, T, output_size)`` for ``"per_step"``, ``(B, output_size)`` for ``"last"``.
+
+    Attributes:
+        encoder: the ``nn.Embedding`` (embedding encoding) or ``None``.
+        core: the :class:`rnnviz.LSTM` / :class:`rnnviz.GRU` / :class:`rnnviz.Elman`
+            (``batch_first=True``).
+        linear: the readout ``nn.Linear(num_directions * hidden_size, output_size)``.
+        task: the task the model was built for (:meth:`from_task`) or ``None``.
+        loss_fn: ``task.loss`` (used by :func:`rnnviz.trace`) or ``None``.
+
+    Example:
+        >>> import torch
+        >>> model = SequenceModel(5, 3, cell="gru", hidden_size=8, readout="last", seed=0)
+        >>> x = torch.tensor([[1, 2, 3, 0], [4, 4, 0, 0]])  # (B, T) symbol ids
+        >>> model(x, lengths=torch.tensor([4, 2])).shape  # (B, O)
+        torch.Size([2, 3])
+        >>> model(x, explicit=True).shape  # explicit per-step loop, same numbers
+        torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        output_size: int,
+        *,
+        cell: str = "lstm",
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        nonlinearity: str = "tanh",
+        encoding: str = "onehot",
+        embedding_dim: int | None = None,
+        readout: str = "per_step",
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        # 1. check the arguments
+        self.input_size = _validate.positive_int("input_size", input_size)
+        self.output_size = _validate.positive_int("output_size", output_size)
+        self.cell_type = _validate.choice("cell", cell, CELLS)
+        self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
+        self.num_layers = _validate.positive_int("num_layers", num_layers)
+        if not isinstance(bidirectional, bool):
+            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+        self.bidirectional = bidirectional
+        self.nonlinearity = _validate.choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+        if self.cell_type != "elman" and self.nonlinearity != "tanh":
+            raise ValueError(
+                f"nonlinearity={nonlinearity!r} applies to cell='elman' only; "
+                f"cell={self.cell_type!r} uses its fixed gate functions"
+            )
+        self.encoding = _validate.choice("encoding", encoding, ENCODINGS)
+        if embedding_dim is not None and self.encoding != "embedding":
+            raise ValueError(
+                f"embedding_dim is only used with encoding='embedding', got encoding={encoding!r}"
+            )
+        self.readout_type = _validate.choice("readout", readout, READOUTS)
+        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        # 2. build the three parts: encoding -> core -> readout
+        if self.encoding == "embedding":
+            dim = hidden_size if embedding_dim is None else embedding_dim
+            self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
+            self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
+            core_input = self.embedding_dim
+        else:
+            self.embedding_dim = None
+            self.encoder = None
+            core_input = input_size
+        kwargs: dict[str, Any] = {"nonlinearity": self.nonlinearity} if cell == "elman" else {}
+        self.core = CELLS[self.cell_type](
+            core_input,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            **kwargs,
+        )
+        self.linear = nn.Linear(self.num_directions * hidden_size, output_size)
+        self.task: Any = None
+        self.loss_fn: Any = None
+        # 3. seeded weights, global RNG untouched
+        self.reset_parameters()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_task(
+        cls,
+        task: Any,
+        *,
+        cell: str = "lstm",
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> SequenceModel:
+        """Build the model a task needs: sizes, encoding and readout come from the task.
+
+        Symbol tasks get a one-hot encoding (pass ``encoding="embedding"`` for an embedding),
+        real-valued tasks the identity; ``many_to_one`` tasks read out at the last real step,
+        the others at every step. The model keeps ``task`` and uses ``task.loss`` as
+        ``loss_fn``. Extra keyword arguments go to :class:`SequenceModel`.
+
+        Example:
+            >>> import rnnviz
+            >>> task = rnnviz.tasks.Echo(delay=2, seed=0)  # doctest: +SKIP
+            >>> model = SequenceModel.from_task(task, cell="gru", hidden_size=16)  # doctest: +SKIP
+        """
+        for attr in ("input_kind", "input_size", "output_size", "kind", "loss"):
+            if not hasattr(task, attr):
+                raise TypeError(
+                    f"task must be an rnnviz task (with .{attr}), got {type(task).__name__}"
+                )
+        kind = _validate.choice("task.kind", task.kind, ("many_to_one", "many_to_many", "synced"))
+        input_kind = _validate.choice("task.input_kind", task.input_kind, ("symbols", "real"))
+        kwargs.setdefault("encoding", "onehot" if input_kind == "symbols" else "identity")
+        kwargs.setdefault("readout", "last" if kind == "many_to_one" else "per_step")
+        model = cls(
+            task.input_size,
+            task.output_size,
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            seed=seed,
+            **kwargs,
+        )
+        model.task = task
+        model.loss_fn = task.loss
+        return model
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Re-initialise every weight from ``self.seed`` (global torch RNG untouched)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            if self.encoder is not None:
+                self.encoder.reset_parameters()
+            self.core.reset_parameters()
+            self.linear.reset_parameters()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def num_parameters(self) -> int:
+        """Number of trainable numbers in the model."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def extra_repr(self) -> str:
+        return f"encoding={self.encoding!r}, readout={self.readout_type!r}, seed={self.seed}"
+
+    # ------------------------------------------------------------------ the three parts
+    def _check_x(self, x: Any) -> torch.Tensor:
+        if self.encoding == "identity":
+            _validate.tensor("x", x, ndim=3, floating=True)
+            _validate.size("x", x.shape[-1], self.input_size, "size(-1) (input_size)")
+        else:
+            if isinstance(x, torch.Tensor) and x.is_floating_point():
+                raise TypeError(
+                    f"x must hold integer symbol ids for encoding={self.encoding!r}, got dtype "
+                    f"{x.dtype} (real-valued inputs need encoding='identity')"
+                )
+            _validate.tensor("x", x, ndim=2, integer=True)
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.input_size):
+                raise ValueError(
+                    f"x must hold symbol ids in [0, {self.input_size}) (input_size), got values "
+                    f"from {int(x.min())} to {int(x.max())}"
+                )
+        if x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have B >= 1 and T >= 1, got shape {tuple(x.shape)}")
+        return x
+
+    def _check_lengths(self, lengths: Any, batch: int, steps: int) -> torch.Tensor | None:
+        if lengths is None:
+            return None
+        if isinstance(lengths, (list, tuple)):
+            lengths = torch.tensor(lengths)
+        _validate.tensor("lengths", lengths, ndim=1, integer=True)
+        _validate.size("lengths", lengths.shape[0], batch, "size(0) (the batch size of x)")
+        if int(lengths.min()) < 1 or int(lengths.max()) > steps:
+            raise ValueError(
+                f"lengths must lie in [1, {steps}] (1 to the T of x), got values from "
+                f"{int(lengths.min())} to {int(lengths.max())}"
+            )
+        return lengths.to(device="cpu", dtype=torch.long)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The core's input ``(B, T, I)`` float: one-hot rows, embedding rows or ``x`` itself."""
+        x = self._check_x(x)
+        dtype = self.linear.weight.dtype
+        if self.encoding == "onehot":
+            return F.one_hot(x.long(), self.input_size).to(dtype)  # (B, T, V)
+        if self.encoding == "embedding":
+            return self.encoder(x.long())  # (B, T, E)
+        return x.to(dtype)  # (B, T, F)
+
+    def readout(self, core_out: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits from the core output ``(B, T, D*H)``: per step, or at each last real step."""
+        if self.readout_type == "per_step":
+            return self.linear(core_out)  # (B, T, O)
+        B, T, _ = core_out.shape
+        H = self.hidden_size
+        if lengths is None:
+            last = core_out[:, -1]  # (B, D*H)
+        else:
+            index = (lengths.to(core_out.device, torch.long) - 1).view(B, 1, 1)  # (B, 1, 1)
+            last = core_out.gather(1, index.expand(B, 1, core_out.shape[-1]))[:, 0]  # (B, D*H)
+        if self.bidirectional:
+            # forward state at the last real step, backward state at t = 0 (it read everything)
+            last = torch.cat([last[:, :H], core_out[:, 0, H:]], dim=-1)  # (B, 2H)
+        return self.linear(last)  # (B, O)
+
+    def forward(
+        self, x: torch.Tensor, lengths: torch.Tensor | None = None, *, explicit: bool = False
+    ) -> torch.Tensor:
+        """Logits for ``x``: ``(B, T, O)`` per step or ``(B, O)`` at the last real step.
+
+        ``explicit=True`` runs the core's per-step loop from the cell equations instead of
+        torch's fused kernel (same numbers, slower; what :func:`rnnviz.trace` records).
+        """
+        e = self.encode(x)  # (B, T, I)
+        lengths = self._check_lengths(lengths, e.shape[0], e.shape[1])
+        out, _ = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
+        return self.readout(out, lengths)
