@@ -1,0 +1,95 @@
+"""Seeded demonstration tasks for recurrent networks, all with one interface (`Task`).
+
+Every task makes batches with ``task.batch(batch_size, seed=...)``, scores a model's output
+with ``task.loss`` and ``task.metric``, and tells what a network without memory would score
+with ``task.baseline()``.
+
+=================  =============  =========================================================
+task               kind           what the network must do
+=================  =============  =========================================================
+``Echo``           synced         output the symbol seen ``delay`` steps ago
+``DelayedRecall``  many_to_one    name the first symbol after ``lag`` distractors
+``Copy``           many_to_many   read a string, wait, write it back
+``Adding``         many_to_one    add the two marked numbers (Hochreiter & Schmidhuber 1997)
+``TemporalOrder``  many_to_one    say whether X or Y came first (Hochreiter & Schmidhuber 1997)
+``Parity``         synced         running parity of bits
+``Brackets``       synced         current nesting depth of brackets
+``Sine``           synced         next value of a sine wave (real-valued)
+``CharText``       synced         next character of a small story
+``Names``          many_to_one    language of a surname (variable length)
+=================  =============  =========================================================
+
+Example:
+    >>> import rnnviz
+    >>> task = rnnviz.tasks.get("echo", delay=3)
+    >>> x, y, lengths = task.batch(8, seed=0)
+    >>> x.shape, y.shape
+    (torch.Size([8, 12]), torch.Size([8, 12]))
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from rnnviz.tasks._base import IGNORE_INDEX, Task
+from rnnviz.tasks.counting import Brackets, Parity
+from rnnviz.tasks.lstm1997 import Adding, TemporalOrder
+from rnnviz.tasks.memory import Copy, DelayedRecall, Echo
+from rnnviz.tasks.signals import Sine
+from rnnviz.tasks.text import CharText, Names
+
+_REGISTRY: dict[str, type[Task]] = {
+    cls.name: cls
+    for cls in (Echo, DelayedRecall, Copy, Adding, TemporalOrder, Parity, Brackets, Sine, CharText, Names)
+}
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def names() -> list[str]:
+    """Registry names of all tasks, e.g. ``["echo", "delayed_recall", ...]``."""
+    return list(_REGISTRY)
+
+
+def get(name: str, **kwargs: Any) -> Task:
+    """Build a task by name: ``get("echo", delay=3)``; the class name works too.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones) or bad task arguments.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a task name (str), got {type(name).__name__}")
+    by_key = {_key(k): cls for k, cls in _REGISTRY.items()}
+    cls = by_key.get(_key(name))
+    if cls is None:
+        close = difflib.get_close_matches(name.lower(), names(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown task {name!r}; known tasks: {names()}.{hint}")
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        if "unexpected keyword" in str(err):
+            hint = f"see help(rnnviz.tasks.{cls.__name__})"
+            raise TypeError(f"{cls.__name__}: {err}; {hint}") from None
+        raise
+
+
+__all__ = [
+    "IGNORE_INDEX",
+    "Adding",
+    "Brackets",
+    "CharText",
+    "Copy",
+    "DelayedRecall",
+    "Echo",
+    "Names",
+    "Parity",
+    "Sine",
+    "Task",
+    "TemporalOrder",
+    "get",
+    "names",
+]

@@ -1,0 +1,238 @@
+"""The `Task` base class: one interface for every demonstration task.
+
+A task makes seeded batches (`Batch(x, y, lengths)`), scores a model's output with `loss` and
+`metric`, and says what a model *without memory* would score with `baseline`.
+
+"No memory" means: a predictor that sees only the current input ``x_t`` (per-step tasks) or
+only the last real input (many-to-one tasks), and never anything earlier. An RNN whose
+recurrent weights are all zero is such a predictor, so beating the baseline is the evidence
+that the network uses its hidden state.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import string
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from rnnviz import _validate
+from rnnviz._types import Baseline, Batch
+
+IGNORE_INDEX = -100  # per-step targets with this value are not scored (cross-entropy ignore_index)
+_MASK63 = (1 << 63) - 1
+
+
+def letters(n: int, name: str = "num_symbols") -> list[str]:
+    """The first ``n`` upper-case letters, used as symbol names (``n`` <= 26)."""
+    _validate.positive_int(name, n)
+    if n > 26:
+        raise ValueError(f"{name} must be at most 26 (symbols are named A-Z), got {n}")
+    return list(string.ascii_uppercase[:n])
+
+
+def mix_seed(task_seed: int, batch_seed: int) -> int:
+    """A 63-bit generator seed from the task seed and a batch seed (splitmix64 finaliser)."""
+    z = (task_seed * 0x9E3779B97F4A7C15 + batch_seed + 0x632BE59BD9B4E019) & ((1 << 64) - 1)
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & ((1 << 64) - 1)
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & ((1 << 64) - 1)
+    return (z ^ (z >> 31)) & _MASK63
+
+
+def baseline_from_joint(joint: torch.Tensor, description: str) -> Baseline:
+    """Best memoryless classifier from the joint table ``P(x, y)`` of (input seen, target).
+
+    Accuracy = sum over x of max_y P(x, y) (predict the likeliest target for each input);
+    loss = H(Y | X) in nats (predict P(y | x) exactly): both are the best any no-memory
+    predictor can do when it sees x and nothing else.
+    """
+    p = joint.double() / joint.double().sum()  # (X, Y)
+    px = p.sum(dim=1, keepdim=True)  # (X, 1)
+    cond = torch.where(p > 0, p / px.clamp_min(1e-300), torch.ones_like(p))
+    loss = float(-(p * cond.log()).sum())
+    accuracy = float(p.max(dim=1).values.sum())
+    return Baseline(loss=loss, metric=accuracy, description=description)
+
+
+def assets_dir() -> Path:
+    """The folder of data files: ``$RNNVIZ_ASSETS`` if set, else ``<repo>/assets``."""
+    env = os.environ.get("RNNVIZ_ASSETS")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "assets"
+    if not path.is_dir():
+        where = "RNNVIZ_ASSETS" if env else "the repository's assets/ folder"
+        raise FileNotFoundError(
+            f"rnnviz data files not found at {path} ({where}); set the RNNVIZ_ASSETS "
+            "environment variable to the folder that holds tiny_corpus.txt and names.csv"
+        )
+    return path
+
+
+def asset(filename: str) -> Path:
+    """Path of one data file in `assets_dir()`, with a clear error when it is missing."""
+    path = assets_dir() / filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"rnnviz data file {filename!r} is missing from {path.parent}; set RNNVIZ_ASSETS "
+            "to a folder that has it"
+        )
+    return path
+
+
+class Task:
+    """Base class of every task: seeded batches, loss, metric and the no-memory baseline.
+
+    Subclasses set the attributes below in ``__init__`` and implement ``_make(batch_size,
+    generator) -> Batch``, ``baseline()`` and ``describe()``.
+
+    Attributes:
+        name: registry name, e.g. ``"echo"``.
+        kind: ``"many_to_one"`` (one target per sequence), ``"many_to_many"`` (targets after
+            the whole input was read) or ``"synced"`` (a target at every step).
+        input_kind: ``"symbols"`` (x is ``(B, T)`` long ids) or ``"real"`` (``(B, T, F)``).
+        input_size: number of input symbols, or features F.
+        output_size: number of classes, or real outputs.
+        seq_len: T, the time length of every batch (padded length for variable lengths).
+        seed: the task's seed.
+        vocab: names of input symbols (index = id) or ``None`` for real inputs.
+        output_vocab: names of the output classes or ``None`` for real outputs.
+        loss_name: ``"cross_entropy"`` or ``"mse"``.
+        metric_name: ``"accuracy"`` or ``"mse"``.
+        higher_is_better: whether a larger metric is better.
+
+    Shapes:
+        x: ``(B, T)`` long or ``(B, T, F)`` float32. y: many-to-one ``(B,)`` long or
+        ``(B, O)`` float32; per-step ``(B, T)`` long (``-100`` = not scored) or ``(B, T, O)``.
+        output (what a model gives ``loss``/``metric``): many-to-one ``(B, O)``, else
+        ``(B, T, O)``.
+    """
+
+    name: ClassVar[str] = "task"
+    summary: str = ""  # one line for __repr__
+    kind: str
+    input_kind: str
+    input_size: int
+    output_size: int
+    seq_len: int
+    seed: int
+    vocab: list[str] | None = None
+    output_vocab: list[str] | None = None
+    feature_names: list[str] | None = None
+    loss_name: str
+    metric_name: str
+    higher_is_better: bool
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self._generator = torch.Generator().manual_seed(mix_seed(self.seed, -1))
+        self._params: dict[str, Any] = {}
+
+    # -- batches ------------------------------------------------------------------------
+    def batch(self, batch_size: int, *, seed: int | None = None) -> Batch:
+        """A batch of ``batch_size`` sequences.
+
+        With ``seed`` the batch depends only on (task seed, seed); without, it comes from the
+        task's own generator: successive calls differ, and the sequence of batches repeats
+        for a task built with the same seed.
+        """
+        _validate.positive_int("batch_size", batch_size)
+        if seed is None:
+            generator = self._generator
+        else:
+            _validate.positive_int("seed", seed, allow_zero=True)
+            generator = torch.Generator().manual_seed(mix_seed(self.seed, seed))
+        return self._make(batch_size, generator)
+
+    def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Restart the task's own generator: the next unseeded batches repeat from the start."""
+        self._generator.manual_seed(mix_seed(self.seed, -1))
+
+    # -- scoring ------------------------------------------------------------------------
+    def _check(self, output: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        output = _validate.tensor("output", output, floating=True)
+        y = _validate.tensor("y", y)
+        per_step = self.kind != "many_to_one"
+        if self.loss_name == "cross_entropy":
+            want_y, want_out = (2, 3) if per_step else (1, 2)
+            _validate.tensor("y", y, ndim=want_y, integer=True)
+            if output.dim() != want_out:
+                shape = "(B, T, O)" if per_step else "(B, O)"
+                raise ValueError(
+                    f"output must have shape {shape} for a {self.kind} task, got {tuple(output.shape)}"
+                )
+            if tuple(output.shape[:-1]) != tuple(y.shape):
+                raise ValueError(
+                    f"output shape {tuple(output.shape)} does not match y shape "
+                    f"{tuple(y.shape)} (expected output = y shape + (O,))"
+                )
+            _validate.size("output", output.shape[-1], self.output_size, "last dimension O")
+        elif tuple(output.shape) != tuple(y.shape):
+            raise ValueError(f"output must have the shape of y {tuple(y.shape)}, got {tuple(output.shape)}")
+        return output, y
+
+    def loss(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scalar training loss: cross entropy over scored steps (``y != -100``), or MSE."""
+        output, y = self._check(output, y)
+        if self.loss_name == "mse":
+            return F.mse_loss(output, y.to(output.dtype))
+        return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1), ignore_index=IGNORE_INDEX)
+
+    @torch.no_grad()
+    def metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
+        """Accuracy over scored steps (fraction of argmax == y), or mean squared error."""
+        output, y = self._check(output, y)
+        if self.metric_name == "mse":
+            return float(F.mse_loss(output.float(), y.float()))
+        scored = y != IGNORE_INDEX
+        if not bool(scored.any()):
+            return float("nan")
+        hits = output.argmax(dim=-1) == y
+        return float(hits[scored].float().mean())
+
+    def baseline(self) -> Baseline:
+        """What a model with no memory scores (loss, metric) and why."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short plain-English explanation of the task for students."""
+        raise NotImplementedError
+
+    # -- symbols ------------------------------------------------------------------------
+    def encode(self, text: str) -> torch.Tensor:
+        """Symbol ids ``(T,)`` of a string whose characters are vocab entries."""
+        if self.vocab is None:
+            raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to encode")
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        index = {s: i for i, s in enumerate(self.vocab)}
+        unknown = sorted({c for c in text if c not in index})
+        if unknown:
+            raise ValueError(f"text has characters not in the vocab {self.vocab}: {unknown}")
+        return torch.tensor([index[c] for c in text], dtype=torch.long)
+
+    def decode(self, ids: torch.Tensor | list[int]) -> str:
+        """The string of symbol names for ids ``(T,)`` (inverse of `encode`)."""
+        if self.vocab is None:
+            raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to decode")
+        values = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
+        if values and isinstance(values[0], list):
+            raise ValueError("ids must be one sequence (T,), not a batch")
+        bad = [v for v in values if not 0 <= int(v) < len(self.vocab)]
+        if bad:
+            raise ValueError(f"ids must be in [0, {len(self.vocab)}), got {bad[:5]}")
+        return "".join(self.vocab[int(v)] for v in values)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in {**self._params, "seed": self.seed}.items())
+        return f"{type(self).__name__}({args})  # {self.kind}: {self.summary}"
+
+
+def chance_baseline(num_classes: int, why: str) -> Baseline:
+    """Uniform guessing over ``num_classes``: loss ln K, accuracy 1/K."""
+    return Baseline(loss=math.log(num_classes), metric=1.0 / num_classes, description=why)

@@ -1,0 +1,341 @@
+"""The numbers behind the views: a full ``Trace`` of one run, BPTT Jacobian norms, spectral radii.
+
+``model`` everywhere is an rnnviz core (``Elman``, ``LSTM``, ``GRU``) or a sequence model
+(anything with ``.core``, ``.encode(x) -> (B, T, I)``, ``.readout(core_output, lengths)`` and
+``.loss_fn``). Nothing here changes the model: its train/eval modes are restored, its
+parameters' ``.grad`` are untouched (gradients come from ``torch.autograd.grad``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnviz import _validate
+from rnnviz._types import Trace
+from rnnviz.models import State, check_lengths, is_core
+
+
+@dataclass
+class JacobianNorms:
+    """How fast the BPTT signal fades with distance, for one layer's forward direction.
+
+    Attributes:
+        norms: ``(T,)`` mean over the batch of ``||dh_last / dh_t||_F``, where ``h_last`` is a
+            sequence's last real state; position ``t`` is at distance ``T - 1 - t`` from it
+            (with ``lengths``, each sequence is aligned at its own last step; distances no
+            sequence reaches are ``nan``).
+        distance: ``(T,)`` the distance ``T - 1 - t``.
+        spectral_radius: of the layer's recurrent matrix (Elman ``W_hh``, LSTM ``W_hg``,
+            GRU ``W_hn``).
+    """
+
+    norms: Tensor  # (T,)
+    distance: Tensor  # (T,)
+    spectral_radius: float | None
+
+
+# ---------------------------------------------------------------------------------------------
+# shared plumbing
+
+
+def _resolve(model: Any) -> tuple[Any, Any]:
+    """Return ``(core, sequence_model or None)``."""
+    if is_core(model):
+        return model, None
+    if is_core(getattr(model, "core", None)):
+        return model.core, model
+    raise TypeError(
+        "model must be an rnnviz Elman / LSTM / GRU or a sequence model with a .core, "
+        f"got {type(model).__name__}"
+    )
+
+
+@contextmanager
+def _eval_mode(model: Any) -> Iterator[None]:
+    """Eval mode (no dropout) inside; every submodule's own mode restored afterwards."""
+    modules = list(model.modules()) if hasattr(model, "modules") else []
+    modes = [m.training for m in modules]
+    try:
+        for m in modules:
+            m.training = False
+        yield
+    finally:
+        for m, mode in zip(modules, modes, strict=True):
+            m.training = mode
+
+
+def _prepare(
+    core: Any, seq: Any, x: Any, lengths: Any, h0: Any
+) -> tuple[Tensor, Tensor | None, State | None, Tensor]:
+    """Return ``(core input (B, T, I) batch-first, lengths, h0, inputs as given batch-first)``."""
+    if seq is None:
+        _validate.tensor("x", x, ndim=3, floating=True)
+        core._check_input(x, "x")
+        enc = x if core.batch_first else x.transpose(0, 1)  # (B, T, I)
+        shown = enc
+    else:
+        enc = seq.encode(x)
+        if not isinstance(enc, Tensor) or enc.dim() != 3 or not enc.is_floating_point():
+            raise ValueError(
+                "model.encode(x) must return a (B, T, I) float tensor, got "
+                f"{_validate._describe(enc)}"
+            )
+        core._check_input(enc, "model.encode(x)")
+        shown = x
+    B, T, _ = enc.shape
+    if lengths is not None:
+        lengths = check_lengths(lengths, B, T)
+    if h0 is not None:
+        core._check_hx(h0, B, enc.dtype, "h0")
+    return enc, lengths, h0, shown
+
+
+def _stack(per_step: list[list[Tensor]]) -> Tensor:
+    return torch.stack([torch.stack(steps, dim=1) for steps in per_step]).detach()  # (L*D,B,T,H)
+
+
+# ---------------------------------------------------------------------------------------------
+# trace
+
+
+def trace(
+    model: Any,
+    x: Tensor,
+    target: Tensor | None = None,
+    *,
+    lengths: Any = None,
+    h0: State | None = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+) -> Trace:
+    """Run ``model`` once through the explicit path and record every state, gate and adjoint.
+
+    Steps: 1. encode and validate; 2. run the explicit per-step loop in eval mode, keeping
+    every ``h_t`` / ``c_t`` in the graph; 3. with a target, ``loss_fn(output, target)`` and
+    ``torch.autograd.grad`` w.r.t. every ``h_t``, ``c_t`` and the core input, which gives the
+    total adjoints ``dL/dh_t``, ``dL/dc_t``, ``dL/dx_t``; 4. stack, zero padded steps, detach.
+
+    Args:
+        model: a core or a sequence model (see the module docstring).
+        x: core: ``(B, T, I)`` float (``(T, B, I)`` if the core is not batch-first); sequence
+            model: the task input it encodes.
+        target: optional target for the loss.
+        lengths: ``(B,)`` real lengths, or ``None``.
+        h0: initial state ``(L*D, B, H)`` (LSTM: pair ``(h_0, c_0)``), zeros if ``None``.
+        loss_fn: ``loss_fn(output, target) -> scalar``; defaults to ``model.loss_fn`` for a
+            sequence model; required for a bare core with a target. ``output`` is what the
+            model returns: the core's output tensor (in its own layout) or the logits.
+
+    Returns:
+        A ``Trace`` (all tensors detached, CPU, batch-first, zero on padded steps).
+
+    Example:
+        >>> from rnnviz.models import LSTM
+        >>> lstm = LSTM(2, 4, batch_first=True, seed=0)
+        >>> tr = trace(lstm, torch.randn(3, 6, 2), torch.zeros(3, 6, 4),
+        ...            loss_fn=torch.nn.functional.mse_loss)
+        >>> tr.gates["f"].shape, tr.grad_hidden.shape
+        (torch.Size([1, 3, 6, 4]), torch.Size([1, 3, 6, 4]))
+    """
+    core, seq = _resolve(model)
+    if loss_fn is None and seq is not None:
+        loss_fn = getattr(seq, "loss_fn", None)
+    if target is not None and loss_fn is None:
+        raise ValueError(
+            "loss_fn is required to trace gradients of a bare core with a target "
+            "(e.g. loss_fn=torch.nn.functional.mse_loss), got None"
+        )
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+    lstm = core.cell_type == "lstm"
+    with _eval_mode(model), torch.enable_grad():
+        # 1. encode and validate
+        enc, lengths, h0, shown = _prepare(core, seq, x, lengths, h0)
+        enc = enc.detach().requires_grad_(target is not None)  # (B, T, I)
+        B, T, _ = enc.shape
+        # 2. explicit run with a record of every step
+        out, _, rec = core._explicit(enc, h0, lengths, record=True, training=False)  # (B,T,DH)
+        core_out = out if core.batch_first else out.transpose(0, 1)
+        output = core_out if seq is None else seq.readout(core_out, lengths)
+        # 3. adjoints
+        loss_value = grad_hidden = grad_cell = grad_input = None
+        if target is not None:
+            loss = loss_fn(output, target)
+            if not isinstance(loss, Tensor) or loss.numel() != 1:
+                raise ValueError(
+                    f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}"
+                )
+            loss_value = float(loss.detach())
+            hs = [h for steps in rec.hidden for h in steps]
+            cs = [c for steps in rec.cell for c in steps] if lstm else []
+            wrt = [*hs, *cs, enc]
+            if loss.requires_grad:
+                grads = torch.autograd.grad(loss, wrt, allow_unused=True)
+            else:
+                grads = [None] * len(wrt)
+            grads = [torch.zeros_like(w) if g is None else g for w, g in zip(wrt, grads,
+                                                                                strict=True)]
+            n = len(hs)
+            grad_hidden = _regroup(grads[:n], T)
+            grad_cell = _regroup(grads[n:-1], T) if lstm else None
+            grad_input = grads[-1].detach()  # (B, T, I)
+    # 4. stack, zero padded steps, detach
+    mask = None
+    if lengths is not None:
+        mask = (torch.arange(T)[None, :] < lengths[:, None])[None, :, :, None]  # (1, B, T, 1)
+
+    def clean(value: Tensor | None) -> Tensor | None:
+        if value is None:
+            return None
+        value = value.detach().cpu()
+        return value if mask is None else torch.where(mask, value, torch.zeros_like(value))
+
+    return Trace(
+        cell_type=core.cell_type,
+        num_layers=core.num_layers,
+        num_directions=core.num_directions,
+        hidden_size=core.hidden_size,
+        hidden=clean(_stack(rec.hidden)),
+        inputs=shown.detach().cpu(),
+        output=(out if seq is None else output).detach().cpu(),  # batch-first
+        cell=clean(_stack(rec.cell)) if lstm else None,
+        gates={name: clean(_stack(v)) for name, v in rec.gates.items()},
+        preact=clean(_stack(rec.preact)) if rec.preact is not None else None,
+        target=target.detach().cpu() if isinstance(target, Tensor) else target,
+        loss=loss_value,
+        lengths=lengths,
+        grad_hidden=clean(grad_hidden),
+        grad_cell=clean(grad_cell),
+        grad_input=None if grad_input is None else grad_input.cpu(),
+        nonlinearity=getattr(core, "nonlinearity", "tanh"),
+    )
+
+
+def _regroup(flat: list[Tensor], T: int) -> Tensor:
+    """``[k * T + t] -> (K, B, T, H)``."""
+    return _stack([flat[i : i + T] for i in range(0, len(flat), T)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Jacobians and spectral radius
+
+
+def jacobian_norms(
+    model: Any, x: Tensor, *, lengths: Any = None, h0: State | None = None, layer: int = -1
+) -> JacobianNorms:
+    """Frobenius norms of ``dh_last / dh_t`` through one layer's forward recurrence.
+
+    Steps: 1. run the explicit path (eval mode) with the state graph recorded; 2. one backward
+    pass per unit ``j`` of ``h_last`` gives row ``j`` of every ``dh_last / dh_t`` (``H``
+    passes); 3. squared norms per sequence, aligned at each sequence's last real
+    step, averaged over the batch.
+
+    Args:
+        model, x, lengths, h0: as ``trace``.
+        layer: which layer (negative counts from the top).
+
+    Returns:
+        ``JacobianNorms`` with ``norms`` and ``distance`` of shape ``(T,)``.
+    """
+    core, seq = _resolve(model)
+    if isinstance(layer, bool) or not isinstance(layer, int):
+        raise TypeError(f"layer must be an int, got {_validate._describe(layer)}")
+    L, D = core.num_layers, core.num_directions
+    if not -L <= layer < L:
+        raise ValueError(f"layer must be in [{-L}, {L}), got {layer}")
+    layer %= L
+    with _eval_mode(model), torch.enable_grad():
+        # 1. run
+        enc, lengths, h0, _ = _prepare(core, seq, x, lengths, h0)
+        enc = enc.detach()  # (B, T, I)
+        B, T, _ = enc.shape
+        h0 = core._zero_state(enc) if h0 is None else h0
+        # a state that requires grad keeps every h_t in the graph even with frozen weights
+        h0 = tuple(v.detach().requires_grad_() for v in h0) if core.cell_type == "lstm" \
+            else h0.detach().requires_grad_()
+        _, h_n, rec = core._explicit(enc, h0, lengths, record=True, training=False)
+        k = layer * D
+        h_last = (h_n[0] if core.cell_type == "lstm" else h_n)[k]  # (B, H) last real state
+        hs = rec.hidden[k]  # T tensors (B, H); zero gradient from h_last on padded steps
+        H = core.hidden_size
+        # 2. one backward pass per unit j gives row j of every dh_last/dh_t (sequences are
+        #    independent, so summing over the batch keeps them apart)
+        sq = torch.zeros(T, B, dtype=torch.float64)
+        for j in range(H):
+            rows = torch.autograd.grad(h_last[:, j].sum(), hs, retain_graph=j < H - 1,
+                                       allow_unused=True)
+            for t, g in enumerate(rows):
+                if g is not None:
+                    sq[t] += g.detach().double().pow(2).sum(dim=-1).cpu()  # (B,)
+    # 3. align at each sequence's last real step and average
+    ends = torch.full((B,), T - 1) if lengths is None else lengths - 1  # (B,)
+    norms = torch.full((T,), float("nan"), dtype=torch.float64)
+    for d in range(T):
+        ok = ends >= d  # sequences long enough for distance d
+        if ok.any():
+            norms[T - 1 - d] = sq[ends[ok] - d, ok.nonzero().squeeze(1)].sqrt().mean()
+    rho = spectral_radius(core)[layer * D]
+    return JacobianNorms(
+        norms=norms.float(),
+        distance=torch.arange(T - 1, -1, -1),
+        spectral_radius=float(rho),
+    )
+
+
+def _recurrent_blocks(core: Any) -> list[Tensor]:
+    """Views of W_hh (Elman) / W_hg (LSTM) / W_hn (GRU) for every layer and direction."""
+    H = core.hidden_size
+    blocks = []
+    for layer in range(core.num_layers):
+        for d in range(core.num_directions):
+            w_hh = core.layer_weights(layer, d)[1]
+            blocks.append(w_hh if core.cell_type == "elman" else w_hh[2 * H : 3 * H])  # (H, H)
+    return blocks
+
+
+def spectral_radius(model: Any) -> Tensor:
+    """Max |eigenvalue| of each layer's and direction's recurrent matrix, ``(L*D,)``.
+
+    The matrix is ``W_hh`` for Elman, its candidate block ``W_hg`` (LSTM) or ``W_hn`` (GRU).
+    """
+    core, _ = _resolve(model)
+    radii = [torch.linalg.eigvals(w.detach().double()).abs().max() for w in _recurrent_blocks(core)]
+    return torch.stack(radii).to(core.weight_hh_l0.dtype).cpu()  # (L*D,)
+
+
+def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any:
+    """Rescale the recurrent matrices (see ``spectral_radius``) in place to radius ``rho``.
+
+    Args:
+        model: a core or sequence model.
+        rho: the target spectral radius, a finite number >= 0.
+        layer: only this layer (both directions); ``None`` for all layers.
+
+    Returns:
+        ``model`` (for chaining).
+    """
+    core, _ = _resolve(model)
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho < float("inf"):
+        raise ValueError(f"rho must be a finite number >= 0, got {_validate._describe(rho)}")
+    L, D = core.num_layers, core.num_directions
+    if layer is not None:
+        if isinstance(layer, bool) or not isinstance(layer, int) or not -L <= layer < L:
+            raise ValueError(f"layer must be None or an int in [{-L}, {L}), got {layer!r}")
+        layer %= L
+    blocks = _recurrent_blocks(core)
+    current = spectral_radius(core)
+    with torch.no_grad():
+        for k, block in enumerate(blocks):
+            if layer is not None and k // D != layer:
+                continue
+            if float(current[k]) == 0.0:
+                raise ValueError(
+                    f"cannot rescale layer {k // D}: its recurrent matrix has spectral radius 0"
+                )
+            block.mul_(rho / float(current[k]))
+    return model
