@@ -1,0 +1,224 @@
+"""Heatmaps of a Trace: hidden states, gates, and gate saturation (Karpathy et al. 2015)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rnnviz._types import Trace
+from rnnviz.views import _data as D
+from rnnviz.views import _style as S
+
+
+@dataclass
+class Panel:
+    """One heatmap subplot, so animations can cover its not-yet-computed steps."""
+
+    xref: str
+    yref: str
+    height: int  # number of units H
+    direction: int
+    length: int  # real length of the sample
+
+
+def axis_refs(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
+    sub = fig.get_subplot(row, col)
+    return (sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", ""))
+
+
+def heatmap(z: np.ndarray, *, where: str, symbol: str, scale: str, zmin: float, zmax: float,
+            fmt: str = ".4f", showscale: bool = False, colorbar: dict | None = None) -> go.Heatmap:
+    """Units x time heatmap; hover shows (layer, unit, t) and the exact value."""
+    H, T = z.shape
+    return go.Heatmap(
+        z=z, x=np.arange(T), y=np.arange(H), colorscale=scale, zmin=zmin, zmax=zmax,
+        showscale=showscale, colorbar=colorbar, hoverongaps=False, name=f"{symbol} · {where}",
+        hovertemplate=f"{where}<br>unit %{{y}}<br>t = %{{x}}<br>{symbol} = %{{z:{fmt}}}"
+        "<extra></extra>",
+    )
+
+
+def pad_shape(fig: go.Figure, xref: str, yref: str, length: int, T: int, theme: str) -> None:
+    """Grey the padded steps t >= length of a subplot (drawn under the NaN cells)."""
+    if length < T:
+        fig.add_shape(type="rect", xref=xref, yref=f"{yref} domain", x0=length - 0.5,
+                      x1=T - 0.5, y0=0, y1=1, fillcolor=S.palette(theme).muted, line_width=0,
+                      layer="below")
+
+
+def build_hidden(trace: Trace, sample: int, layer, theme: str) -> tuple[go.Figure, list[Panel]]:
+    trace = D.check_trace(trace)
+    S.check_theme(theme)
+    s = D.check_sample(trace, sample)
+    sel = D.rows(trace, layer)
+    T, H, n = trace.seq_len, trace.hidden_size, len(sel)
+    length = D.length_of(trace, s)
+    relu = trace.cell_type == "elman" and trace.nonlinearity == "relu"
+    zs = [D.state(trace, trace.hidden, row, s) for row, _, _ in sel]
+    if relu:
+        scale, lo, hi = S.RELU_SCALE, 0.0, D.finite_max(zs)
+    else:
+        scale, lo, hi = S.STATE_SCALE, -1.0, 1.0
+    titles = [D.row_name(trace, lay, d) for _, lay, d in sel]
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.22 / max(n, 1),
+                        subplot_titles=titles)
+    panels = []
+    for k, ((_, lay, d), z) in enumerate(zip(sel, zs, strict=True)):
+        where = D.row_name(trace, lay, d)
+        fig.add_trace(heatmap(z, where=where, symbol="h", scale=scale, zmin=lo, zmax=hi,
+                              showscale=k == 0, colorbar=S.colorbar("h_t (hidden state)")),
+                      row=k + 1, col=1)
+        xref, yref = axis_refs(fig, k + 1, 1)
+        pad_shape(fig, xref, yref, length, T, theme)
+        panels.append(Panel(xref, yref, H, d, length))
+        fig.update_yaxes(title_text="unit", row=k + 1, col=1, range=[-0.5, H - 0.5])
+        fig.update_xaxes(range=[-0.5, T - 0.5], row=k + 1, col=1)
+    fig.update_xaxes(title_text="time step t", row=n, col=1)
+    pad = f" · real length {length} of {T}" if length < T else ""
+    S.apply_theme(fig, theme, title=f"Hidden states h_t — {trace.cell_type.upper()} · "
+                  f"sample {s}{pad}")
+    fig.update_layout(height=160 + n * max(220, min(360, 9 * H)))
+    fig.update_xaxes(showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False)
+    return fig, panels
+
+
+def plot_hidden(trace: Trace, *, sample: int = 0, layer: int | None = None,
+                theme: str = "auto") -> go.Figure:
+    """Units x time heatmap of h_t, one panel per layer and direction.
+
+    Colour: diverging and fixed at [-1, 1] for tanh states (white = 0), [0, max] for a
+    ReLU Elman. Padded steps (t >= lengths[sample]) are grey.
+
+    Args:
+        trace: from ``rnnviz.trace``.
+        sample: which sequence of the batch.
+        layer: one layer (negative ok) or ``None`` for all.
+        theme: ``"light"``, ``"dark"`` or ``"auto"``.
+    """
+    return build_hidden(trace, sample, layer, theme)[0]
+
+
+def gate_panels(trace: Trace) -> list[tuple[str, str, str, float, float]]:
+    """(key, title, scale, zmin, zmax) for each gate panel (and c for the LSTM)."""
+    out = []
+    for g in trace.gates:
+        st = S.GATES[g]
+        scale = S.GATE_SCALE if st.low == 0 else S.STATE_SCALE
+        out.append((g, st.title, scale, st.low, st.high))
+    if trace.cell_type == "lstm" and trace.cell is not None:
+        out.append(("c", S.CELL_LABEL, S.STATE_SCALE, -1.0, 1.0))
+    return out
+
+
+BAR_TITLES = {"gate": "gate (0 closed, 1 open)", "cand": "candidate", "c": "c_t (cell state)"}
+
+
+def build_gates(trace: Trace, sample: int, layer: int, direction: int,
+                theme: str) -> tuple[go.Figure, list[Panel]]:
+    trace = D.check_trace(trace)
+    S.check_theme(theme)
+    D.require_gates(trace, "plot_gates")
+    s = D.check_sample(trace, sample)
+    [(row, lay, d)] = D.rows(trace, layer, direction)
+    T, H = trace.seq_len, trace.hidden_size
+    length = D.length_of(trace, s)
+    specs = gate_panels(trace)
+    n_rows = (len(specs) + 1) // 2
+    fig = make_subplots(rows=n_rows, cols=2, subplot_titles=[p[1] for p in specs],
+                        horizontal_spacing=0.07, vertical_spacing=0.3 / n_rows)
+    bar_y = {"gate": 0.8, "cand": 0.45 if len(specs) > 3 else 0.2, "c": 0.12}
+    where = D.row_name(trace, lay, d)
+    shown: set[str] = set()
+    panels = []
+    for k, (key, _, scale, lo, hi) in enumerate(specs):
+        r, c = k // 2 + 1, k % 2 + 1
+        z = D.state(trace, trace.cell if key == "c" else trace.gates[key], row, s)
+        kind = "gate" if lo == 0 else ("c" if key == "c" else "cand")
+        if key == "c":
+            big = max(1.0, D.finite_max([z], absolute=True))
+            lo, hi = -big, big
+        bar = S.colorbar(BAR_TITLES[kind], y=bar_y[kind], length=0.3)
+        fig.add_trace(heatmap(z, where=where, symbol=key, scale=scale, zmin=lo, zmax=hi,
+                              showscale=kind not in shown, colorbar=bar), row=r, col=c)
+        shown.add(kind)
+        xref, yref = axis_refs(fig, r, c)
+        pad_shape(fig, xref, yref, length, T, theme)
+        panels.append(Panel(xref, yref, H, d, length))
+        fig.update_xaxes(range=[-0.5, T - 0.5], row=r, col=c)
+        fig.update_yaxes(range=[-0.5, H - 0.5], row=r, col=c)
+        if k + 2 >= len(specs):  # the last panel of each column
+            fig.update_xaxes(title_text="time step t", row=r, col=c)
+        if c == 1:
+            fig.update_yaxes(title_text="unit", row=r, col=c)
+    S.apply_theme(fig, theme, title=f"{trace.cell_type.upper()} gates — {where} · sample {s}")
+    fig.update_layout(height=160 + n_rows * max(260, min(360, 8 * H)))
+    fig.update_xaxes(showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False)
+    return fig, panels
+
+
+def plot_gates(trace: Trace, *, sample: int = 0, layer: int = 0, direction: int = 0,
+               theme: str = "auto") -> go.Figure:
+    """One units x time heatmap per gate, titled with the gate's letter and role.
+
+    LSTM: i, f, o in [0, 1] (Viridis), g in [-1, 1], plus the cell state c_t.
+    GRU: r, z in [0, 1], n in [-1, 1]. An Elman RNN has no gates (ValueError).
+    """
+    return build_gates(trace, sample, layer, direction, theme)[0]
+
+
+def saturation(trace: Trace, row: int, gate: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: fraction of real steps (all samples) with gate < 0.1 and > 0.9."""
+    v = D.as_numpy(trace.gates[gate][row])  # (B, T, H)
+    mask = D.real_mask(trace)[:, :, None]  # (B, T, 1)
+    count = max(int(mask.sum()), 1)
+    low = ((v < 0.1) & mask).sum(axis=(0, 1)) / count
+    high = ((v > 0.9) & mask).sum(axis=(0, 1)) / count
+    return low, high
+
+
+def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
+                         theme: str = "auto") -> go.Figure:
+    """Karpathy, Johnson & Fei-Fei (2015): how often each unit's gates are saturated.
+
+    One dot per unit and sigmoid gate (LSTM i, f, o; GRU r, z): x = fraction of time the
+    gate is below 0.1 (left-saturated, closed), y = fraction above 0.9 (right-saturated,
+    open), over all samples and real steps. Dots lie in the triangle x + y <= 1.
+    """
+    trace = D.check_trace(trace)
+    S.check_theme(theme)
+    D.require_gates(trace, "plot_gate_saturation")
+    [(row, lay, d)] = D.rows(trace, layer, direction)
+    pal = S.palette(theme)
+    where = D.row_name(trace, lay, d)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1, 0, 0], y=[1, 0, 0, 1], mode="lines", hoverinfo="skip",
+                             line={"color": pal.fg, "dash": "dash", "width": 1.5},
+                             name="x + y = 1", showlegend=False))
+    units = np.arange(trace.hidden_size)
+    for g in S.SIGMOID_GATES[trace.cell_type]:
+        st = S.GATES[g]
+        low, high = saturation(trace, row, g)
+        fig.add_trace(go.Scatter(
+            x=D.rounded(low), y=D.rounded(high), mode="markers", name=st.label,
+            customdata=units, marker={"color": st.color, "symbol": st.symbol, "size": 13,
+                                      "opacity": 0.85, "line": {"width": 1, "color": pal.fg}},
+            hovertemplate=f"{st.label}<br>{where}<br>unit %{{customdata}}<br>"
+            "closed (< 0.1): %{x:.1%} of t<br>open (> 0.9): %{y:.1%} of t<extra></extra>"))
+    notes = [(0.03, 0.97, "always open", "left"), (0.97, 0.05, "always closed", "right"),
+             (0.03, 0.03, "never saturated", "left")]
+    for x, y, text, align in notes:
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=align,
+                           font={"color": pal.fg}, opacity=0.8)
+    fig.update_xaxes(title_text="fraction of time closed (gate < 0.1)", range=[-0.03, 1.03],
+                     tickformat=".0%")
+    fig.update_yaxes(title_text="fraction of time open (gate > 0.9)", range=[-0.03, 1.03],
+                     tickformat=".0%", scaleanchor="x", scaleratio=1)
+    S.apply_theme(fig, theme, title=f"Gate saturation — {trace.cell_type.upper()} {where}")
+    fig.update_layout(height=640, width=820, legend={"title": {"text": "gate"},
+                                                     "font": {"size": S.FONT_SIZE}})
+    return fig

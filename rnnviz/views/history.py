@@ -1,0 +1,106 @@
+"""Training curves: loss, metric and gradient norm against step, with the no-memory bar."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rnnviz.views import _style as S
+
+FIELDS = ("step", "loss", "metric", "grad_norm")
+
+
+def _history_of(obj: Any) -> tuple[Any, Any]:
+    """(history, task or None) from a Trainer (duck typed) or a History."""
+    if all(hasattr(obj, f) for f in FIELDS):
+        return obj, getattr(obj, "task", None)
+    if hasattr(obj, "history") and all(hasattr(obj.history, f) for f in FIELDS):
+        return obj.history, getattr(obj, "task", None)
+    raise TypeError(
+        "trainer_or_history must be a Trainer (with .history) or a History (with lists "
+        f".step, .loss, .metric, .grad_norm), got {type(obj).__name__}")
+
+
+def _columns(history: Any) -> dict[str, np.ndarray]:
+    cols = {f: np.asarray(list(getattr(history, f)), dtype=np.float64) for f in FIELDS}
+    sizes = {f: c.size for f, c in cols.items()}
+    if len(set(sizes.values())) != 1:
+        raise ValueError(f"history lists must have equal lengths, got {sizes}")
+    return cols
+
+
+def plot_history(trainer_or_history: Any, *, baseline: Any = None,
+                 theme: str = "auto") -> go.Figure:
+    """Loss, metric and gradient-norm curves in three panels.
+
+    Args:
+        trainer_or_history: a ``Trainer`` (uses ``.history`` and ``.task``) or a ``History``.
+        baseline: a ``Baseline`` (``.loss``, ``.metric``, ``.description``); by default
+            ``trainer.task.baseline()``. Drawn dashed as "chance / no memory".
+    Non-finite losses (divergence) are marked with the step where training diverged.
+    """
+    S.check_theme(theme)
+    history, task = _history_of(trainer_or_history)
+    cols = _columns(history)
+    if baseline is None and task is not None and hasattr(task, "baseline"):
+        baseline = task.baseline()
+    if baseline is not None and not all(hasattr(baseline, a) for a in ("loss", "metric")):
+        raise TypeError(f"baseline must have .loss and .metric, got {type(baseline).__name__}")
+    metric = str(getattr(task, "metric_name", "metric"))
+    better = getattr(task, "higher_is_better", None)
+    metric_title = metric + ("" if better is None else (" (higher is better)" if better
+                                                        else " (lower is better)"))
+    pal = S.palette(theme)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
+                        subplot_titles=["loss", metric_title, "gradient norm (before clipping)"])
+    step = cols["step"]
+    for k, (key, color) in enumerate([("loss", S.OKABE_ITO[0]), ("metric", S.OKABE_ITO[2]),
+                                      ("grad_norm", S.OKABE_ITO[3])]):
+        y = np.where(np.isfinite(cols[key]), cols[key], np.nan)
+        fig.add_trace(go.Scatter(x=step, y=y, mode="lines", name=key,
+                                 line={"color": color, "width": 3}, showlegend=False,
+                                 hovertemplate=f"step %{{x}}<br>{key} = %{{y:.4g}}<extra></extra>"),
+                      row=1, col=k + 1)
+        fig.update_xaxes(title_text="training step", row=1, col=k + 1)
+    if baseline is not None:
+        desc = str(getattr(baseline, "description", ""))
+        for col, value in ((1, baseline.loss), (2, baseline.metric)):
+            if value is None or not math.isfinite(float(value)):
+                continue
+            x = [step[0], step[-1]] if step.size else [0, 1]
+            fig.add_trace(go.Scatter(
+                x=x, y=[float(value)] * 2, mode="lines", name="chance / no memory",
+                line={"color": pal.fg, "dash": "dash", "width": 2}, showlegend=False,
+                hovertemplate=f"chance / no memory: %{{y:.4g}}<br>{desc}<extra></extra>"),
+                row=1, col=col)
+            fig.add_annotation(x=1, y=float(value), xref=f"x{col if col > 1 else ''} domain",
+                               yref=f"y{col if col > 1 else ''}", text="chance / no memory",
+                               showarrow=False, xanchor="right", yanchor="bottom",
+                               font={"color": pal.fg, "size": S.FONT_SIZE - 2})
+    bad = ~np.isfinite(cols["loss"])
+    state = getattr(trainer_or_history, "state", None)
+    if bad.any() or state == "diverged":
+        at = int(step[np.argmax(bad)]) if bad.any() else (int(step[-1]) if step.size else 0)
+        for col in (1, 2, 3):
+            fig.add_vline(x=at, line={"color": "#D55E00", "width": 2, "dash": "dot"},
+                          row=1, col=col)
+        fig.add_annotation(x=at, y=1, xref="x", yref="y domain", text=f"diverged at step {at}",
+                           showarrow=False, xanchor="right", yanchor="top",
+                           font={"color": "#D55E00"})
+    if not step.size:
+        fig.add_annotation(xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                           text="no training steps yet")
+    fig.update_yaxes(type="log", nticks=6, tickformat=".2~g", row=1, col=3)
+    message = getattr(trainer_or_history, "message", "") if state in ("diverged",
+                                                                       "interrupted") else ""
+    S.apply_theme(fig, theme, title="Training history")
+    fig.update_layout(height=430, legend={"orientation": "h", "y": 0, "x": 0, "yref": "container",
+                                        "yanchor": "bottom"},
+                      margin={"b": 110})
+    if message:
+        fig.update_layout(title_subtitle_text=f"{state}: {message}", margin={"t": 110})
+    return fig

@@ -1,0 +1,84 @@
+"""Text coloured per character by one unit's activation (Karpathy, Johnson & Fei-Fei 2015)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnviz.views import _data as D
+from rnnviz.views import _style as S
+
+_VISIBLE = {"\n": "↵", "\t": "⇥", "\r": "␍", " ": "␣"}
+
+
+def _cell(ch: str) -> tuple[str, str]:
+    """(shown in the cell, shown in the hover), both HTML-escaped: text is never markup."""
+    shown = " " if ch == " " else _VISIBLE.get(ch, ch)
+    if not ch.isprintable() and ch not in _VISIBLE:
+        shown = f"U+{ord(ch):04X}"
+    return html.escape(shown, quote=True), html.escape(_VISIBLE.get(ch, shown), quote=True)
+
+
+def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None,
+                         theme: str = "auto", wrap: int = 60) -> go.Figure:
+    """Each character of ``text`` on a cell coloured by ``values[k]`` (the unit's activation
+    after reading that character), wrapped at newlines and at ``wrap`` characters.
+
+    Every character is HTML-escaped (``<script>`` is shown, never run). Hover shows the
+    character, its position and the exact value.
+
+    Args:
+        text: the characters read.
+        values: ``len(text)`` numbers (list, array or tensor), e.g. ``trace.hidden[l, b, :, u]``.
+        unit_name: shown in the title, e.g. ``"layer 0 unit 7"``.
+        wrap: characters per line.
+    """
+    S.check_theme(theme)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not text:
+        raise ValueError("text must not be empty")
+    if isinstance(wrap, bool) or not isinstance(wrap, int) or wrap < 1:
+        raise ValueError(f"wrap must be a positive int, got {wrap!r}")
+    v = D.as_numpy(values).ravel()
+    if v.size != len(text):
+        raise ValueError(f"values must have one number per character: len(text) = {len(text)}"
+                         f", got {v.size} values")
+    # 1. lay the characters out on a grid: new line after '\n' or every `wrap` characters
+    pos: list[tuple[int, int]] = []
+    r = c = 0
+    for ch in text:
+        if c >= wrap:
+            r, c = r + 1, 0
+        pos.append((r, c))
+        c += 1
+        if ch == "\n":
+            r, c = r + 1, 0
+    n_rows, n_cols = pos[-1][0] + 1, max(p[1] for p in pos) + 1
+    z = np.full((n_rows, n_cols), np.nan)
+    shown = np.full((n_rows, n_cols), "", dtype=object)
+    hover = np.full((n_rows, n_cols, 2), "", dtype=object)
+    for k, (ch, (r, c)) in enumerate(zip(text, pos, strict=True)):
+        z[r, c] = v[k]
+        shown[r, c], hover[r, c, 0] = _cell(ch)
+        hover[r, c, 1] = str(k)
+    # 2. colour: signed diverging scale, [-1, 1] for tanh-range values
+    finite = v[np.isfinite(v)]
+    big = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
+    name = html.escape(unit_name) if unit_name is not None else "unit"
+    fig = go.Figure(go.Heatmap(
+        z=D.rounded(z), text=shown, texttemplate="%{text}", customdata=hover,
+        textfont={"family": S.MONO_FAMILY, "size": S.FONT_SIZE + 2}, colorscale=S.STATE_SCALE,
+        zmin=-big, zmax=big, xgap=1, ygap=3, hoverongaps=False,
+        colorbar=S.colorbar(f"{name} activation"),
+        hovertemplate="'%{customdata[0]}' (character %{customdata[1]})<br>"
+        f"{name} = %{{z:.4f}}<extra></extra>"))
+    fig.update_xaxes(visible=False, range=[-0.5, n_cols - 0.5])
+    fig.update_yaxes(visible=False, autorange="reversed")
+    S.apply_theme(fig, theme, title=f"Text coloured by {name}")
+    fig.update_layout(height=150 + 38 * n_rows, width=max(520, 200 + 21 * n_cols),
+                      margin={"l": 20, "r": 20, "t": 80, "b": 20})
+    return fig
