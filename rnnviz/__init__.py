@@ -34,11 +34,11 @@ _EXPORTS: dict[str, str] = {
     # numbers
     "Trace": "rnnviz._types",
     "Batch": "rnnviz._types",
-    "trace": "rnnviz.trace",
-    "jacobian_norms": "rnnviz.trace",
-    "JacobianNorms": "rnnviz.trace",
-    "spectral_radius": "rnnviz.trace",
-    "set_spectral_radius": "rnnviz.trace",
+    "trace": "rnnviz.tracing",
+    "jacobian_norms": "rnnviz.tracing",
+    "JacobianNorms": "rnnviz.tracing",
+    "spectral_radius": "rnnviz.tracing",
+    "set_spectral_radius": "rnnviz.tracing",
     # training
     "Trainer": "rnnviz.trainer",
     # views

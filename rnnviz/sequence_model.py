@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnviz import _validate
-from rnnviz.models import GRU, LSTM, Elman
+from rnnviz.models import GRU, LSTM, Elman, check_lengths
 
 __all__ = ["SequenceModel"]
 
@@ -112,26 +112,28 @@ class SequenceModel(nn.Module):
             )
         self.readout_type = _validate.choice("readout", readout, READOUTS)
         self.seed = _validate.positive_int("seed", seed, allow_zero=True)
-        # 2. build the three parts: encoding -> core -> readout
-        if self.encoding == "embedding":
-            dim = hidden_size if embedding_dim is None else embedding_dim
-            self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
-            self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
-            core_input = self.embedding_dim
-        else:
-            self.embedding_dim = None
-            self.encoder = None
-            core_input = input_size
-        kwargs: dict[str, Any] = {"nonlinearity": self.nonlinearity} if cell == "elman" else {}
-        self.core = CELLS[self.cell_type](
-            core_input,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            bidirectional=bidirectional,
-            **kwargs,
-        )
-        self.linear = nn.Linear(self.num_directions * hidden_size, output_size)
+        # 2. build the three parts: encoding -> core -> readout (global RNG untouched)
+        with torch.random.fork_rng(devices=[]):
+            if self.encoding == "embedding":
+                dim = hidden_size if embedding_dim is None else embedding_dim
+                self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
+                self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
+                core_input = self.embedding_dim
+            else:
+                self.embedding_dim = None
+                self.encoder = None
+                core_input = input_size
+            elman = self.cell_type == "elman"
+            kwargs: dict[str, Any] = {"nonlinearity": self.nonlinearity} if elman else {}
+            self.core = CELLS[self.cell_type](
+                core_input,
+                hidden_size,
+                num_layers=num_layers,
+                batch_first=True,
+                bidirectional=bidirectional,
+                **kwargs,
+            )
+            self.linear = nn.Linear(self.num_directions * hidden_size, output_size)
         self.task: Any = None
         self.loss_fn: Any = None
         # 3. seeded weights, global RNG untouched
@@ -229,20 +231,6 @@ class SequenceModel(nn.Module):
             raise ValueError(f"x must have B >= 1 and T >= 1, got shape {tuple(x.shape)}")
         return x
 
-    def _check_lengths(self, lengths: Any, batch: int, steps: int) -> torch.Tensor | None:
-        if lengths is None:
-            return None
-        if isinstance(lengths, (list, tuple)):
-            lengths = torch.tensor(lengths)
-        _validate.tensor("lengths", lengths, ndim=1, integer=True)
-        _validate.size("lengths", lengths.shape[0], batch, "size(0) (the batch size of x)")
-        if int(lengths.min()) < 1 or int(lengths.max()) > steps:
-            raise ValueError(
-                f"lengths must lie in [1, {steps}] (1 to the T of x), got values from "
-                f"{int(lengths.min())} to {int(lengths.max())}"
-            )
-        return lengths.to(device="cpu", dtype=torch.long)
-
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The core's input ``(B, T, I)`` float: one-hot rows, embedding rows or ``x`` itself."""
         x = self._check_x(x)
@@ -278,6 +266,7 @@ class SequenceModel(nn.Module):
         torch's fused kernel (same numbers, slower; what :func:`rnnviz.trace` records).
         """
         e = self.encode(x)  # (B, T, I)
-        lengths = self._check_lengths(lengths, e.shape[0], e.shape[1])
+        if lengths is not None:
+            lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long
         out, _ = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
         return self.readout(out, lengths)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from rnnviz.models import GRU, LSTM, Elman
-from rnnviz.trace import jacobian_norms, set_spectral_radius, spectral_radius, trace
+from rnnviz.tracing import jacobian_norms, set_spectral_radius, spectral_radius, trace
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from torch import nn
 
 from rnnviz._types import GATE_NAMES
 from rnnviz.models import GRU, LSTM, Elman
-from rnnviz.trace import JacobianNorms, jacobian_norms, set_spectral_radius, spectral_radius, trace
+from rnnviz.tracing import JacobianNorms, jacobian_norms, set_spectral_radius, spectral_radius, trace
 
 MODELS = {"elman": Elman, "lstm": LSTM, "gru": GRU}
 TORCH_CELLS = {"elman": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}

@@ -18,7 +18,7 @@ from rnnviz.views.heatmaps import Panel, axis_refs, heatmap, pad_shape
 
 @runtime_checkable
 class JacobianNormsLike(Protocol):
-    """What ``plot_jacobian`` reads (``rnnviz.trace.JacobianNorms`` has it)."""
+    """What ``plot_jacobian`` reads (``rnnviz.JacobianNorms`` has it)."""
 
     norms: Any  # (T,) ||dh_T/dh_t||
     distance: Any  # (T,) T - t

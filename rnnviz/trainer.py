@@ -1,0 +1,410 @@
+"""Train a SequenceModel on a task, step by step, with history, snapshots and safe stops."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from rnnviz import _validate
+from rnnviz._types import Batch, Trace
+from rnnviz.sequence_model import SequenceModel
+
+__all__ = ["Trainer", "History", "Snapshot", "StepResult"]
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+@dataclass
+class History:
+    """One entry per completed step; all four lists always have the same length.
+
+    ``loss``, ``metric`` and ``grad_norm`` are measured at step ``step`` with the weights
+    *before* that step's update; ``grad_norm`` is the total gradient norm before clipping.
+    """
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    metric: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def _append(self, step: int, loss: float, metric: float, grad_norm: float) -> None:
+        self.step.append(step)
+        self.loss.append(loss)
+        self.metric.append(metric)
+        self.grad_norm.append(grad_norm)
+
+    def _truncate(self, n: int) -> None:
+        for values in (self.step, self.loss, self.metric, self.grad_norm):
+            del values[n:]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The trace of the fixed probe batch after ``step`` completed steps."""
+
+    step: int
+    trace: Trace
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one :meth:`Trainer.step` measured. ``diverged`` steps were not applied."""
+
+    step: int
+    loss: float
+    metric: float
+    grad_norm: float
+    diverged: bool = False
+
+
+class Trainer:
+    r"""Train ``model`` on ``task`` one mini-batch at a time.
+
+    One step:
+
+    1. draw the batch ``task.batch(batch_size, seed=...)`` (seeded by ``seed`` and the step);
+    2. forward on the fused fast path, ``loss = loss_fn(output, y)``;
+    3. backward; ``grad_norm`` = total gradient norm (clip it to ``clip`` when set);
+    4. optimizer update; append ``step, loss, metric, grad_norm`` to :attr:`history`;
+    5. every ``snapshot_every`` steps, trace the fixed :attr:`probe` batch into
+       :attr:`snapshots` (a deque of at most ``max_snapshots``: memory stays bounded).
+
+    Safe stops, :meth:`run` never raises for these:
+
+    - **Divergence.** A step with a non-finite loss or gradient norm is not applied. The
+      weights go back to those that produced the last recorded (finite) loss (an update that
+      made the weights non-finite shows up as the next step's loss), the optimizer
+      state is recreated, :attr:`state` becomes ``"diverged"`` and :attr:`message` says what to
+      do. :meth:`step` then raises ``RuntimeError`` until :meth:`reset` (start again) or
+      :meth:`resume` (go on from the restored weights, e.g. after lowering :attr:`lr`).
+    - **KeyboardInterrupt** (the notebook's stop button) inside :meth:`run`: weights and history
+      stay at the last completed step, :attr:`state` becomes ``"interrupted"``, ``run`` returns.
+      If the interrupt hit the optimizer update, its state is recreated too.
+
+    Same seeds on the same machine give a bit-identical history.
+
+    Args:
+        model: a :class:`rnnviz.SequenceModel` whose sizes match ``task``.
+        task: an :mod:`rnnviz.tasks` task.
+        lr: learning rate. Default: 1e-2.
+        optimizer: ``"adam"``, ``"sgd"`` or ``"rmsprop"``. Default: ``"adam"``.
+        clip: clip the total gradient norm to this value, or ``None``. Default: ``None``.
+        batch_size: sequences per step. Default: 32.
+        seed: seed of the batch stream (the model has its own ``seed``). Default: 0.
+        snapshot_every: trace the probe every this many steps (and at step 0); 0 disables.
+        max_snapshots: how many snapshots to keep (the oldest are dropped). Default: 50.
+        probe_size: sequences in the fixed probe batch. Default: 4.
+        loss_fn: ``loss_fn(output, y) -> scalar``. Default: ``task.loss``.
+
+    Attributes:
+        history (History), snapshots (deque of Snapshot), probe (Batch),
+        state (``"ready" | "diverged" | "interrupted"``), message (str), steps (int).
+
+    Example:
+        >>> import rnnviz
+        >>> task = rnnviz.tasks.Echo(delay=1, seed=0)  # doctest: +SKIP
+        >>> model = rnnviz.SequenceModel.from_task(task, hidden_size=16)  # doctest: +SKIP
+        >>> trainer = Trainer(model, task, lr=1e-2, clip=1.0)  # doctest: +SKIP
+        >>> history = trainer.run(200)  # doctest: +SKIP
+        >>> history.loss[-1] < task.baseline().loss  # doctest: +SKIP
+        True
+    """
+
+    def __init__(
+        self,
+        model: SequenceModel,
+        task: Any,
+        *,
+        lr: float = 1e-2,
+        optimizer: str = "adam",
+        clip: float | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        snapshot_every: int = 10,
+        max_snapshots: int = 50,
+        probe_size: int = 4,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    ) -> None:
+        # 1. check the arguments
+        if not isinstance(model, SequenceModel):
+            raise TypeError(
+                "model must be an rnnviz.SequenceModel (e.g. SequenceModel.from_task(task)), "
+                f"got {type(model).__name__}"
+            )
+        _check_task(task)
+        _check_compatible(model, task)
+        self.model = model
+        self.task = task
+        self._lr = _validate.positive_float("lr", lr)
+        self.optimizer_name = _validate.choice("optimizer", optimizer, OPTIMIZERS)
+        self._clip = _validate.positive_float("clip", clip, allow_none=True)
+        self.batch_size = _validate.positive_int("batch_size", batch_size)
+        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.snapshot_every = _validate.positive_int(
+            "snapshot_every", snapshot_every, allow_zero=True
+        )
+        self.max_snapshots = _validate.positive_int("max_snapshots", max_snapshots)
+        self.probe_size = _validate.positive_int("probe_size", probe_size)
+        if loss_fn is not None and not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+        self.loss_fn = loss_fn if loss_fn is not None else task.loss
+        # 2. state
+        self._params = [p for p in model.parameters() if p.requires_grad]
+        self._backup = [p.detach().clone() for p in self._params]
+        self.snapshots: deque[Snapshot] = deque(maxlen=self.max_snapshots)
+        self.reset()
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def lr(self) -> float:
+        """Learning rate; setting it updates the optimizer at once."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _validate.positive_float("lr", value)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr
+
+    @property
+    def clip(self) -> float | None:
+        """Maximum total gradient norm, or ``None`` for no clipping."""
+        return self._clip
+
+    @clip.setter
+    def clip(self, value: float | None) -> None:
+        self._clip = _validate.positive_float("clip", value, allow_none=True)
+
+    @property
+    def steps(self) -> int:
+        """Number of completed steps."""
+        return self._step
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        return OPTIMIZERS[self.optimizer_name](self._params, lr=self._lr)
+
+    def _batch_seed(self, step: int) -> int:
+        """Seed of step ``step``'s batch (steps count from 1; 0 is the probe's)."""
+        return (self.seed << 32) + step
+
+    # ------------------------------------------------------------------ life cycle
+    def reset(self, seed: int | None = None) -> None:
+        """Start again: fresh weights (from the model's seed), optimizer, history, snapshots.
+
+        With ``seed``, both the trainer's batch stream and the model's initialisation take
+        that seed (another run); without, the same run restarts identically.
+        """
+        if seed is not None:
+            self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+            self.model.seed = self.seed
+        self.model.reset_parameters()
+        self.optimizer = self._make_optimizer()
+        self.history = History()
+        self.snapshots.clear()
+        self.state = "ready"
+        self.message = ""
+        self._step = 0
+        self._phase = "idle"
+        self._pending = 0
+        self._backup_valid = False
+        self.probe: Batch = self.task.batch(self.probe_size, seed=self._batch_seed(0))
+        self._snapshot()
+
+    def resume(self) -> None:
+        """Leave the ``"diverged"`` state and go on from the restored weights."""
+        self.state = "ready"
+        self.message = ""
+
+    def _snapshot(self) -> None:
+        if self.snapshot_every and self._step % self.snapshot_every == 0:
+            from rnnviz.tracing import trace
+
+            x, y, lengths = self.probe
+            t = trace(self.model, x, y, lengths=lengths, loss_fn=self.loss_fn)
+            self.snapshots.append(Snapshot(self._step, t))
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> StepResult:
+        """Train on one batch; returns what was measured (see :class:`StepResult`).
+
+        Raises:
+            RuntimeError: when the trainer is ``"diverged"`` (call :meth:`reset` or :meth:`resume`).
+        """
+        if self.state == "diverged":
+            raise RuntimeError(f"{self.message} (step() refuses to continue)")
+        self.state, self.message = "ready", ""
+        try:
+            return self._step_once()
+        except KeyboardInterrupt:
+            self._recover_interrupt()
+            raise
+
+    def _step_once(self) -> StepResult:
+        k = self._pending = self._step + 1
+        # 1. the batch of step k
+        x, y, lengths = self.task.batch(self.batch_size, seed=self._batch_seed(k))
+        # 2. forward (fast path) and loss
+        self._phase = "compute"
+        self.optimizer.zero_grad(set_to_none=True)
+        output = self.model(x, lengths=lengths)
+        loss = self.loss_fn(output, y)
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):
+            return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
+        # 3. backward, gradient norm before clipping, clipping
+        loss.backward()
+        grads = [p.grad for p in self._params if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads)
+        grad_norm = float(norm)
+        metric = float(self.task.metric(output.detach(), y))
+        if not math.isfinite(grad_norm):
+            return self._diverge(k, "gradient norm", grad_norm, loss_value, metric, grad_norm)
+        if self._clip is not None:
+            torch.nn.utils.clip_grads_with_norm_(self._params, self._clip, norm)
+        # 4. keep the weights, update, check them, record
+        self._phase = "backup"
+        with torch.no_grad():
+            for b, p in zip(self._backup, self._params, strict=True):
+                b.copy_(p)
+        self._backup_valid = True
+        self._phase = "update"  # from here to "idle", an interrupt rolls step k back
+        self.optimizer.step()  # non-finite weights show up as a non-finite loss next step
+        self.history._append(k, loss_value, metric, grad_norm)
+        self._step = k
+        self._phase = "idle"
+        # 5. snapshot of the probe batch
+        self._snapshot()
+        return StepResult(k, loss_value, metric, grad_norm)
+
+    # ------------------------------------------------------------------ safe stops
+    def _restore_backup(self) -> None:
+        with torch.no_grad():
+            for b, p in zip(self._backup, self._params, strict=True):
+                p.copy_(b)
+
+    def _finite_weights(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self._params)
+
+    def _diverge(
+        self, k: int, what: str, value: float, loss: float, metric: float, grad_norm: float
+    ) -> StepResult:
+        # 1. the last update led to a non-finite value: undo it, back to the weights that
+        #    produced the last recorded finite loss (no recorded step: nothing was applied)
+        last = len(self.history)
+        if self._backup_valid:
+            self._restore_backup()
+            kept = f"weights restored to those that gave the last finite loss (step {last})"
+        else:
+            kept = "weights left as they were before this step"
+        # 2. weights that are still not finite (e.g. poisoned by hand) cannot be kept
+        if not self._finite_weights():
+            self.model.reset_parameters()
+            kept = "weights were not finite and have been re-initialised"
+        # 3. fresh optimizer state (Adam's moments have seen the bad values)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer = self._make_optimizer()
+        self._backup_valid = False
+        self._phase = "idle"
+        self.state = "diverged"
+        self.message = (
+            f"Training diverged: the {what} at step {k} was {value}; {kept}. Lower the "
+            f"learning rate (lr={self._lr:g}) or enable gradient clipping (e.g. clip=1.0), "
+            "then call reset() (or resume())."
+        )
+        return StepResult(k, loss, metric, grad_norm, diverged=True)
+
+    def _recover_interrupt(self) -> None:
+        if self._phase == "update":  # weights (and optimizer state) may be half updated
+            self._restore_backup()
+            self.optimizer = self._make_optimizer()
+            self._backup_valid = False
+            self._step = self._pending - 1  # step k is rolled back
+        elif self._phase == "backup":  # weights untouched, the copy is half written
+            self._backup_valid = False
+        self.history._truncate(self._step)
+        self._phase = "idle"
+        self.state = "interrupted"
+        self.message = (
+            f"Training interrupted: weights and history are those after step {self._step}. "
+            "Call run() to continue."
+        )
+
+    # ------------------------------------------------------------------ many steps
+    def run(self, n: int, progress: bool = True) -> History:
+        """Train ``n`` steps; stops early (without raising) on divergence or interrupt.
+
+        With ``progress=True`` shows a tqdm bar (a widget in a notebook, text elsewhere)
+        with the current loss. Returns :attr:`history`.
+        """
+        _validate.positive_int("n", n, allow_zero=True)
+        if self.state == "diverged":
+            print(self.message)
+            return self.history
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, disable=not progress, desc="training", unit="step", leave=True)
+        try:
+            for _ in range(n):
+                result = self.step()
+                bar.update(1)
+                if result.diverged:
+                    break
+                if progress:
+                    bar.set_postfix(loss=f"{result.loss:.4f}", refresh=False)
+        except KeyboardInterrupt:
+            if self.state != "interrupted":  # the interrupt came between steps
+                self._recover_interrupt()
+        finally:
+            bar.close()
+        if self.state != "ready":
+            print(self.message)
+        return self.history
+
+    def __repr__(self) -> str:
+        return (
+            f"Trainer(steps={self._step}, state={self.state!r}, lr={self._lr:g}, "
+            f"optimizer={self.optimizer_name!r}, clip={self._clip}, batch_size={self.batch_size})"
+        )
+
+
+def _check_task(task: Any) -> None:
+    for attr in ("batch", "loss", "metric", "input_size", "output_size", "kind", "input_kind"):
+        if not hasattr(task, attr):
+            raise TypeError(
+                f"task must be an rnnviz task (with .{attr}), got {type(task).__name__}"
+            )
+
+
+def _check_compatible(model: SequenceModel, task: Any) -> None:
+    hint = "; build it with SequenceModel.from_task(task)"
+    for name in ("input_size", "output_size"):
+        if getattr(model, name) != getattr(task, name):
+            raise ValueError(
+                f"model.{name} must equal task.{name} = {getattr(task, name)}, "
+                f"got {getattr(model, name)}{hint}"
+            )
+    want = "last" if task.kind == "many_to_one" else "per_step"
+    if model.readout_type != want:
+        raise ValueError(
+            f"model readout must be {want!r} for a {task.kind!r} task, "
+            f"got {model.readout_type!r}{hint}"
+        )
+    symbols = task.input_kind == "symbols"
+    if symbols == (model.encoding == "identity"):
+        need = "'onehot' or 'embedding'" if symbols else "'identity'"
+        raise ValueError(
+            f"model encoding must be {need} for {task.input_kind!r} inputs, "
+            f"got {model.encoding!r}{hint}"
+        )

@@ -1,0 +1,379 @@
+"""Trainer: learning, determinism, divergence, interrupts, bounded snapshots, validation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from rnnviz import tasks
+from rnnviz._types import Trace
+from rnnviz.sequence_model import SequenceModel
+from rnnviz.trainer import History, Snapshot, Trainer
+
+
+def _trainer(task=None, *, cell="lstm", hidden_size=8, model_seed=0, **kwargs) -> Trainer:
+    task = task or tasks.Echo(delay=1, seq_len=8, seed=0)
+    model = SequenceModel.from_task(task, cell=cell, hidden_size=hidden_size, seed=model_seed)
+    kwargs.setdefault("batch_size", 16)
+    kwargs.setdefault("snapshot_every", 0)
+    return Trainer(model, task, **kwargs)
+
+
+def _weights(trainer: Trainer) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in trainer.model.parameters()]
+
+
+def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+# -------------------------------------------------------------------------- learning
+def test_lstm_learns_echo_and_beats_the_no_memory_baseline():
+    task = tasks.Echo(delay=1, seed=0)
+    trainer = _trainer(task, hidden_size=16, lr=2e-2, batch_size=32)
+    history = trainer.run(80, progress=False)
+    assert isinstance(history, History) and history is trainer.history
+    assert history.step == list(range(1, 81)) and trainer.steps == 80
+    base = task.baseline()
+    assert history.loss[0] > 0.9 * base.loss  # starts near chance
+    assert sum(history.loss[-10:]) / 10 < 0.3 * base.loss
+    assert sum(history.metric[-10:]) / 10 > base.metric + 0.5
+    assert trainer.state == "ready" and trainer.message == ""
+
+
+def test_step_reports_what_history_records():
+    trainer = _trainer()
+    result = trainer.step()
+    assert (result.step, result.diverged) == (1, False)
+    h = trainer.history
+    assert (h.step, h.loss, h.metric, h.grad_norm) == (
+        [1], [result.loss], [result.metric], [result.grad_norm]
+    )
+    # loss is measured with the weights before the update, on the step's seeded batch
+    fresh = _trainer()
+    x, y, lengths = fresh.task.batch(fresh.batch_size, seed=fresh._batch_seed(1))
+    want = fresh.task.loss(fresh.model(x, lengths=lengths), y)
+    assert result.loss == pytest.approx(float(want.detach()), rel=1e-6)
+
+
+def test_many_to_one_task_with_real_inputs_trains():
+    task = tasks.Adding(seq_len=12, seed=0)
+    trainer = _trainer(task, cell="gru", lr=1e-2)
+    history = trainer.run(40, progress=False)
+    assert len(history) == 40 and all(math.isfinite(v) for v in history.loss)
+    assert min(history.loss[-5:]) < history.loss[0]
+
+
+def test_variable_length_task_trains_with_lengths():
+    task = tasks.Parity(seq_len=6, variable_length=True, seed=0)
+    trainer = _trainer(task, snapshot_every=5)
+    assert trainer.probe.lengths is not None
+    trainer.run(10, progress=False)
+    assert len(trainer.history) == 10 and trainer.snapshots[-1].trace.lengths is not None
+
+
+# -------------------------------------------------------------------------- determinism
+def test_same_seeds_give_a_bit_identical_history():
+    a, b = _trainer(seed=3), _trainer(seed=3)
+    a.run(15, progress=False)
+    b.run(15, progress=False)
+    assert a.history == b.history
+    assert _same(_weights(a), _weights(b))
+    c = _trainer(seed=4)
+    c.run(15, progress=False)
+    assert c.history.loss != a.history.loss  # another batch stream
+
+
+def test_reset_restarts_the_same_run_and_reset_seed_starts_another():
+    trainer = _trainer(snapshot_every=5)
+    init = _weights(trainer)
+    first = trainer.run(10, progress=False)
+    first_loss = list(first.loss)
+    trainer.reset()
+    assert _same(_weights(trainer), init) and len(trainer.history) == 0
+    assert [s.step for s in trainer.snapshots] == [0] and trainer.state == "ready"
+    trainer.run(10, progress=False)
+    assert trainer.history.loss == first_loss
+    trainer.reset(seed=5)
+    assert trainer.seed == 5 and trainer.model.seed == 5
+    assert not _same(_weights(trainer), init)
+    trainer.run(10, progress=False)
+    assert trainer.history.loss != first_loss
+
+
+def test_rounded_history_is_the_same_across_thread_counts():
+    threads = torch.get_num_threads()
+    runs = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            trainer = _trainer(hidden_size=16, batch_size=32)
+            trainer.run(10, progress=False)
+            h = trainer.history
+            runs.append([round(v, 4) for v in h.loss + h.metric + h.grad_norm])
+    finally:
+        torch.set_num_threads(threads)
+    assert runs[0] == runs[1]
+
+
+# -------------------------------------------------------------------------- divergence
+def test_huge_learning_rate_diverges_cleanly(capsys):
+    trainer = _trainer(optimizer="sgd", lr=1e38)
+    init = _weights(trainer)
+    history = trainer.run(20, progress=False)  # must not raise
+    assert trainer.state == "diverged"
+    # step 1 was finite and applied; its update made step 2's loss non-finite
+    assert len(history) == 1 and all(math.isfinite(v) for v in history.loss + history.grad_norm)
+    weights = _weights(trainer)
+    assert all(torch.isfinite(w).all() for w in weights)
+    assert _same(weights, init)  # the weights that gave the last recorded loss
+    x, y, lengths = trainer.probe
+    with torch.no_grad():
+        assert math.isfinite(float(trainer.task.loss(trainer.model(x, lengths=lengths), y)))
+    out = capsys.readouterr().out
+    assert out.count("Training diverged") == 1
+    assert "learning rate" in trainer.message and "clip" in trainer.message
+    assert "step 2" in trainer.message
+    with pytest.raises(RuntimeError, match=r"reset\(\)"):
+        trainer.step()
+    trainer.run(5, progress=False)  # still refuses quietly, history untouched
+    assert len(trainer.history) == 1
+    trainer.reset()
+    assert trainer.state == "ready" and len(trainer.history) == 0
+
+
+def _nan_at(step: int, task, where: str = "loss"):
+    calls = {"n": 0}
+
+    def loss_fn(output, y):
+        calls["n"] += 1
+        loss = task.loss(output, y)
+        if calls["n"] == step:
+            if where == "loss":
+                return loss * float("nan")
+            output.register_hook(lambda g: g * float("inf"))  # finite loss, infinite gradient
+        return loss
+
+    return loss_fn
+
+
+@pytest.mark.parametrize("where", ["loss", "gradient"])
+def test_nonfinite_step_is_discarded_and_last_update_undone(where):
+    task = tasks.Echo(delay=1, seq_len=8, seed=0)
+    trainer = _trainer(task, loss_fn=_nan_at(5, task, where))
+    before = []  # weights before each step
+    for _ in range(5):
+        before.append(_weights(trainer))
+        result = trainer.step()
+    assert result.diverged and result.step == 5 and trainer.state == "diverged"
+    assert ("loss" if where == "loss" else "gradient norm") in trainer.message
+    assert len(trainer.history) == 4 and trainer.history.step == [1, 2, 3, 4]
+    # back to the weights of step 4's forward pass: those that gave history.loss[-1]
+    assert _same(_weights(trainer), before[3])
+    assert all(torch.isfinite(w).all() for w in _weights(trainer))
+    # the optimizer state was recreated
+    assert all(len(s) == 0 for s in trainer.optimizer.state.values())
+    trainer.resume()
+    trainer.run(3, progress=False)
+    assert trainer.history.step == [1, 2, 3, 4, 5, 6, 7] and trainer.state == "ready"
+
+
+def test_nonfinite_weights_after_an_update_are_rolled_back():
+    trainer = _trainer()
+    trainer.run(3, progress=False)
+    after3 = _weights(trainer)
+    real_step = trainer.optimizer.step
+
+    def poisoned_step(*args, **kwargs):
+        real_step(*args, **kwargs)
+        with torch.no_grad():
+            next(trainer.model.parameters())[0, 0] = float("inf")
+
+    trainer.optimizer.step = poisoned_step
+    assert not trainer.step().diverged  # step 4 itself was finite; its update was not
+    result = trainer.step()
+    assert result.diverged and trainer.state == "diverged" and "loss at step 5" in trainer.message
+    assert _same(_weights(trainer), after3)  # step 4's update is undone
+    assert len(trainer.history) == 4  # step 4's loss was measured with these weights
+
+
+def test_weights_that_cannot_be_restored_are_reinitialised():
+    trainer = _trainer()
+    init = _weights(trainer)
+    with torch.no_grad():
+        next(trainer.model.parameters()).fill_(float("nan"))
+    result = trainer.step()  # no earlier finite step to go back to
+    assert result.diverged and "re-initialised" in trainer.message
+    assert _same(_weights(trainer), init) and len(trainer.history) == 0
+
+
+# -------------------------------------------------------------------------- interrupts
+@pytest.mark.parametrize("when", ["before_update", "mid_update", "in_forward"])
+def test_keyboard_interrupt_keeps_the_last_completed_step(when, capsys):
+    task = tasks.Echo(delay=1, seq_len=8, seed=0)
+    calls = {"n": 0}
+
+    def loss_fn(output, y):
+        calls["n"] += 1
+        if when == "in_forward" and calls["n"] == 4:
+            raise KeyboardInterrupt
+        return task.loss(output, y)
+
+    trainer = _trainer(task, loss_fn=loss_fn)
+    trainer.run(3, progress=False)
+    after3 = _weights(trainer)
+    history3 = History(*(list(v) for v in vars(trainer.history).values()))
+    optimizer = trainer.optimizer
+    real_step = optimizer.step
+
+    def interrupted_step(*args, **kwargs):
+        if when == "mid_update":
+            real_step(*args, **kwargs)  # the weights have changed when the interrupt comes
+        raise KeyboardInterrupt
+
+    if when != "in_forward":
+        trainer.optimizer.step = interrupted_step
+    history = trainer.run(10, progress=False)  # returns normally
+    assert trainer.state == "interrupted" and "after step 3" in trainer.message
+    assert capsys.readouterr().out.count("Training interrupted") == 1
+    assert history == history3 and trainer.steps == 3
+    assert _same(_weights(trainer), after3)
+    # training goes on from there (an interrupted update also got a fresh optimizer)
+    assert (trainer.optimizer is optimizer) == (when == "in_forward")
+    trainer.run(2, progress=False)
+    assert trainer.state == "ready" and trainer.history.step == [1, 2, 3, 4, 5]
+
+
+def test_keyboard_interrupt_in_step_is_reraised_after_cleanup():
+    trainer = _trainer()
+    trainer.step()
+    after1 = _weights(trainer)
+
+    def interrupted_step(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    trainer.optimizer.step = interrupted_step
+    with pytest.raises(KeyboardInterrupt):
+        trainer.step()
+    assert trainer.state == "interrupted" and len(trainer.history) == 1
+    assert _same(_weights(trainer), after1)
+
+
+# -------------------------------------------------------------------------- snapshots, memory
+def test_snapshots_are_bounded_and_history_holds_only_numbers():
+    trainer = _trainer(snapshot_every=1, max_snapshots=3, probe_size=2)
+    assert [s.step for s in trainer.snapshots] == [0]  # the untrained model
+    trainer.run(12, progress=False)
+    assert len(trainer.snapshots) == 3
+    assert [s.step for s in trainer.snapshots] == [10, 11, 12]
+    snap = trainer.snapshots[-1]
+    assert isinstance(snap, Snapshot) and isinstance(snap.trace, Trace)
+    assert snap.trace.batch_size == 2 and snap.trace.loss is not None
+    assert torch.equal(snap.trace.inputs, trainer.probe.x)
+    h = trainer.history
+    assert all(type(v) is int for v in h.step)
+    assert all(type(v) is float for v in h.loss + h.metric + h.grad_norm)
+
+
+def test_snapshot_every_and_zero_disables():
+    trainer = _trainer(snapshot_every=4, max_snapshots=50)
+    trainer.run(10, progress=False)
+    assert [s.step for s in trainer.snapshots] == [0, 4, 8]
+    off = _trainer(snapshot_every=0)
+    off.run(5, progress=False)
+    assert len(off.snapshots) == 0 and off.probe.x.shape[0] == off.probe_size
+
+
+def test_probe_is_fixed():
+    trainer = _trainer()
+    probe = trainer.probe
+    trainer.run(3, progress=False)
+    assert trainer.probe is probe
+    assert torch.equal(_trainer().probe.x, probe.x)
+
+
+# -------------------------------------------------------------------------- clipping, settings
+def test_grad_norm_is_recorded_before_clipping_and_the_update_is_clipped():
+    trainer = _trainer(optimizer="sgd", lr=0.5, clip=1e-3)
+    before = _weights(trainer)
+    result = trainer.step()
+    assert result.grad_norm > 1e-2  # far above the clip value: the unclipped norm
+    after = _weights(trainer)
+    change = torch.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(after, before, strict=True)))
+    assert float(change) == pytest.approx(0.5 * 1e-3, rel=1e-3)  # lr * clipped norm
+
+
+def test_lr_and_clip_are_settable_and_validated():
+    trainer = _trainer(lr=1e-2)
+    trainer.lr = 3e-3
+    assert trainer.lr == 3e-3 and all(g["lr"] == 3e-3 for g in trainer.optimizer.param_groups)
+    trainer.clip = 0.5
+    assert trainer.clip == 0.5
+    trainer.clip = None
+    assert trainer.clip is None
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        trainer.lr = 0
+    with pytest.raises(ValueError, match="clip must be a positive finite number"):
+        trainer.clip = -1.0
+    assert trainer.lr == 3e-3 and trainer.clip is None
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_every_optimizer_trains(optimizer):
+    trainer = _trainer(optimizer=optimizer, lr=1e-2)
+    assert type(trainer.optimizer).__name__.lower() == optimizer
+    trainer.run(3, progress=False)
+    assert len(trainer.history) == 3
+
+
+# -------------------------------------------------------------------------- progress
+def test_progress_bar_is_plain_text_outside_a_notebook(capsys):
+    trainer = _trainer()
+    trainer.run(5, progress=True)
+    captured = capsys.readouterr()
+    assert "5/5" in captured.err and "loss=" in captured.err
+    assert captured.out == ""
+    trainer.run(3, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+# -------------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"lr": 0.0}, ValueError, "lr must be a positive finite number"),
+        ({"lr": float("nan")}, ValueError, "lr must be a positive finite number"),
+        ({"optimizer": "adagrad"}, ValueError, "optimizer must be one of"),
+        ({"clip": 0}, ValueError, "clip must be a positive finite number"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+        ({"batch_size": 2.0}, ValueError, "batch_size must be a positive int"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative int"),
+        ({"snapshot_every": -1}, ValueError, "snapshot_every must be a non-negative int"),
+        ({"max_snapshots": 0}, ValueError, "max_snapshots must be a positive int"),
+        ({"probe_size": 0}, ValueError, "probe_size must be a positive int"),
+        ({"loss_fn": "mse"}, TypeError, "loss_fn must be callable"),
+    ],
+)
+def test_bad_trainer_arguments_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        _trainer(**kwargs)
+
+
+def test_model_and_task_must_fit():
+    echo = tasks.Echo(delay=1, num_symbols=4, seed=0)
+    with pytest.raises(TypeError, match="model must be an rnnviz.SequenceModel"):
+        Trainer(torch.nn.LSTM(4, 8), echo)
+    with pytest.raises(TypeError, match="task must be an rnnviz task"):
+        Trainer(SequenceModel(4, 4), "echo")
+    with pytest.raises(ValueError, match="model.input_size must equal task.input_size = 4, got 5"):
+        Trainer(SequenceModel(5, 4), echo)
+    with pytest.raises(ValueError, match="model.output_size must equal task.output_size"):
+        Trainer(SequenceModel(4, 3), echo)
+    with pytest.raises(ValueError, match="readout must be 'per_step'"):
+        Trainer(SequenceModel(4, 4, readout="last"), echo)
+    with pytest.raises(ValueError, match="encoding must be 'identity'"):
+        Trainer(SequenceModel(2, 1, readout="last"), tasks.Adding(seq_len=12))
+    with pytest.raises(ValueError, match="n must be a non-negative int"):
+        _trainer().run(-1)
