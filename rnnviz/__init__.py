@@ -11,7 +11,8 @@ Example:
     >>> model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=16, seed=0)
     >>> trainer = rnnviz.Trainer(model, task, lr=1e-2, batch_size=32, seed=0)
     >>> trainer.run(100, progress=False)  # doctest: +SKIP
-    >>> rnnviz.plot_hidden(rnnviz.trace(model, *task.batch(4, seed=1)[:2]))  # doctest: +SKIP
+    >>> batch = task.batch(4, seed=1)
+    >>> rnnviz.plot_hidden(rnnviz.trace(model, batch.x, batch.y))  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def execute(nb: dict, cwd: Path, timeout: int = 120) -> dict:
     import nbclient
     import nbformat
 
-    node = nbformat.from_dict(nb)
+    node = nbformat.reads(json.dumps(nb), as_version=4)
     client = nbclient.NotebookClient(
         node, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
     )
