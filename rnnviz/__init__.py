@@ -59,7 +59,7 @@ _EXPORTS: dict[str, str] = {
     "animate_training": "rnnviz.views",
     "export_html": "rnnviz.views",
     # live
-    "dashboard": "rnnviz.dashboard",
+    "dashboard": "rnnviz.live",
 }
 
 _SUBMODULES = ("tasks", "tokens")

@@ -164,7 +164,9 @@ class Trainer:
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._backup = [p.detach().clone() for p in self._params]
         self.snapshots: deque[Snapshot] = deque(maxlen=self.max_snapshots)
-        self.reset()
+        # the weights as handed over (edits such as a forget-gate bias included): reset() returns here
+        self._initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self._start()
 
     # ------------------------------------------------------------------ settings
     @property
@@ -201,15 +203,22 @@ class Trainer:
 
     # ------------------------------------------------------------------ life cycle
     def reset(self, seed: int | None = None) -> None:
-        """Start again: fresh weights (from the model's seed), optimizer, history, snapshots.
+        """Start again: the weights the trainer was given, a fresh optimizer, no history.
 
-        With ``seed``, both the trainer's batch stream and the model's initialisation take
-        that seed (another run); without, the same run restarts identically.
+        The model's weights go back to what they were when the ``Trainer`` was built (so
+        edits made before, such as a forget-gate bias, are kept). With ``seed``, the model is
+        re-initialised from that seed and the batch stream takes it too (another run);
+        without, the same run restarts identically.
         """
         if seed is not None:
             self.seed = _validate.positive_int("seed", seed, allow_zero=True)
             self.model.seed = self.seed
-        self.model.reset_parameters()
+            self.model.reset_parameters()
+        else:
+            self.model.load_state_dict(self._initial)
+        self._start()
+
+    def _start(self) -> None:
         self.optimizer = self._make_optimizer()
         self.history = History()
         self.snapshots.clear()

@@ -103,6 +103,20 @@ def test_reset_restarts_the_same_run_and_reset_seed_starts_another():
     assert trainer.history.loss != first_loss
 
 
+def test_trainer_keeps_weights_edited_before_it_and_reset_returns_to_them():
+    task = tasks.Echo(delay=1, seq_len=8, seed=0)
+    model = SequenceModel.from_task(task, cell="lstm", hidden_size=8, seed=0)
+    H = model.core.hidden_size
+    with torch.no_grad():
+        model.core.bias_hh_l0[H : 2 * H] = 2.0  # a forget-gate bias, set by hand
+    trainer = Trainer(model, task, batch_size=16, snapshot_every=0)
+    assert torch.all(model.core.bias_hh_l0[H : 2 * H] == 2.0)
+    trainer.run(5, progress=False)
+    assert not torch.all(model.core.bias_hh_l0[H : 2 * H] == 2.0)
+    trainer.reset()
+    assert torch.all(model.core.bias_hh_l0[H : 2 * H] == 2.0)
+
+
 def test_rounded_history_is_the_same_across_thread_counts():
     threads = torch.get_num_threads()
     runs = []

@@ -1,0 +1,266 @@
+"""The live dashboard in a real JupyterLab + Chromium, against a naive FigureWidget loop.
+
+``python -m benchmarks.bench_dashboard [--seconds 8]`` (not run by pytest). In one run, one
+kernel, LSTM hidden 32 on Echo with T = 50, views hidden + gates + grad flow + history:
+
+1. dashboard playing: frames drawn per second by the browser, training steps per second,
+   kernel milliseconds per frame, bytes per frame;
+2. pause: seconds from the click until the last frame is drawn (lag), and whether the last
+   frame shows the step training stopped at;
+3. ``trainer.run(n)`` headless in the same kernel: steps per second, for the throughput ratio
+   (dashboard animating / headless);
+4. a naive loop in the same kernel: four plotly ``FigureWidget``s (the same data) updated
+   after every step, unthrottled: updates the browser drew per second, and the backlog it is
+   still drawing after the loop ended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+SETUP = """\
+import time, torch, rnnviz
+torch.set_num_threads(THREADS)
+task = rnnviz.tasks.Echo(delay=2, seq_len=50, seed=0)
+model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=32, seed=0)
+trainer = rnnviz.Trainer(model, task, lr=1e-2, batch_size=32, seed=0)
+dash = rnnviz.dashboard(trainer, views=("hidden", "gates", "grad_flow"))
+dash"""
+
+NAIVE_SETUP = """\
+from benchmarks.bench_dashboard import naive_figures
+naive = naive_figures(trainer)
+import ipywidgets
+ipywidgets.VBox(naive)"""
+
+
+# ----------------------------------------------------------------------------- kernel side
+
+
+def naive_figures(trainer: Any) -> list:
+    """Four FigureWidgets (loss, hidden, gates, grad flow): the obvious way to animate."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    import rnnviz
+
+    x, y, lengths = trainer.probe
+    tr = rnnviz.trace(trainer.model, x, y, lengths=lengths)
+    H, T = tr.hidden_size, tr.seq_len
+    loss = go.FigureWidget(go.Scatter(x=[], y=[], mode="lines"), layout={"height": 250})
+    hidden = go.FigureWidget(go.Heatmap(z=[[0] * T] * H, colorscale="RdBu_r", zmin=-1, zmax=1),
+                             layout={"height": 300})
+    gates = go.FigureWidget(make_subplots(rows=1, cols=4))
+    for k in range(4):
+        gates.add_trace(go.Heatmap(z=[[0] * T] * H, zmin=0, zmax=1, showscale=False),
+                        row=1, col=k + 1)
+    gates.update_layout(height=300)
+    grad = go.FigureWidget(go.Scatter(x=list(range(T)), y=[1] * T), layout={
+        "height": 250, "yaxis": {"type": "log"}})
+    return [loss, hidden, gates, grad]
+
+
+def naive_loop(trainer: Any, figs: list, seconds: float) -> dict:
+    """Step, trace, assign every array to its FigureWidget; no pacing at all."""
+    import rnnviz
+
+    loss, hidden, gates, grad = figs
+    x, y, lengths = trainer.probe
+    start = time.perf_counter()
+    steps = 0
+    while time.perf_counter() - start < seconds:
+        trainer.step()
+        steps += 1
+        tr = rnnviz.trace(trainer.model, x, y, lengths=lengths)
+        h = trainer.history
+        loss.data[0].x, loss.data[0].y = h.step, h.loss
+        hidden.data[0].z = tr.hidden[-1, 0].T.numpy().round(3)
+        for k, g in enumerate("ifgo"):
+            gates.data[k].z = tr.gates[g][-1, 0].T.numpy().round(3)
+        grad.data[0].y = tr.grad_hidden[-1].norm(dim=-1).mean(0).numpy()
+    return {"steps": steps, "seconds": time.perf_counter() - start}
+
+
+# ----------------------------------------------------------------------------- browser side
+
+_EXEC_JS = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = k.requestExecute({code, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+_COUNT_RENDERS_JS = """() => {
+  window.__renders = [];
+  const dash = document.querySelector('.rnnviz-dashboard');
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    if (dash && dash.contains(gd)) continue;
+    gd.on('plotly_afterplot', () => window.__renders.push(performance.now()));
+  }
+  return document.querySelectorAll('.js-plotly-plot').length;
+}"""
+
+
+def kernel(page: Any, code: str, timeout: float = 600) -> str:
+    page.set_default_timeout(timeout * 1000)
+    out = page.evaluate(_EXEC_JS, code)
+    if "ERROR" in out:
+        raise RuntimeError(out)
+    return out
+
+
+def kernel_json(page: Any, expr: str) -> Any:
+    return json.loads(kernel(page, f"import json; print(json.dumps({expr}))"))
+
+
+def _dataset(page: Any) -> dict:
+    return page.evaluate("() => Object.assign({}, document.querySelector('.rnnviz-dashboard')"
+                         ".dataset)")
+
+
+def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.lab import LabServer, launch_chromium, run_notebook_in_lab
+
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, LabServer() as server, \
+            sync_playwright() as p:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(SETUP.replace("THREADS", str(threads))),
+                    nbformat.v4.new_code_cell(NAIVE_SETUP)]
+        path = Path(tmp) / "bench_dashboard.ipynb"
+        nbformat.write(nb, path)
+        browser = launch_chromium(p)
+        try:
+            run = run_notebook_in_lab(server, browser, path, screenshot=False)
+            page = run.page
+            if run.problems():
+                raise RuntimeError("\n".join(run.problems()))
+            kernel(page, "trainer.run(20, progress=False)")  # warm up torch, then start over
+            kernel(page, "trainer.reset(); dash.refresh()")
+            page.wait_for_timeout(1000)
+
+            # 1. dashboard playing
+            d0 = _dataset(page)
+            k0 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total]")
+            t0 = time.monotonic()
+            page.click(".rnnviz-play")
+            page.wait_for_timeout(seconds * 1000)
+            d1 = _dataset(page)
+            k1 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
+                             " dash.frame_bytes]")
+            t1 = time.monotonic()
+            results["dashboard frames/s"] = (int(d1["frames"]) - int(d0["frames"])) / (t1 - t0)
+            results["training steps/s, dashboard playing"] = (k1[0] - k0[0]) / (t1 - t0)
+            results["kernel ms per frame"] = (k1[2] - k0[2]) / max(k1[1] - k0[1], 1)
+            results["bytes per frame"] = k1[3]
+            results["browser ms per frame"] = float(d1.get("drawMs", "nan"))
+
+            # 2. pause: lag until the last frame
+            page.click(".rnnviz-play")
+            clicked = time.monotonic()
+            last_change, last = clicked, _dataset(page)["frames"]
+            while time.monotonic() - last_change < 1.5:
+                now = _dataset(page)["frames"]
+                if now != last:
+                    last, last_change = now, time.monotonic()
+                page.wait_for_timeout(20)
+            results["lag after pause, s"] = max(0.0, last_change - clicked)
+            steps = kernel_json(page, "trainer.steps")
+            results["last frame shows the final step"] = float(
+                int(_dataset(page)["step"]) == steps)
+
+            # 3. headless trainer.run in the same kernel
+            n = max(20, int(results["training steps/s, dashboard playing"] * seconds / 2))
+            rate = kernel_json(page, f"(lambda t: ({n} / (trainer.run({n}, progress=False) "
+                               f"and time.perf_counter() - t)))(time.perf_counter())")
+            results["training steps/s, headless"] = rate
+            results["throughput ratio (dashboard / headless)"] = (
+                results["training steps/s, dashboard playing"] / rate)
+
+            # 4. naive FigureWidget loop
+            page.evaluate(_COUNT_RENDERS_JS)
+            start = page.evaluate("() => performance.now()")
+            out = kernel_json(page, f"__import__('benchmarks.bench_dashboard', fromlist=['x'])"
+                              f".naive_loop(trainer, naive, {seconds})")
+            end = page.evaluate("() => performance.now()")
+            page.wait_for_timeout(1000)
+            deadline = time.monotonic() + 60
+            count = page.evaluate("() => window.__renders.length")
+            while time.monotonic() < deadline:  # wait until the backlog is drawn
+                page.wait_for_timeout(1000)
+                now = page.evaluate("() => window.__renders.length")
+                if now == count:
+                    break
+                count = now
+            renders = page.evaluate("() => window.__renders")
+            during = [r for r in renders if r <= end]
+            results["naive FigureWidget renders/s"] = len(during) / 4 / ((end - start) / 1e3)
+            results["naive backlog after the loop, s"] = (
+                max(0.0, (max(renders) - end) / 1e3) if renders else 0.0)
+            results["naive training steps/s"] = out["steps"] / out["seconds"]
+        finally:
+            browser.close()
+    return results
+
+
+GOALS = {
+    "dashboard frames/s": (">= 20", lambda v: v >= 20),
+    "lag after pause, s": ("<= 0.3", lambda v: v <= 0.3),
+    "throughput ratio (dashboard / headless)": (">= 0.5", lambda v: v >= 0.5),
+    "last frame shows the final step": ("1 (yes)", lambda v: v == 1),
+}
+
+
+def table(results: dict[str, float]) -> str:
+    lines = ["| measure | value | goal | ok |", "|---|---:|---|---|"]
+    for name, value in results.items():
+        goal, check = GOALS.get(name, ("", None))
+        ok = "" if check is None else ("yes" if check(value) else "NO")
+        lines.append(f"| {name} | {value:.3g} | {goal} | {ok} |")
+    return "\n".join(lines)
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows in the format of ``benchmarks.run.table``."""
+    r = measure(seconds=4.0 if quick else 8.0)
+    return [
+        {"benchmark": "dashboard vs naive FigureWidget, LSTM H=32 T=50 (browser frames/s)",
+         "times_ms": {"dashboard": 1e3 / max(r["dashboard frames/s"], 1e-9),
+                      "naive": 1e3 / max(r["naive FigureWidget renders/s"], 1e-9)},
+         "ratio_name": "frames/s", "ratio": r["dashboard frames/s"], "goal": ">= 20",
+         "ok": r["dashboard frames/s"] >= 20},
+        {"benchmark": "training with dashboard playing vs trainer.run headless",
+         "times_ms": {"kernel per frame": r["kernel ms per frame"]},
+         "ratio_name": "playing / headless",
+         "ratio": r["throughput ratio (dashboard / headless)"], "goal": ">= 0.5",
+         "ok": r["throughput ratio (dashboard / headless)"] >= 0.5},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads in the kernel (1: steadier on a busy machine)")
+    args = parser.parse_args()
+    print(table(measure(args.seconds, args.threads)))
+
+
+if __name__ == "__main__":
+    main()

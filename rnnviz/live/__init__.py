@@ -1,0 +1,69 @@
+"""Live dashboard: train a model in the background of the kernel and watch it learn.
+
+One widget: play / pause, one batch, one time step, reset, speed, learning rate, gradient
+clipping, a time cursor over every heatmap, and a status line. Frames are drawn by plotly.js
+in the browser from small binary arrays, paced by what the browser has actually drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnviz import _validate
+from rnnviz.live._figures import VIEWS
+from rnnviz.live._widget import Dashboard
+from rnnviz.views._style import THEMES
+
+__all__ = ["dashboard", "Dashboard", "VIEWS"]
+
+
+def dashboard(
+    trainer: Any,
+    views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
+    *,
+    fps: int = 20,
+    theme: str = "auto",
+) -> Dashboard:
+    """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.
+
+    Nothing trains until ▶ is pressed (or :meth:`Dashboard.play` is called); ``trainer.run(n)``
+    in a later cell works as usual and the dashboard shows the result when the cell ends.
+    Training runs as a task on the kernel's event loop, so other cells can run meanwhile;
+    ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
+    message. The views show the trainer's fixed probe batch
+    (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
+    so ``"gates"`` is left out for it.
+
+    Args:
+        trainer: an :class:`rnnviz.Trainer`.
+        views: any of ``"hidden"``, ``"gates"``, ``"grad_flow"``, ``"unrolled"``.
+        fps: at most this many frames per second (1 to 60).
+        theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
+
+    Returns:
+        The widget; leave it as the cell's last value to display it.
+
+    Example:
+        >>> import rnnviz
+        >>> task = rnnviz.tasks.Echo(delay=2, seed=0)  # doctest: +SKIP
+        >>> model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=32)  # doctest: +SKIP
+        >>> trainer = rnnviz.Trainer(model, task, lr=1e-2)  # doctest: +SKIP
+        >>> rnnviz.dashboard(trainer)  # doctest: +SKIP
+    """
+    for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
+        if not hasattr(trainer, attr):
+            raise TypeError(
+                f"trainer must be an rnnviz.Trainer (with .{attr}), got {type(trainer).__name__}"
+            )
+    if isinstance(views, str):
+        views = (views,)
+    if not isinstance(views, (tuple, list)):
+        raise TypeError(f"views must be a tuple of view names, got {type(views).__name__}")
+    chosen = tuple(_validate.choice("views", v, VIEWS) for v in views)
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"views must not repeat a view, got {list(views)}")
+    fps = _validate.positive_int("fps", fps)
+    if fps > 60:
+        raise ValueError(f"fps must be at most 60, got {fps}")
+    theme = _validate.choice("theme", theme, THEMES)
+    return Dashboard(trainer, chosen, fps=fps, theme=theme)

@@ -1,0 +1,342 @@
+"""The dashboard's figures: built once by the views' builders, then fed arrays frame by frame.
+
+Each figure is sent to the browser once as plotly JSON (layout, styling, first data). A frame
+then carries only the numbers that change, as ``parts``::
+
+    {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 0}   # float32 bytes
+    {"fig": "gates", "trace": 4, "key": "zmax", "value": 1.7}                 # small JSON
+
+The per-frame extractors below compute exactly what ``rnnviz.views`` puts in the same trace
+of the same figure (tests/test_dashboard.py checks that they agree), with plain numpy and no
+plotly object in the loop, so a frame costs the kernel about a millisecond plus the trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnviz._types import Trace
+from rnnviz.views import _data as D
+
+VIEWS = ("hidden", "gates", "grad_flow", "unrolled")
+BASELINE_NAME = "chance / no memory"  # the name plot_history gives its baseline lines
+MAX_HISTORY_POINTS = 1500  # loss curves are decimated to this many points per frame
+
+# Figure heights in the dashboard (the views' own heights are for a full-width notebook cell).
+_HEIGHTS = {"history": 330, "hidden": 380, "grad_flow": 400, "gates": 620, "unrolled": 380}
+_GRID = {"history": "wide", "hidden": "half", "grad_flow": "half", "gates": "wide",
+         "unrolled": "wide"}
+
+
+@dataclass
+class Frame:
+    """One frame: JSON ``parts`` and the float32 buffers they point to.
+
+    ``bounds`` remembers the colour ranges of earlier frames (see :meth:`symmetric`).
+    """
+
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    buffers: list[bytes] = field(default_factory=list)
+    bounds: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def symmetric(self, fig: str, trace: int, big: float) -> None:
+        """Colour range [-b, b] covering ``big``; b is a 1-2-5 value kept until ``big``
+        leaves [b / 5, b], so the colour bar stays put while values drift."""
+        old = self.bounds.get((fig, trace))
+        b = old if old is not None and old / 5 <= big <= old else nice_bound(big)
+        self.bounds[(fig, trace)] = b
+        self.value(fig, trace, "zmin", -b)
+        self.value(fig, trace, "zmax", b)
+
+    def array(self, fig: str, trace: int, key: str, value: Any) -> None:
+        a = np.ascontiguousarray(D.as_numpy(value), dtype=np.float32)
+        self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": list(a.shape),
+                           "buffer": len(self.buffers)})
+        self.buffers.append(a.tobytes())
+
+    def value(self, fig: str, trace: int, key: str, value: Any) -> None:
+        self.parts.append({"fig": fig, "trace": trace, "key": key, "value": value})
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(b) for b in self.buffers) + len(json.dumps(self.parts))
+
+
+# ----------------------------------------------------------------------------- traces
+
+
+def probe_trace(trainer: Any) -> Trace:
+    """The trace of the trainer's fixed probe batch at its current step.
+
+    Reuses the trainer's latest snapshot when it was taken at the current step.
+    """
+    snaps = getattr(trainer, "snapshots", None)
+    if snaps and snaps[-1].step == trainer.steps:
+        return snaps[-1].trace
+    from rnnviz.tracing import trace
+
+    x, y, lengths = trainer.probe
+    return trace(trainer.model, x, y, lengths=lengths, loss_fn=trainer.loss_fn)
+
+
+def available_views(cell_type: str, views: tuple[str, ...]) -> tuple[str, ...]:
+    """``views`` minus those the model cannot show (an Elman RNN has no gates)."""
+    return tuple(v for v in views if not (v == "gates" and cell_type == "elman"))
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def _builder(name: str):
+    from rnnviz.views import gradients, heatmaps, unrolled
+
+    return {
+        "hidden": lambda tr, s, th: heatmaps.build_hidden(tr, s, -1, th),
+        "gates": lambda tr, s, th: heatmaps.build_gates(tr, s, -1, 0, th),
+        "grad_flow": lambda tr, s, th: gradients.build_grad_flow(tr, None, -1, th),
+        "unrolled": lambda tr, s, th: unrolled.build_unrolled(tr, s, -1, False, None, th),
+    }[name]
+
+
+def _time_axes(fig: Any, name: str, extra: Any) -> list[list[str]]:
+    """[xref, yref] of every subplot whose x axis is the time step t."""
+    if name in ("hidden", "gates"):
+        return [[p.xref, p.yref] for p in extra]
+    if name == "grad_flow":
+        return [["x", "y"]] + [[p.xref, p.yref] for p in extra.panels]
+    return []
+
+
+def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
+                  theme: str) -> dict[str, dict[str, Any]]:
+    """Plotly JSON of every figure, keyed by name, plus dashboard metadata.
+
+    Each value is ``{"data", "layout", "time_axes", "grid", "highlight"}``; ``history`` first.
+    """
+    from rnnviz.views.history import plot_history
+
+    figures: dict[str, dict[str, Any]] = {}
+    hist = plot_history(trainer, theme=theme)
+    hist.layout.annotations = [a for a in hist.layout.annotations
+                               if a.text != "no training steps yet"]
+    figures["history"] = _finish(hist, "history", [], None)
+    order = ("hidden", "grad_flow", "gates", "unrolled")  # hidden and grad flow side by side
+    for name in sorted(views, key=order.index):
+        fig, extra = _builder(name)(trace, sample, theme)
+        highlight = None
+        if name == "unrolled":
+            highlight = {"trace": extra.i_highlight, "width": extra.width,
+                         "y_low": extra.y_low, "y_top": extra.y_top}
+        figures[name] = _finish(fig, name, _time_axes(fig, name, extra), highlight)
+    return figures
+
+
+def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None) -> dict[str, Any]:
+    fig.update_layout(height=_HEIGHTS[name], autosize=True, width=None,
+                      margin={"l": 70, "r": 30, "t": 80, "b": 60}, uirevision="rnnviz")
+    fig.update_xaxes(fixedrange=True)  # no zoom: a projector audience needs a stable picture
+    fig.update_yaxes(fixedrange=True)
+    if name == "history":
+        fig.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0}, margin={"b": 95})
+    if name == "grad_flow":  # the subtitle does not fit half a dashboard
+        fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0},
+                          margin={"b": 110, "t": 80}, title_subtitle_text=None)
+    spec = _plain(json.loads(fig.to_json()))
+    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
+    return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
+            "grid": _GRID[name], "highlight": highlight, "baselines": baselines,
+            "grow": "x" if name == "history" else ""}
+
+
+def _plain(value: Any) -> Any:
+    """plotly's JSON with its base64 typed arrays ({"dtype", "bdata"}) turned into lists,
+    so the browser code can read every trace's x / y / z directly."""
+    if isinstance(value, dict):
+        if set(value) >= {"dtype", "bdata"} and set(value) <= {"dtype", "bdata", "shape"}:
+            a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            if "shape" in value:
+                shape = value["shape"]
+                shape = [int(n) for n in shape.split(",")] if isinstance(shape, str) else shape
+                a = a.reshape(shape)
+            a = a.astype(np.float64) if a.dtype.kind == "f" else a
+            return json.loads(json.dumps(a.tolist()).replace("NaN", "null"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def nice_bound(value: float) -> float:
+    """The smallest 1, 2 or 5 x 10^k >= ``value``: a colour range that rarely changes.
+
+    The views scale some colour bars to the data's exact maximum; a live dashboard rounds it
+    up so that frames keep the same colour bar (and can repaint the cells only).
+    """
+    if not value > 0 or not math.isfinite(value):
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for mant in (1.0, 2.0, 5.0, 10.0):
+        bound = mant * 10.0**exp
+        if bound >= value * (1 - 1e-9):
+            return float(f"{bound:.3g}")
+    return 10.0 ** (exp + 1)
+
+
+def _decimate(n: int, limit: int = MAX_HISTORY_POINTS) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spread points out of ``n`` (always the last)."""
+    if n <= limit:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, limit).round().astype(np.int64)
+    return np.unique(idx)
+
+
+def history_frame(frame: Frame, trainer: Any, baselines: list[int] = ()) -> None:
+    """Loss, metric and gradient norm curves (traces 0-2) and the baseline lines' x range."""
+    h = trainer.history
+    idx = _decimate(len(h.step))
+    step = np.asarray(h.step, dtype=np.float64)
+    x = step[idx]
+    frame.array("history", 0, "x", x)
+    for k, key in enumerate(("loss", "metric", "grad_norm")):
+        y = np.asarray(getattr(h, key), dtype=np.float64)[idx]
+        frame.array("history", k, "y", np.where(np.isfinite(y), y, np.nan))
+        if k:
+            frame.array("history", k, "x", x)
+    ends = [float(step[0]), float(step[-1])] if step.size else [0.0, 1.0]
+    for k in baselines:  # the dashed "chance / no memory" lines span the steps so far
+        frame.value("history", k, "x", ends)
+
+
+def hidden_frame(frame: Frame, trace: Trace, sample: int) -> None:
+    relu = trace.cell_type == "elman" and trace.nonlinearity == "relu"
+    for k, (row, _, _) in enumerate(D.rows(trace, -1)):
+        z = D.state(trace, trace.hidden, row, sample)
+        frame.array("hidden", k, "z", z)
+        if relu:
+            top = float(np.nanmax(z)) if np.isfinite(z).any() else 0.0
+            frame.value("hidden", k, "zmax", top if top > 0 else 1.0)
+
+
+def gates_frame(frame: Frame, trace: Trace, sample: int) -> None:
+    from rnnviz.views.heatmaps import gate_panels
+
+    row = trace.index(-1, 0)
+    for k, (key, *_rest) in enumerate(gate_panels(trace)):
+        source = trace.cell if key == "c" else trace.gates[key]
+        z = D.state(trace, source, row, sample)
+        frame.array("gates", k, "z", z)
+        if key == "c":
+            big = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+            frame.symmetric("gates", k, max(1.0, big))
+
+
+def grad_flow_frame(frame: Frame, trace: Trace) -> None:
+    from rnnviz.views.gradients import _heat, _norms, _positive
+
+    sel = D.rows(trace, -1)
+    heats = [_heat(trace, row, None) for row, _, _ in sel]
+    big = max(float(np.nanmax(np.abs(h))) if np.isfinite(h).any() else 0.0 for h in heats)
+    big = big if big > 0 else 1.0
+    i = 0
+    for k, (row, _, _) in enumerate(sel):
+        tensors = [trace.grad_hidden] + ([trace.grad_cell] if trace.grad_cell is not None else [])
+        for tensor in tensors:
+            frame.array("grad_flow", i, "y", D.sig_rounded(_positive(_norms(trace, tensor, row,
+                                                                              None))))
+            i += 1
+        frame.array("grad_flow", i, "z", D.sig_rounded(heats[k]))
+        frame.symmetric("grad_flow", i, big)
+        i += 1
+
+
+def unrolled_frame(frame: Frame, trace: Trace, sample: int) -> None:
+    H, T = trace.hidden_size, trace.seq_len
+    for k, (row, _, _) in enumerate(D.rows(trace, -1)):
+        z = D.state(trace, trace.hidden, row, sample)
+        zz = np.full((H, 2 * T - 1), np.nan)
+        zz[:, ::2] = z
+        frame.array("unrolled", k, "z", zz)
+
+
+def build_frame(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
+                baselines: list[int] = (), bounds: dict | None = None) -> Frame:
+    """Every changing number of every figure for the current state.
+
+    ``bounds``: the colour ranges of the previous frame (updated in place).
+    """
+    frame = Frame(bounds=bounds if bounds is not None else {})
+    history_frame(frame, trainer, baselines)
+    if "hidden" in views:
+        hidden_frame(frame, trace, sample)
+    if "gates" in views:
+        gates_frame(frame, trace, sample)
+    if "grad_flow" in views and trace.grad_hidden is not None:
+        grad_flow_frame(frame, trace)
+    if "unrolled" in views:
+        unrolled_frame(frame, trace, sample)
+    return frame
+
+
+# ----------------------------------------------------------------------------- readout
+
+
+def _label(vocab: list[str] | None, value: int) -> str:
+    if vocab is not None and 0 <= value < len(vocab):
+        return vocab[value]
+    return str(value)
+
+
+def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
+    """Per time step of ``sample``: what went in, the target and what the model says."""
+    task = trainer.task
+    T = trace.seq_len
+    x = trace.inputs[sample]
+    ins = ([_label(task.vocab, int(v)) for v in x] if x.dim() == 1
+           else [", ".join(f"{float(v):.2f}" for v in x[t][:3]) for t in range(T)])
+    out = trace.output[sample] if trace.output is not None else None
+    y = trace.target[sample] if trace.target is not None else None
+    lines = []
+    for t in range(T):
+        text = f"input {ins[t]}"
+        if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
+            text += " · " + _says(task, out[t], y[t])
+        elif out is not None and out.dim() == 1 and t == D.length_of(trace, sample) - 1:
+            text += " · " + _says(task, out, y)
+        lines.append(text)
+    return lines
+
+
+def _says(task: Any, out: torch.Tensor, y: torch.Tensor | None) -> str:
+    if getattr(task, "loss_name", "") == "cross_entropy":
+        p = torch.softmax(out.float(), dim=-1)
+        k = int(p.argmax())
+        vocab = getattr(task, "output_vocab", None)
+        said = f"says {_label(vocab, k)} ({float(p[k]):.0%})"
+        if y is None or int(y) < 0:
+            return said + " · not scored"
+        ok = "✓" if k == int(y) else "✗"
+        return f"target {_label(vocab, int(y))} · {said} {ok}"
+    vals = ", ".join(f"{float(v):.2f}" for v in out.flatten()[:3])
+    if y is None:
+        return f"says {vals}"
+    want = ", ".join(f"{float(v):.2f}" for v in y.flatten()[:3])
+    return f"target {want} · says {vals}"
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float for a status line, or ``None`` for missing / non-finite values."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

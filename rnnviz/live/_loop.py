@@ -1,0 +1,216 @@
+"""Frame pacing and the background training loop of the dashboard.
+
+Frames are paced by what the browser has drawn (latest wins, never a queue):
+
+1. ``FramePacer.request()`` marks the picture dirty;
+2. a frame is sent only when none is in flight and at least ``1 / fps`` s passed since the
+   last one; it is built from the state *at send time*, so a backlog cannot form;
+3. the browser draws it and acks its ``seq``; ``ack(seq)`` frees the slot and, if the picture
+   got dirty meanwhile, sends the next frame at once;
+4. an ack that never comes (no browser, hidden tab) frees the slot after ``ack_timeout`` s.
+
+``TrainingLoop`` trains on the kernel's own asyncio event loop: a chunk of steps (at most
+``budget`` s of work, or ``steps_per_frame`` steps), then it yields so the kernel can handle
+widget messages (pause, sliders, acks) and other cells. No thread: the model is only touched
+between cells, so a cell can inspect or change it safely while training is paused or running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+YIELD_S = 0.002  # how long the training loop yields to the kernel after every chunk
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class FramePacer:
+    """At most one frame in flight; new frames are built only when the browser is ready.
+
+    Args:
+        send: builds and sends a frame from the current state; returns its sequence number.
+        fps: at most this many frames per second.
+        ack_timeout: seconds after which an unacknowledged frame no longer blocks the next.
+        clock: time source (tests pass a fake one).
+    """
+
+    def __init__(self, send: Callable[[], int], *, fps: float = 20.0, ack_timeout: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._send = send
+        self.min_interval = 1.0 / fps
+        self.ack_timeout = ack_timeout
+        self._clock = clock
+        self.dirty = False
+        self.in_flight: int | None = None
+        self.sent_at = -float("inf")
+        self.frames_sent = 0
+        self.frames_acked = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self.ack_delays: deque[float] = deque(maxlen=100)  # seconds from send to ack
+
+    @property
+    def busy(self) -> bool:
+        """A frame is in flight and has not timed out."""
+        return self.in_flight is not None and self._clock() - self.sent_at < self.ack_timeout
+
+    def request(self) -> bool:
+        """Ask for a frame of the current state; returns whether one was sent now."""
+        self.dirty = True
+        return self._pump()
+
+    def ack(self, seq: Any) -> bool:
+        """The browser drew frame ``seq``; returns whether a newer frame was sent."""
+        if seq != self.in_flight:  # a stale or repeated ack (e.g. a second view)
+            return False
+        self.in_flight = None
+        self.frames_acked += 1
+        self.ack_delays.append(self._clock() - self.sent_at)
+        return self._pump()
+
+    def _pump(self) -> bool:
+        if not self.dirty:
+            return False
+        now = self._clock()
+        wait = 0.0
+        if self.in_flight is not None:
+            wait = self.sent_at + self.ack_timeout - now
+        wait = max(wait, self.sent_at + self.min_interval - now)
+        if wait > 0:
+            self._schedule(wait)
+            return False
+        self.dirty = False
+        self.in_flight = self._send()
+        self.sent_at = now
+        self.frames_sent += 1
+        return True
+
+    def _schedule(self, delay: float) -> None:
+        loop = _running_loop()
+        if loop is None or self._timer is not None:
+            return
+        self._timer = loop.call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._pump()
+
+    def cancel(self) -> None:
+        """Forget pending work (no timer stays on the event loop)."""
+        self.dirty = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class TrainingLoop:
+    """Train ``trainer`` in chunks on the running asyncio loop until stopped or diverged.
+
+    Args:
+        trainer: has ``step()``, ``state`` and ``steps``.
+        on_chunk: called after every chunk with the number of steps it trained.
+        pacer: the frame pacer (slow motion waits for each frame to be drawn).
+        budget: seconds of training per chunk before yielding to the kernel.
+    """
+
+    def __init__(self, trainer: Any, on_chunk: Callable[[int], None], pacer: FramePacer, *,
+                 budget: float = 0.03) -> None:
+        self.trainer = trainer
+        self.on_chunk = on_chunk
+        self.pacer = pacer
+        self.budget = budget
+        self.steps_per_frame = 0  # 0: as fast as possible; n: n steps, then wait for the frame
+        self.on_stop: Callable[[str], None] | None = None
+        self._task: asyncio.Task | None = None
+        self._stop = False
+        self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self.timing = {"chunks": 0.0, "after_chunk": 0.0, "yields": 0}  # seconds, for benchmarks
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start training in the background of the running event loop (a Jupyter kernel)."""
+        if self.running:
+            return
+        loop = _running_loop()
+        if loop is None:
+            raise RuntimeError(
+                "play needs a running asyncio event loop (a Jupyter kernel); outside one, "
+                "call trainer.run(n)"
+            )
+        self._stop = False
+        self._rate.clear()
+        self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")
+
+    def stop(self) -> None:
+        """Stop after the current step (at the latest, one chunk budget from now)."""
+        self._stop = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+    def steps_per_second(self) -> float:
+        if len(self._rate) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _chunk(self) -> int:
+        """Train up to ``budget`` s or ``steps_per_frame`` steps; return how many ran."""
+        start = time.perf_counter()
+        limit = self.steps_per_frame or float("inf")
+        n = 0
+        while not self._stop and n < limit and time.perf_counter() - start < self.budget:
+            result = self.trainer.step()
+            n += 1
+            if getattr(result, "diverged", False) or self.trainer.state != "ready":
+                break
+        return n
+
+    async def _run(self) -> None:
+        reason = "paused"
+        try:
+            while not self._stop:
+                if self.trainer.state == "diverged":
+                    reason = "diverged"
+                    break
+                t0 = time.perf_counter()
+                n = self._chunk()
+                t1 = time.perf_counter()
+                self._rate.append((t1, self.trainer.steps))
+                self.on_chunk(n)
+                self.timing["chunks"] += t1 - t0
+                self.timing["after_chunk"] += time.perf_counter() - t1
+                self.timing["yields"] += 1
+                if self.trainer.state == "diverged":
+                    reason = "diverged"
+                    break
+                if self.steps_per_frame:  # slow motion: each frame shows steps_per_frame steps
+                    await asyncio.sleep(YIELD_S)
+                    while not self._stop and (self.pacer.busy or self.pacer.dirty):
+                        await asyncio.sleep(0.005)
+                else:
+                    # A message (pause, an ack) needs several loop iterations to get through
+                    # ipykernel; a short sleep lets them all run, sleep(0) gives only one.
+                    await asyncio.sleep(YIELD_S)
+        except asyncio.CancelledError:
+            reason = "paused"
+        except (Exception, KeyboardInterrupt) as err:  # never kill the kernel's event loop
+            reason = f"error: {type(err).__name__}: {err}"
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
+            if self._task is None and self.on_stop is not None:  # not superseded by a restart
+                with contextlib.suppress(Exception):
+                    self.on_stop(reason)

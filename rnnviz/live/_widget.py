@@ -1,0 +1,340 @@
+"""The dashboard widget: one anywidget that draws every figure with plotly.js in the browser.
+
+Kernel -> browser: the figures once (trait ``figures``), then binary frames (custom messages
+``{"type": "frame", "seq", "parts", "readout"}`` with float32 buffers) paced by the
+browser's acks (see ``_loop.FramePacer``). plotly.js comes from the installed plotly package,
+once per page, on request (no network).
+Browser -> kernel: ``{"type": "drawn", "seq"}`` acks, ``"hello"`` (a new view wants a
+frame), ``"plotly.js?"``, ``"step"`` (one batch), ``"reset"``; and trait changes (play,
+speed, learning rate, clipping, time cursor, sample).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as tl
+
+from rnnviz.live import _figures as F
+from rnnviz.live._loop import FramePacer, TrainingLoop
+
+_HERE = Path(__file__).parent
+_PLOTLY_JS: bytes | None = None
+_LIVE: weakref.WeakSet[Dashboard] = weakref.WeakSet()
+_HOOKED = False
+
+
+def plotly_js() -> bytes:
+    """plotly.min.js from the installed plotly package (read once)."""
+    global _PLOTLY_JS
+    if _PLOTLY_JS is None:
+        import plotly
+
+        _PLOTLY_JS = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    return _PLOTLY_JS
+
+
+def _after_cell(*_args: Any) -> None:
+    """After every cell: dashboards whose trainer moved (e.g. ``trainer.run(n)``) refresh."""
+    for dash in list(_LIVE):
+        dash._refresh_if_changed()
+
+
+def _hook_cells() -> None:
+    global _HOOKED
+    if _HOOKED:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is not None:
+        ip.events.register("post_run_cell", _after_cell)
+        _HOOKED = True
+
+
+class Dashboard(anywidget.AnyWidget):
+    """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
+
+    _esm = _HERE / "dashboard.js"
+    _css = _HERE / "dashboard.css"
+
+    # controls (browser <-> kernel)
+    playing = tl.Bool(False, help="Training runs in the background while True.").tag(sync=True)
+    steps_per_frame = tl.Int(
+        0, help="Slow motion: train this many steps per drawn frame; 0 = as fast as possible."
+    ).tag(sync=True)
+    lr = tl.Float(1e-2, help="Learning rate of the trainer's optimizer.").tag(sync=True)
+    clip_enabled = tl.Bool(False, help="Clip the total gradient norm.").tag(sync=True)
+    clip_value = tl.Float(1.0, help="Gradient-norm threshold when clipping.").tag(sync=True)
+    t = tl.Int(0, help="Time cursor: the step t highlighted in every time axis.").tag(sync=True)
+    sample = tl.Int(0, help="Which sequence of the probe batch the heatmaps show.").tag(
+        sync=True)
+    # status (kernel -> browser)
+    status = tl.Unicode("ready", help="'ready', 'training', 'paused' or 'diverged'.").tag(
+        sync=True)
+    message = tl.Unicode("", help="Why training stopped (diverged / error), else ''.").tag(
+        sync=True)
+    step = tl.Int(0, help="Completed training steps.").tag(sync=True)
+    loss = tl.Float(None, allow_none=True, help="Loss of the last step.").tag(sync=True)
+    metric = tl.Float(None, allow_none=True, help="Metric of the last step.").tag(sync=True)
+    metric_name = tl.Unicode("metric", help="Name of the task's metric.").tag(sync=True)
+    steps_per_s = tl.Float(0.0, help="Training speed while playing.").tag(sync=True)
+    # fixed at construction
+    title = tl.Unicode("", help="Headline: model and task.").tag(sync=True)
+    seq_len = tl.Int(1, help="T, the probe's number of time steps.").tag(sync=True)
+    probe_size = tl.Int(1, help="Sequences in the probe batch.").tag(sync=True)
+    views = tl.List(tl.Unicode(), help="Figures shown besides the history.").tag(sync=True)
+    theme = tl.Unicode("auto", help="'auto', 'light' or 'dark'.").tag(sync=True)
+    fps = tl.Int(20, help="At most this many frames per second.").tag(sync=True)
+    figures = tl.Dict(help="Plotly JSON of every figure, sent once; frames update them.").tag(
+        sync=True)
+    figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
+        sync=True)
+
+    def __init__(self, trainer: Any, views: tuple[str, ...], *, fps: int, theme: str) -> None:
+        self.trainer = trainer
+        self._seq = 0
+        self._frame_step = -1
+        self._frame_state = ""
+        self.frame_bytes = 0  # size of the last frame
+        self.frame_ms = 0.0  # kernel time to build and send the last frame
+        self.frame_ms_total = 0.0  # ... and of all frames (benchmarks divide by frames_sent)
+        self.pacer = FramePacer(self._send_frame, fps=fps)
+        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer)
+        self.loop.on_stop = self._on_loop_stop
+        core = trainer.model.core
+        trace = F.probe_trace(trainer)
+        shown = F.available_views(trace.cell_type, tuple(views))
+        figures = F.build_figures(trainer, trace, shown, 0, theme)
+        name = getattr(trainer.task, "name", type(trainer.task).__name__)
+        super().__init__(
+            lr=float(trainer.lr),
+            clip_enabled=trainer.clip is not None,
+            clip_value=float(trainer.clip) if trainer.clip is not None else 1.0,
+            title=f"{trace.cell_type.upper()} · hidden {core.hidden_size} · "
+            f"{core.num_layers} layer{'s' if core.num_layers > 1 else ''} · task {name}",
+            seq_len=trace.seq_len,
+            probe_size=trace.batch_size,
+            views=list(shown),
+            theme=theme,
+            fps=int(fps),
+            figures=figures,
+            figure_order=list(figures),
+            metric_name=str(getattr(trainer.task, "metric_name", "metric")),
+        )
+        self._baselines = figures["history"]["baselines"]
+        self._trace, self._trace_step, self._trace_at, self._trace_cost = trace, trainer.steps, \
+            0.0, 0.0
+        self._frame_sample = 0
+        self._force_views = True  # the next frame carries the views even if the trace is old
+        self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
+        self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
+        self._sync_status()
+        self.on_msg(self._on_message)
+        _LIVE.add(self)
+        _hook_cells()
+
+    def __repr__(self) -> str:  # stable text/plain for nbval (no ids)
+        return f"rnnviz dashboard ({self.title})"
+
+    # ------------------------------------------------------------------ public
+    def play(self) -> None:
+        """Start training in the background (same as the ▶ button)."""
+        self.playing = True
+
+    def pause(self) -> None:
+        """Stop training after the current step (same as the ❚❚ button)."""
+        self.playing = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the background training task exists."""
+        return self.loop.running
+
+    def step_once(self) -> None:
+        """Train one batch and show it."""
+        if self.trainer.state == "diverged":
+            self._sync_status()
+            return
+        self.trainer.step()
+        self._sync_status()
+        self.pacer.request()
+
+    def reset(self) -> None:
+        """Pause, reset the trainer (fresh weights and history) and show it."""
+        self.playing = False
+        self.trainer.reset()
+        self._trace, self._trace_step, self._force_views = None, -1, True
+        self.message = ""
+        self._sync_status()
+        self.pacer.request()
+
+    def refresh(self) -> None:
+        """Show the trainer's current state (sends a frame when the browser is ready)."""
+        self._sync_status()
+        self.pacer.request()
+
+    def close(self) -> None:
+        self.playing = False
+        self.loop.stop()
+        self.pacer.cancel()
+        _LIVE.discard(self)
+        super().close()
+
+    # ------------------------------------------------------------------ observers
+    @tl.observe("playing")
+    def _on_playing(self, change: dict) -> None:
+        if change["new"]:
+            if self.trainer.state == "diverged":
+                self.playing = False
+                self._sync_status()
+                return
+            self.loop.steps_per_frame = self.steps_per_frame
+            try:
+                self.loop.start()
+            except RuntimeError as err:
+                self.playing = False
+                self.message = str(err)
+                raise
+            self.status = "training"
+        else:
+            self.loop.stop()
+            self._sync_status()
+            self.pacer.request()
+
+    @tl.observe("steps_per_frame")
+    def _on_speed(self, change: dict) -> None:
+        self.loop.steps_per_frame = max(0, int(change["new"]))
+
+    @tl.observe("lr")
+    def _on_lr(self, change: dict) -> None:
+        try:
+            self.trainer.lr = change["new"]
+        except (TypeError, ValueError) as err:
+            self.message = str(err)
+            self.lr = change["old"]
+
+    @tl.observe("clip_enabled", "clip_value")
+    def _on_clip(self, change: dict) -> None:
+        try:
+            self.trainer.clip = self.clip_value if self.clip_enabled else None
+        except (TypeError, ValueError) as err:
+            self.message = str(err)
+            self.set_trait(change["name"], change["old"])
+
+    @tl.observe("sample")
+    def _on_sample(self, change: dict) -> None:
+        if not 0 <= change["new"] < self.probe_size:
+            self.sample = change["old"]
+            return
+        self.pacer.request()
+
+    @tl.validate("t")
+    def _valid_t(self, proposal: dict) -> int:
+        return int(min(max(proposal["value"], 0), self.seq_len - 1))
+
+    # ------------------------------------------------------------------ messages
+    def _on_message(self, _widget: Any, content: Any, buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "drawn":
+            self.pacer.ack(content.get("seq"))
+        elif kind == "hello":
+            self.pacer.in_flight = None  # a new view: do not wait for a frame it never saw
+            self._force_views = True
+            self.pacer.request()
+        elif kind == "plotly.js?":
+            self.send({"type": "plotly.js"}, buffers=[plotly_js()])
+        elif kind == "step":
+            self.step_once()
+        elif kind == "reset":
+            self.reset()
+
+    def _on_chunk(self, n: int) -> None:
+        self._sync_status()
+        self.pacer.request()
+
+    def _on_loop_stop(self, reason: str) -> None:
+        if reason.startswith("error"):
+            self.message = reason
+        self.playing = False
+        self._sync_status()
+        self.pacer.request()
+
+    def _refresh_if_changed(self) -> None:
+        if self.trainer.steps != self._frame_step or self.trainer.state != self._frame_state:
+            self.refresh()
+
+    # ------------------------------------------------------------------ status and frames
+    def _sync_status(self) -> None:
+        tr = self.trainer
+        h = tr.history
+        with self.hold_sync():
+            self.step = int(tr.steps)
+            self.loss = F.finite_or_none(h.loss[-1]) if len(h) else None
+            self.metric = F.finite_or_none(h.metric[-1]) if len(h) else None
+            self.steps_per_s = round(self.loop.steps_per_second(), 1) if self.loop.running \
+                else 0.0
+            if tr.state == "diverged":
+                self.status, self.message = "diverged", tr.message
+            elif self.loop.running:
+                self.status = "training"
+            else:
+                self.status = "paused" if len(h) else "ready"
+
+    def _probe_trace(self) -> tuple[Any, bool]:
+        """The trace to show and whether it is new since the last frame.
+
+        While playing, tracing the probe (an explicit per-step pass plus BPTT) may cost more
+        than a training step, so it is rationed: the trainer's own snapshots are used when
+        newer, and a fresh trace is made only when the last one is older than
+        ``1 / trace_share`` times its cost (at most ~25% of the kernel's time goes to the
+        views). The curves and status update every frame regardless. Paused, every frame
+        traces the current weights.
+        """
+        tr = self.trainer
+        snaps = getattr(tr, "snapshots", None)
+        if snaps and snaps[-1].step == tr.steps or (snaps and snaps[-1].step > self._trace_step
+                                                    and self.loop.running):
+            snap = snaps[-1]
+            new = snap.step != self._trace_step or self._trace is None
+            self._trace, self._trace_step = snap.trace, snap.step
+            return snap.trace, new
+        now = time.perf_counter()
+        due = now - self._trace_at >= self._trace_cost / self.trace_share
+        if self._trace is None or not self.loop.running or (tr.steps != self._trace_step and due):
+            if self._trace is not None and tr.steps == self._trace_step and \
+                    tr.state == self._frame_state:
+                return self._trace, False
+            self._trace = F.probe_trace(tr)
+            self._trace_at = time.perf_counter()
+            self._trace_cost = self._trace_at - now
+            self._trace_step = tr.steps
+            return self._trace, True
+        return self._trace, False
+
+    def _send_frame(self) -> int:
+        start = time.perf_counter()
+        tr = self.trainer
+        trace, new = self._probe_trace()
+        sample = min(self.sample, trace.batch_size - 1)
+        if sample != self._frame_sample or self._force_views:
+            new, self._frame_sample, self._force_views = True, sample, False
+        views = tuple(self.views) if new else ()
+        frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
+        self._seq += 1
+        content = {"type": "frame", "seq": self._seq, "step": int(tr.steps),
+                   "trace_step": int(self._trace_step), "parts": frame.parts}
+        if new:
+            content["readout"] = F.readout(tr, trace, sample)
+        self.send(content, buffers=frame.buffers)
+        self._frame_step, self._frame_state = tr.steps, tr.state
+        self.frame_bytes = frame.nbytes
+        self.frame_ms = 1e3 * (time.perf_counter() - start)
+        self.frame_ms_total += self.frame_ms
+        return self._seq

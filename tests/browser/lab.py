@@ -1,0 +1,314 @@
+"""Run notebooks in a real JupyterLab driven by a real Chromium, and report what rendered.
+
+The pieces, reusable by any browser test or benchmark:
+
+- :class:`LabServer` starts ``jupyter lab`` on a free localhost port with a random token and
+  every Jupyter directory (config, data, runtime, settings, workspaces, root) in a temporary
+  directory; :meth:`LabServer.stop` shuts its kernels down and kills its process group.
+- :func:`launch_chromium` starts the Chromium that ``find_browser.py`` finds, or raises
+  :class:`BrowserMissing` with the message that says how to get one.
+- :func:`run_notebook_in_lab` copies a notebook into the server's root, opens it, runs all
+  cells, waits until the kernel is idle, and returns a :class:`NotebookRun` with the number of
+  rendered plotly figures and widgets, error outputs, JavaScript console errors and the
+  screenshot paths. The page stays open (``run.page``) so a test can go on clicking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.browser.find_browser import CHROMIUM_ARGS, HOW_TO, find_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+VIEWPORT = {"width": 1500, "height": 2200}
+
+
+class BrowserMissing(RuntimeError):
+    """No Chromium to drive: the message says how to install one."""
+
+
+# ----------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LabServer:
+    """A private ``jupyter lab`` on localhost: random port and token, all state in a temp dir."""
+
+    def __init__(self, *, startup_timeout: float = 60.0) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="rnnviz-lab-"))
+        self.root = self.tmp / "root"
+        self.port = _free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.tmp / "server.log"
+        self._proc: subprocess.Popen | None = None
+        self._startup_timeout = startup_timeout
+
+    # 1. lay out the private Jupyter directories and the settings that keep Lab quiet
+    def _prepare(self) -> dict[str, str]:
+        for name in ("root", "config", "data", "runtime", "settings", "workspaces"):
+            (self.tmp / name).mkdir(parents=True, exist_ok=True)
+        notify = self.tmp / "settings" / "@jupyterlab" / "apputils-extension"
+        notify.mkdir(parents=True, exist_ok=True)
+        (notify / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(self.tmp / "config"),
+            "JUPYTER_DATA_DIR": str(self.tmp / "data"),
+            "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(self.tmp / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.tmp / "workspaces"),
+            "IPYTHONDIR": str(self.tmp / "ipython"),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+            ),
+        }
+        env.pop("JUPYTER_PLATFORM_DIRS", None)
+        return env
+
+    def start(self) -> LabServer:
+        env = self._prepare()
+        cmd = [
+            sys.executable, "-m", "jupyterlab",
+            f"--port={self.port}", "--ip=127.0.0.1", "--no-browser",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.port_retries=0",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={self.tmp / 'settings'}",
+            f"--LabApp.workspaces_dir={self.tmp / 'workspaces'}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the server
+        self._proc = subprocess.Popen(
+            cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + self._startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                self.api("GET", "/api/status")
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"jupyter lab did not start in {self._startup_timeout} s")
+
+    def api(self, method: str, path: str) -> Any:
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def lab_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def add_notebook(self, path: str | os.PathLike) -> str:
+        """Copy a notebook into the server's root; return its name there."""
+        src = Path(path)
+        shutil.copy(src, self.root / src.name)
+        return src.name
+
+    def shutdown_kernels(self) -> None:
+        with contextlib.suppress(Exception):
+            for kernel in self.api("GET", "/api/kernels"):
+                with contextlib.suppress(Exception):
+                    self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Shut kernels down, then stop the server's whole process group (always)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                self.shutdown_kernels()
+            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, sig)
+                try:
+                    proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> LabServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# ----------------------------------------------------------------------------- browser
+
+
+def launch_chromium(playwright: Any, *, headless: bool = True) -> Any:
+    """Launch the system (or playwright's) Chromium; raise :class:`BrowserMissing` if none."""
+    path = find_chromium()
+    if path is None:
+        raise BrowserMissing(HOW_TO)
+    return playwright.chromium.launch(executable_path=path, headless=headless, args=CHROMIUM_ARGS)
+
+
+@dataclass
+class NotebookRun:
+    """What one notebook run in JupyterLab produced."""
+
+    name: str
+    page: Any
+    figures: int = 0
+    widgets: int = 0
+    widget_errors: list[str] = field(default_factory=list)
+    error_outputs: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    screenshots: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def screenshot(self, label: str, selector: str | None = None) -> Path:
+        """Save a screenshot of the page (or one element) under artifacts/screenshots/."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{Path(self.name).stem}-{label}.png"
+        target = self.page.locator(selector).first if selector else self.page
+        target.screenshot(path=str(path))
+        self.screenshots.append(path)
+        return path
+
+    def problems(self) -> list[str]:
+        """Every widget error, error output and console error, as readable lines."""
+        return (
+            [f"widget: {e}" for e in self.widget_errors]
+            + [f"output: {e}" for e in self.error_outputs]
+            + [f"console: {e}" for e in self.console_errors]
+        )
+
+
+_KERNEL_STATE_JS = """() => {
+  const app = window.jupyterapp;
+  const w = app && app.shell.currentWidget;
+  if (!w || !w.sessionContext || !w.content) return {ready: false, why: 'no notebook'};
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  const cells = w.content.model ? Array.from(w.content.model.cells) : [];
+  const code = cells.filter(c => c.type === 'code');
+  const pending = code.filter(c => c.executionCount === null).length;
+  const running = Array.from(document.querySelectorAll('.jp-InputArea-prompt'))
+      .filter(e => e.textContent.includes('*')).length;
+  return {ready: true, status: kernel ? kernel.status : 'none', cells: code.length,
+          pending: pending, running: running};
+}"""
+
+_COUNTS_JS = """() => {
+  const area = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') || document;
+  const texts = sel => Array.from(area.querySelectorAll(sel)).map(e => e.innerText.slice(0, 2000));
+  return {
+    figures: area.querySelectorAll('.js-plotly-plot').length,
+    // a widget view is an lm-Widget inside the output Panel of the widget renderer (it has
+    // no data-mime-type attribute)
+    widgets: area.querySelectorAll('.jp-OutputArea-output.lm-Panel > .lm-Widget').length,
+    widgetErrors: texts('.jp-OutputArea-output').filter(
+        t => t.includes('Error displaying widget') || t.includes('Failed to load model class')),
+    errorOutputs: texts('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        .filter(t => t.includes('Traceback') || t.includes('Error'))
+        .concat(texts('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')),
+  };
+}"""
+
+
+def wait_for_kernel_idle(page: Any, *, timeout: float = 120.0, need_all_run: bool = True) -> None:
+    """Wait until the notebook's kernel is idle and (optionally) every code cell has run."""
+    deadline = time.monotonic() + timeout
+    stable = 0
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(_KERNEL_STATE_JS)
+        done = state.get("ready") and state.get("status") == "idle" and not state.get("running")
+        if done and need_all_run:
+            done = state.get("pending") == 0
+        stable = stable + 1 if done else 0
+        if stable >= 3:  # idle on three polls in a row, not a gap between two cells
+            return
+        page.wait_for_timeout(150)
+    raise TimeoutError(f"notebook did not finish in {timeout} s: {state}")
+
+
+def open_notebook(server: LabServer, browser: Any, name: str) -> tuple[Any, list[str]]:
+    """Open ``name`` (already in the server's root) in a new page; collect console errors."""
+    page = browser.new_page(viewport=VIEWPORT)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(server.lab_url(name))
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=60_000,
+    )
+    wait_for_kernel_idle(page, timeout=60, need_all_run=False)
+    return page, errors
+
+
+def run_notebook_in_lab(
+    server: LabServer,
+    browser: Any,
+    path: str | os.PathLike,
+    *,
+    timeout: float = 120.0,
+    screenshot: bool = True,
+) -> NotebookRun:
+    """Open ``path`` in JupyterLab, run all cells, wait for idle, count what rendered.
+
+    The returned run keeps its page open for more interaction; close it with
+    ``run.page.close()`` (the browser fixture closes everything at the end anyway).
+    """
+    start = time.monotonic()
+    name = server.add_notebook(path)
+    page, errors = open_notebook(server, browser, name)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_timeout(300)
+    wait_for_kernel_idle(page, timeout=timeout)
+    page.wait_for_timeout(500)  # let widget views and figures finish their first render
+    run = NotebookRun(name=name, page=page, console_errors=errors)
+    counts = page.evaluate(_COUNTS_JS)
+    run.figures = counts["figures"]
+    run.widgets = counts["widgets"]
+    run.widget_errors = counts["widgetErrors"]
+    run.error_outputs = counts["errorOutputs"]
+    run.seconds = time.monotonic() - start
+    if screenshot:
+        run.screenshot("after-run-all")
+    return run

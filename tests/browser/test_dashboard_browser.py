@@ -1,0 +1,75 @@
+"""The dashboard in a real JupyterLab and Chromium: it renders, plays, pauses and stops."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+NOTEBOOK = Path(__file__).parent / "notebooks" / "dashboard.ipynb"
+DASH = ".rnnviz-dashboard"
+# history + hidden + gates + grad_flow (the dashboard's default views)
+FIGURES = 4
+
+
+def _frames(page) -> int:
+    return int(page.get_attribute(DASH, "data-frames") or 0)
+
+
+def _wait_for(page, condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
+    run = run_notebook_in_lab(NOTEBOOK)
+    page = run.page
+    assert not run.problems(), "\n".join(run.problems())
+    assert run.figures == FIGURES, f"expected {FIGURES} plotly figures, got {run.figures}"
+    assert page.locator(DASH).count() == 1 and run.widgets == 1
+    # trainer.run(5) in a later cell: the dashboard shows it when that cell ends
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "5", 20,
+              "the dashboard to show step 5 after trainer.run(5)")
+    status = page.inner_text(".rnnviz-status")
+    assert status.startswith("paused · step 5 ·"), status
+
+    # 1. play: frames arrive and training moves on
+    start = _frames(page)
+    page.click(".rnnviz-play")
+    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    run.screenshot("training", DASH)
+    assert "training" in page.inner_text(".rnnviz-status")
+    assert int(page.get_attribute(DASH, "data-step")) > 5
+
+    # 2. the time cursor and one time step
+    page.evaluate("() => { const s = document.querySelector('.rnnviz-t'); s.value = '3';"
+                  " s.dispatchEvent(new Event('input')); }")
+    page.click(".rnnviz-tstep")
+    _wait_for(page, lambda: page.inner_text(".rnnviz-tvalue").startswith("4 /"), 10,
+              "the time cursor at t = 4")
+    assert page.inner_text(".rnnviz-readout").startswith("t = 4: input")
+
+    # 3. pause: updates stop within 0.5 s and nothing arrives after that
+    page.click(".rnnviz-play")
+    page.wait_for_timeout(500)
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
+              "the status to say paused")
+    stopped = _frames(page)
+    step = page.get_attribute(DASH, "data-step")
+    page.wait_for_timeout(2000)
+    assert _frames(page) == stopped, "frames kept arriving after pause"
+    assert page.get_attribute(DASH, "data-step") == step
+    run.screenshot("paused", DASH)
+
+    # 4. one batch, then reset
+    page.click(".rnnviz-step")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == str(int(step) + 1), 20,
+              "one more step after +1 batch")
+    page.click(".rnnviz-reset")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "0", 20,
+              "step 0 after reset")
+    assert page.inner_text(".rnnviz-status").startswith("ready · step 0")
+    assert not run.console_errors, "\n".join(run.console_errors)

@@ -1,0 +1,441 @@
+"""The live dashboard without a browser: traits, frames, pacing, play / pause, divergence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+import rnnviz
+from rnnviz.live import _figures as F
+from rnnviz.live._loop import FramePacer
+
+
+def make_trainer(cell: str = "lstm", *, hidden: int = 8, seq_len: int = 10, **kw) -> rnnviz.Trainer:
+    task = rnnviz.tasks.Echo(delay=2, seq_len=seq_len, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell=cell, hidden_size=hidden, seed=0)
+    kw.setdefault("lr", 1e-2)
+    return rnnviz.Trainer(model, task, batch_size=8, seed=0, **kw)
+
+
+class Sent:
+    """Records what a dashboard sends to the browser."""
+
+    def __init__(self, dash) -> None:
+        self.messages: list[tuple[dict, list]] = []
+        dash.send = lambda content, buffers=None: self.messages.append((content, buffers or []))
+
+    def frames(self) -> list[tuple[dict, list]]:
+        return [(c, b) for c, b in self.messages if c.get("type") == "frame"]
+
+
+def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
+    out = {}
+    for part in content["parts"]:
+        if "buffer" in part:
+            a = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(part["shape"])
+            out[(part["fig"], part["trace"], part["key"])] = a
+        else:
+            out[(part["fig"], part["trace"], part["key"])] = part["value"]
+    return out
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def test_bad_arguments_name_the_argument() -> None:
+    trainer = make_trainer()
+    with pytest.raises(TypeError, match="trainer must be an rnnviz.Trainer"):
+        rnnviz.dashboard(object())
+    with pytest.raises(ValueError, match="views must be one of"):
+        rnnviz.dashboard(trainer, views=("hidden", "nope"))
+    with pytest.raises(ValueError, match="views must not repeat"):
+        rnnviz.dashboard(trainer, views=("hidden", "hidden"))
+    with pytest.raises(ValueError, match="fps must be"):
+        rnnviz.dashboard(trainer, fps=0)
+    with pytest.raises(ValueError, match="fps must be at most 60"):
+        rnnviz.dashboard(trainer, fps=500)
+    with pytest.raises(ValueError, match="theme must be one of"):
+        rnnviz.dashboard(trainer, theme="neon")
+
+
+# ----------------------------------------------------------------------------- traits
+
+
+def test_state_describes_the_trainer_and_nothing_runs() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer, fps=15, theme="dark")
+    state = dash.get_state()
+    assert state["playing"] is False and state["status"] == "ready"
+    assert state["step"] == 0 and state["loss"] is None
+    assert state["figure_order"] == ["history", "hidden", "grad_flow", "gates"]
+    assert set(state["figures"]) == set(state["figure_order"])
+    assert state["seq_len"] == 10 and state["probe_size"] == trainer.probe.x.shape[0]
+    assert state["fps"] == 15 and state["theme"] == "dark"
+    assert state["lr"] == pytest.approx(trainer.lr) and state["clip_enabled"] is False
+    assert state["metric_name"] == "accuracy"
+    assert "LSTM" in state["title"] and "hidden 8" in state["title"]
+    json.dumps(state["figures"])  # plain JSON, no numpy, no base64 arrays
+    assert "bdata" not in json.dumps(state["figures"])
+    assert not dash.running
+    assert repr(dash) == "rnnviz dashboard (LSTM · hidden 8 · 1 layer · task echo)"
+    bundle = dash._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/plain"] == repr(dash)
+
+
+def test_every_trait_has_help() -> None:
+    from rnnviz.live import Dashboard
+
+    for name in Dashboard.class_own_traits(sync=True):
+        assert Dashboard.class_trait_names(sync=True) and Dashboard.class_traits()[name].help, (
+            f"trait {name} has no help")
+
+
+def test_elman_has_no_gates_view() -> None:
+    dash = rnnviz.dashboard(make_trainer("elman"), views=("hidden", "gates", "unrolled"))
+    assert dash.views == ["hidden", "unrolled"]
+    assert dash.figure_order == ["history", "hidden", "unrolled"]
+
+
+def test_controls_reach_the_trainer() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    dash.lr = 0.05
+    assert trainer.lr == pytest.approx(0.05)
+    dash.clip_value = 0.5
+    assert trainer.clip is None  # clipping is off until enabled
+    dash.clip_enabled = True
+    assert trainer.clip == pytest.approx(0.5)
+    dash.clip_enabled = False
+    assert trainer.clip is None
+    dash.lr = -1.0  # refused: the trait goes back, the message says why
+    assert trainer.lr == pytest.approx(0.05) and dash.lr == pytest.approx(0.05)
+    assert "lr must be a positive finite number" in dash.message
+    dash.t = 99
+    assert dash.t == dash.seq_len - 1
+    dash.sample = 99
+    assert dash.sample == 0
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
+def test_frame_arrays_match_the_views(cell: str) -> None:
+    """Per-frame numbers equal what rnnviz.views puts in the same trace of the same figure."""
+    from rnnviz.views.gradients import build_grad_flow
+    from rnnviz.views.heatmaps import build_gates, build_hidden
+    from rnnviz.views.unrolled import build_unrolled
+
+    trainer = make_trainer(cell)
+    dash = rnnviz.dashboard(trainer, views=("hidden", "gates", "grad_flow", "unrolled"))
+    trainer.run(3, progress=False)
+    sent = Sent(dash)
+    dash.sample = 1
+    ((content, buffers),) = sent.frames()
+    got = decode(content, buffers)
+    tr = F.probe_trace(trainer)
+    figs = {"hidden": build_hidden(tr, 1, -1, "auto")[0],
+            "grad_flow": build_grad_flow(tr, None, -1, "auto")[0],
+            "unrolled": build_unrolled(tr, 1, -1, False, None, "auto")[0]}
+    if cell != "elman":
+        figs["gates"] = build_gates(tr, 1, -1, 0, "auto")[0]
+    checked = 0
+    for (fig, k, key), value in got.items():
+        if fig == "history" or key not in ("z", "y"):
+            continue
+        want = np.asarray(figs[fig].data[k][key], dtype=np.float64)
+        np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, equal_nan=True,
+                                   err_msg=f"{fig} trace {k} {key}")
+        checked += 1
+    # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
+    assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
+    assert content["step"] == 3 and len(content["readout"]) == tr.seq_len
+
+
+def test_history_frame_follows_the_trainer() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    trainer.run(4, progress=False)
+    sent = Sent(dash)
+    dash.refresh()
+    got = decode(*sent.frames()[-1])
+    np.testing.assert_allclose(got[("history", 0, "x")], [1, 2, 3, 4])
+    np.testing.assert_allclose(got[("history", 0, "y")], trainer.history.loss, rtol=1e-6)
+    np.testing.assert_allclose(got[("history", 1, "y")], trainer.history.metric, rtol=1e-6)
+    for k in dash.figures["history"]["baselines"]:
+        assert got[("history", k, "x")] == [1.0, 4.0]
+    assert dash.step == 4 and dash.loss == pytest.approx(trainer.history.loss[-1])
+    assert dash.status == "paused"
+
+
+def test_history_is_decimated() -> None:
+    idx = F._decimate(10_000, 100)
+    assert len(idx) <= 100 and idx[0] == 0 and idx[-1] == 9_999
+    assert np.all(np.diff(idx) > 0)
+    assert list(F._decimate(5, 100)) == [0, 1, 2, 3, 4]
+
+
+def test_colour_bounds_are_round_and_sticky() -> None:
+    assert [F.nice_bound(v) for v in (0.003, 0.01, 0.7, 1.2, 3, 7, 0)] == [
+        0.005, 0.01, 1.0, 2.0, 5.0, 10.0, 1.0]
+    frame = F.Frame()
+    frame.symmetric("g", 0, 0.7)
+    assert frame.parts[-1]["value"] == 1.0
+    frame.symmetric("g", 0, 0.3)  # still within [b / 5, b]: unchanged
+    assert frame.parts[-1]["value"] == 1.0
+    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks
+    assert frame.parts[-1]["value"] == 0.1
+    frame.symmetric("g", 0, 0.15)  # grew past b: grows
+    assert frame.parts[-1]["value"] == 0.2
+
+
+def test_plotly_js_is_served_from_the_package() -> None:
+    dash = rnnviz.dashboard(make_trainer())
+    sent = Sent(dash)
+    dash._on_message(dash, {"type": "plotly.js?"}, [])
+    ((content, buffers),) = sent.messages
+    assert content == {"type": "plotly.js"}
+    assert b"Plotly" in buffers[0][:5000] and len(buffers[0]) > 1_000_000
+
+
+# ----------------------------------------------------------------------------- pacing
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_pacer(fps: float = 20, timeout: float = 1.0):
+    clock, sent = Clock(), []
+
+    def send() -> int:
+        sent.append(clock.now)
+        return len(sent)
+
+    return FramePacer(send, fps=fps, ack_timeout=timeout, clock=clock), clock, sent
+
+
+def test_no_second_frame_before_the_ack() -> None:
+    pacer, clock, sent = make_pacer()
+    assert pacer.request() and len(sent) == 1
+    for _ in range(50):  # training keeps asking: nothing queues up
+        clock.now += 0.1 if clock.now < 100.5 else 0.0
+        assert not pacer.request()
+    assert len(sent) == 1 and pacer.dirty and pacer.busy
+
+
+def test_ack_sends_only_the_latest_state() -> None:
+    pacer, clock, sent = make_pacer()
+    pacer.request()
+    clock.now += 0.2
+    for _ in range(10):
+        pacer.request()
+    assert pacer.ack(1) and len(sent) == 2  # one frame for all ten requests
+    assert not pacer.ack(1)  # a stale or repeated ack changes nothing
+    assert pacer.in_flight == 2 and not pacer.dirty
+    clock.now += 0.2
+    assert not pacer.ack(2)  # acked, but nothing new to show
+    assert len(sent) == 2 and pacer.in_flight is None
+
+
+def test_frame_rate_is_capped() -> None:
+    pacer, clock, sent = make_pacer(fps=10)
+    pacer.request()
+    pacer.ack(1)
+    clock.now += 0.05  # less than 1 / fps later
+    assert not pacer.request() and len(sent) == 1
+    clock.now += 0.06
+    assert pacer.request() and len(sent) == 2
+
+
+def test_a_lost_ack_does_not_block_forever() -> None:
+    pacer, clock, sent = make_pacer(timeout=1.0)
+    pacer.request()
+    clock.now += 0.5
+    assert not pacer.request()
+    clock.now += 0.6  # past the ack timeout
+    assert pacer.request() and len(sent) == 2
+
+
+def test_pacer_timer_sends_the_deferred_frame() -> None:
+    async def scenario() -> list:
+        sent: list = []
+        pacer = FramePacer(lambda: sent.append(1) or len(sent), fps=50, ack_timeout=0.05)
+        pacer.request()
+        pacer.request()  # deferred: in flight
+        await asyncio.sleep(0.15)  # the ack never comes; the timeout timer sends it
+        pacer.cancel()
+        return sent
+
+    assert len(asyncio.run(scenario())) == 2
+
+
+# ----------------------------------------------------------------------------- play / pause
+
+
+def test_play_trains_in_the_background_and_pause_stops() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+
+    async def scenario() -> tuple[int, int, bool]:
+        dash.play()
+        assert dash.running and dash.status == "training"
+        while trainer.steps < 5:
+            await asyncio.sleep(0.01)  # the kernel stays responsive: we get to run
+        dash.pause()
+        stopped_at = trainer.steps
+        running = dash.running
+        await asyncio.sleep(0.1)
+        return stopped_at, trainer.steps, running
+
+    stopped_at, later, running = asyncio.run(scenario())
+    assert stopped_at >= 5 and later == stopped_at and not running
+    assert dash.status == "paused" and not dash.playing and dash.step == trainer.steps
+    assert sent.frames(), "training sent no frame"
+    assert sent.frames()[-1][0]["step"] <= trainer.steps
+
+
+def test_slow_motion_waits_for_each_frame() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    dash.steps_per_frame = 1
+    dash.pacer.ack_timeout = 1e9  # an ack that never comes never times out here
+
+    async def until(condition) -> None:
+        while not condition():
+            await asyncio.sleep(0.005)
+
+    async def scenario() -> tuple[int, int]:
+        dash.play()
+        await until(lambda: sent.frames())
+        for _ in range(20):  # no ack yet: the loop must not train on
+            await asyncio.sleep(0.005)
+        before_ack = trainer.steps
+        dash._on_message(dash, {"type": "drawn", "seq": sent.frames()[-1][0]["seq"]}, [])
+        await until(lambda: len(sent.frames()) >= 2)
+        dash.pause()
+        return before_ack, trainer.steps
+
+    before_ack, after = asyncio.run(scenario())
+    assert before_ack == 1, "slow motion trained ahead of the frames"
+    assert after == 2
+    assert [c["step"] for c, _ in sent.frames()][:2] == [1, 2]
+
+
+def test_play_outside_an_event_loop_is_a_clear_error() -> None:
+    dash = rnnviz.dashboard(make_trainer())
+    with pytest.raises(RuntimeError, match="running asyncio event loop"):
+        dash.play()
+    assert not dash.playing and not dash.running
+
+
+def test_divergence_stops_training_and_says_why() -> None:
+    blow_up = {"on": False}
+    task = rnnviz.tasks.Echo(delay=2, seq_len=10, seed=0)
+
+    def loss_fn(output, y):  # the task's loss, until it turns NaN
+        loss = task.loss(output, y)
+        return loss * float("nan") if blow_up["on"] else loss
+
+    trainer = make_trainer()
+    trainer.loss_fn = loss_fn
+    dash = rnnviz.dashboard(trainer)
+    Sent(dash)
+
+    async def scenario() -> None:
+        dash.play()
+        while trainer.steps < 2:
+            await asyncio.sleep(0.01)
+        blow_up["on"] = True
+        for _ in range(200):
+            if not dash.running:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert trainer.state == "diverged"
+    assert not dash.running and not dash.playing
+    assert dash.status == "diverged" and dash.message == trainer.message
+    dash.step_once()  # refused quietly: no exception, still diverged
+    assert dash.status == "diverged"
+    dash.reset()
+    assert dash.status == "ready" and dash.message == "" and dash.step == 0
+
+
+def test_buttons_step_and_reset() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    dash._on_message(dash, {"type": "step"}, [])
+    assert trainer.steps == 1 and dash.step == 1
+    assert sent.frames()[-1][0]["step"] == 1
+    dash._on_message(dash, {"type": "drawn", "seq": sent.frames()[-1][0]["seq"]}, [])
+    dash._on_message(dash, {"type": "reset"}, [])
+    assert trainer.steps == 0 and dash.step == 0 and dash.status == "ready"
+
+
+def test_closing_stops_everything() -> None:
+    dash = rnnviz.dashboard(make_trainer())
+    dash.close()
+    assert not dash.running and not dash.playing
+
+
+# ----------------------------------------------------------------------------- a real kernel
+
+
+def test_notebook_runs_headless_and_leaves_nothing_running() -> None:
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in (
+        "import asyncio, threading, rnnviz\n"
+        "task = rnnviz.tasks.Echo(delay=2, seq_len=10, seed=0)\n"
+        "model = rnnviz.SequenceModel.from_task(task, cell='lstm', hidden_size=8, seed=0)\n"
+        "trainer = rnnviz.Trainer(model, task, batch_size=8, seed=0)\n"
+        "trainer.run(1, progress=False)  # tqdm starts its own monitor thread once\n"
+        "trainer.reset()\n"
+        "threads = {t.ident for t in threading.enumerate()}",
+        "dash = rnnviz.dashboard(trainer)\ndash",
+        "trainer.run(5, progress=False)\ntrainer.steps",
+        # pyzmq starts one garbage-collector thread per process for zero-copy sends (binary
+        # widget buffers): infrastructure, not ours; any other new thread would be.
+        "extra = [t.name for t in threading.enumerate() if t.ident not in threads\n"
+        "         and not type(t).__module__.startswith('zmq.')]\n"
+        "tasks = [t.get_name() for t in asyncio.all_tasks() if 'rnnviz' in t.get_name()]\n"
+        "print('extra threads', extra, 'tasks', tasks, 'running', dash.running,\n"
+        "      'step', dash.step, 'status', dash.status)",
+    )]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert nb.cells[1].outputs[0]["data"]["text/plain"].startswith("rnnviz dashboard (LSTM")
+    assert nb.cells[2].outputs[0]["data"]["text/plain"] == "5"
+    text = nb.cells[3].outputs[0]["text"]
+    assert text.strip() == "extra threads [] tasks [] running False step 5 status paused", text
+
+
+def test_views_cover_the_probe_of_a_variable_length_task() -> None:
+    """The trace comes from the trainer's probe, with its lengths (padding shows as gaps)."""
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer, views=("hidden",))
+    sent = Sent(dash)
+    dash.refresh()
+    got = decode(*sent.frames()[-1])
+    z = got[("hidden", 0, "z")]
+    tr = F.probe_trace(trainer)
+    want = tr.hidden[tr.index(-1, 0), 0].T.to(torch.float32).numpy()
+    np.testing.assert_allclose(z, want, rtol=1e-6)
