@@ -1,0 +1,70 @@
+"""Regenerate the README's screenshots of every view from a real trained LSTM.
+
+Usage: ``.venv/bin/python -m tests.browser.readme_screenshots`` (writes assets/screenshots/).
+The dashboard screenshot comes from the browser test (artifacts/screenshots/dashboard-training.png).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import rnnviz
+from rnnviz import tasks
+from tests.browser.lab import ROOT, SCREENSHOTS, launch_chromium
+
+OUT = ROOT / "assets" / "screenshots"
+
+
+def figures() -> dict[str, object]:
+    task = tasks.Echo(delay=2, seq_len=12, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=16, seed=0)
+    trainer = rnnviz.Trainer(model, task, lr=1e-2, batch_size=32, seed=0, snapshot_every=25)
+    trainer.run(150, progress=False)
+    tr = rnnviz.trace(model, trainer.probe.x, trainer.probe.y)
+    x = trainer.probe.x
+    elman = rnnviz.SequenceModel.from_task(task, cell="elman", hidden_size=16, seed=0)
+    text = task.decode(x[0])  # the probe sequence, one character per step
+    return {
+        "unrolled": rnnviz.plot_unrolled(tr, step=5),
+        "unrolled_backward": rnnviz.plot_unrolled(tr, backward=True),
+        "hidden": rnnviz.plot_hidden(tr),
+        "gates": rnnviz.plot_gates(tr),
+        "gate_saturation": rnnviz.plot_gate_saturation(tr),
+        "grad_flow": rnnviz.plot_grad_flow(tr),
+        "jacobian": rnnviz.plot_jacobian(
+            {"LSTM": rnnviz.jacobian_norms(model.core, model.encode(x)),
+             "Elman": rnnviz.jacobian_norms(elman.core, elman.encode(x))}
+        ),
+        "history": rnnviz.plot_history(trainer),
+        "text_activation": rnnviz.plot_text_activation(
+            text, tr.hidden[0, 0, :, 0].tolist(), unit_name="LSTM unit 0"
+        ),
+        "task_shapes": rnnviz.plot_task_shapes(),
+    }
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1200, "height": 700})
+        for name, fig in figures().items():
+            html = rnnviz.export_html(fig, Path(tmp) / f"{name}.html")
+            page.goto(html.as_uri())
+            page.wait_for_selector(".main-svg")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            print("wrote", OUT / f"{name}.png")
+        browser.close()
+    live = SCREENSHOTS / "dashboard-training.png"
+    if live.exists():
+        shutil.copy(live, OUT / "dashboard.png")
+        print("copied", live)
+
+
+if __name__ == "__main__":
+    main()
