@@ -37,6 +37,8 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP) browser
 	$(BIN)/python -m benchmarks.run
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.bench_lessons
+	$(BIN)/python -m benchmarks.bench_dashboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -391,3 +391,15 @@ def test_model_and_task_must_fit():
         Trainer(SequenceModel(2, 1, readout="last"), tasks.Adding(seq_len=12))
     with pytest.raises(ValueError, match="n must be a non-negative int"):
         _trainer().run(-1)
+
+
+def test_long_run_keeps_only_max_snapshots_alive():
+    import gc
+
+    trainer = _trainer(snapshot_every=1, max_snapshots=3)
+    trainer.run(300, progress=False)
+    gc.collect()
+    alive = sum(isinstance(o, Trace) for o in gc.get_objects())
+    assert len(trainer.snapshots) == 3
+    assert alive <= 3, f"{alive} traces alive after 300 snapshotted steps (bound 3)"
+    assert len(trainer.history) == 300
