@@ -24,7 +24,8 @@ def _name(requirement: str) -> str:
 
 def _environment_deps() -> tuple[set[str], list[str]]:
     conda, pip, in_pip = set(), [], False
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("\ndependencies:", 1)[1].splitlines():
         stripped = line.split("#", 1)[0].rstrip()
         if re.match(r"^\s{2}- pip:", stripped):
             in_pip = True

@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one JupyterLab server and one Chromium per session.
+"""Fixtures for the browser tests: one JupyterLab server and one Chromium for this package.
+(Package scope: playwright's event loop is closed before the other tests run.)
 
 ``run_notebook_in_lab(path) -> NotebookRun`` (a fixture returning a function) opens a notebook
 in that server, runs all cells and reports figures, widgets, error outputs and JavaScript
@@ -33,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -48,7 +49,7 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server() -> Iterator[LabServer]:
     server = LabServer()
     try:
