@@ -396,10 +396,14 @@ def test_model_and_task_must_fit():
 def test_long_run_keeps_only_max_snapshots_alive():
     import gc
 
+    def traces_alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, Trace) for o in gc.get_objects())
+
+    before = traces_alive()  # other tests may still hold some
     trainer = _trainer(snapshot_every=1, max_snapshots=3)
     trainer.run(300, progress=False)
-    gc.collect()
-    alive = sum(isinstance(o, Trace) for o in gc.get_objects())
+    grown = traces_alive() - before
     assert len(trainer.snapshots) == 3
-    assert alive <= 3, f"{alive} traces alive after 300 snapshotted steps (bound 3)"
+    assert grown <= 3, f"{grown} more traces alive after 300 snapshotted steps (bound 3)"
     assert len(trainer.history) == 300
