@@ -285,8 +285,7 @@ class Trainer:
         # 4. keep the weights, update, check them, record
         self._phase = "backup"
         with torch.no_grad():
-            for b, p in zip(self._backup, self._params, strict=True):
-                b.copy_(p)
+            torch._foreach_copy_(self._backup, self._params)  # one fused copy of every weight
         self._backup_valid = True
         self._phase = "update"  # from here to "idle", an interrupt rolls step k back
         self.optimizer.step()  # non-finite weights show up as a non-finite loss next step
