@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -157,19 +158,37 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
 
             # 1. dashboard playing
             d0 = _dataset(page)
-            k0 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total]")
+            k0 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
+                             " dict(dash.loop.timing)]")
             t0 = time.monotonic()
             page.click(".rnnviz-play")
             page.wait_for_timeout(seconds * 1000)
             d1 = _dataset(page)
             k1 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
-                             " dash.frame_bytes]")
+                             " dash.frame_bytes, dict(dash.loop.timing),"
+                             " sorted(dash.pacer.ack_delays)]")
             t1 = time.monotonic()
             results["dashboard frames/s"] = (int(d1["frames"]) - int(d0["frames"])) / (t1 - t0)
             results["training steps/s, dashboard playing"] = (k1[0] - k0[0]) / (t1 - t0)
             results["kernel ms per frame"] = (k1[2] - k0[2]) / max(k1[1] - k0[1], 1)
             results["bytes per frame"] = k1[3]
             results["browser ms per frame"] = float(d1.get("drawMs", "nan"))
+            results["browser ms from arrival to ack"] = float(d1.get("localMs", "nan"))
+            # diagnostics: where the time goes
+            span = t1 - t0
+            results["full plotly redraws/s"] = (int(d1.get("fullDraws", 0))
+                                                - int(d0.get("fullDraws", 0))) / span
+            results["ms per full redraw"] = (
+                (float(d1.get("fullMs", 0)) - float(d0.get("fullMs", 0)))
+                / max(int(d1.get("fullDraws", 0)) - int(d0.get("fullDraws", 0)), 1))
+            print("full redraws by figure, before/after:", d0.get("fullByFig"),
+                  d1.get("fullByFig"), "reasons:", d1.get("fullWhy"), file=sys.stderr)
+            acks = k1[5]
+            results["median ms send -> ack"] = 1e3 * acks[len(acks) // 2] if acks else float("nan")
+            results["kernel share training"] = (k1[4]["chunks"] - k0[3]["chunks"]) / span
+            results["kernel share after chunk"] = (k1[4]["after_chunk"]
+                                                   - k0[3]["after_chunk"]) / span
+            results["chunks/s"] = (k1[4]["yields"] - k0[3]["yields"]) / span
 
             # 2. pause: lag until the last frame
             page.click(".rnnviz-play")

@@ -106,7 +106,7 @@ class Dashboard(anywidget.AnyWidget):
         self.frame_ms = 0.0  # kernel time to build and send the last frame
         self.frame_ms_total = 0.0  # ... and of all frames (benchmarks divide by frames_sent)
         self.pacer = FramePacer(self._send_frame, fps=fps)
-        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer)
+        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.012)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
         trace = F.probe_trace(trainer)
@@ -256,7 +256,8 @@ class Dashboard(anywidget.AnyWidget):
             self.reset()
 
     def _on_chunk(self, n: int) -> None:
-        self._sync_status()
+        # The status traits go out with the frames (see _send_frame), not after every chunk:
+        # chunks are short so that acks get through promptly, and each sync is a message.
         self.pacer.request()
 
     def _on_loop_stop(self, reason: str) -> None:
@@ -321,6 +322,8 @@ class Dashboard(anywidget.AnyWidget):
     def _send_frame(self) -> int:
         start = time.perf_counter()
         tr = self.trainer
+        if self.loop.running:
+            self._sync_status()
         trace, new = self._probe_trace()
         sample = min(self.sample, trace.batch_size - 1)
         if sample != self._frame_sample or self._force_views:

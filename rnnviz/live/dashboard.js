@@ -58,10 +58,16 @@ function inRange(ax, v) { // is data value v inside the axis' current range?
   return l >= Math.min(a, b) && l <= Math.max(a, b);
 }
 
+function niceUp(v) { // the smallest 1, 1.2, 1.5, 2, 3, 5 or 7 x 10^k >= v (v > 0)
+  const e = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.2, 1.5, 2, 3, 5, 7, 10]) if (m * e >= v) return m * e;
+  return 10 * e;
+}
+
 function growRanges(fig) {
   // Fixed axis ranges with room to grow into, so most frames only move the curves:
   // x against training step gets 100% headroom; log y axes get a decade below and above.
-  const xs = {}, ys = {};
+  const xs = {}, ys = {}, lin = {};
   const extend = (ends, ax, values) => {
     const v = values.filter(isNum);
     if (!v.length) return;
@@ -74,7 +80,16 @@ function growRanges(fig) {
     const ya = axisName(tr.yaxis || "y");
     if ((fig.layout[ya] || {}).type === "log") {
       extend(ys, ya, Array.from(tr.y).filter((v) => v > 0).map(Math.log10));
+    } else if (fig.spec.grow === "x") {
+      extend(lin, ya, Array.from(tr.y));
     }
+  }
+  // Linear y axes of growing curves (loss, metric): from 0 (or below the data) to a round
+  // span 15-50% above it, so the curves move inside a fixed frame and the axis is redrawn only when they leave.
+  for (const [ax, [lo, hi]] of Object.entries(lin)) {
+    const base = lo >= 0 ? 0 : lo - 0.1 * (hi - lo);
+    const top = base + niceUp(hi > base ? 1.15 * (hi - base) : 1);
+    fig.layout[ax] = Object.assign({}, fig.layout[ax], { range: [base, top], autorange: false });
   }
   for (const [ax, [lo, hi]] of Object.entries(xs)) {
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
@@ -83,7 +98,7 @@ function growRanges(fig) {
   }
   for (const [ax, [lo, hi]] of Object.entries(ys)) {
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
-      range: [Math.floor(lo) - 1, Math.ceil(hi) + 0.5], autorange: false,
+      range: [Math.floor(lo) - 1, Math.ceil(hi) + 1], autorange: false,
     });
   }
 }
@@ -370,12 +385,17 @@ async function render({ model, el }) {
   let drawing = false;
   let frames = 0;
   let drawMs = 0;
-  const stats = { fast: 0, full: 0, fastMs: 0, fullMs: 0 };
+  let localMs = 0; // from a frame's arrival to its ack
+  const stats = { fast: 0, full: 0, fastMs: 0, fullMs: 0, byFig: {}, why: {} };
   let closed = false;
   // A heatmap whose colour range and shape did not change is repainted directly: its z goes
   // into a T x H canvas (one pixel per cell) that replaces the image plotly drew. That costs
   // well under a millisecond; a full Plotly.react of a figure costs 10-40 ms, so figures that
   // need one (curves with moving axes, new colour ranges) are redrawn at most every SLOW_MS.
+  const why = (fig, reason) => {
+    const k = `${fig.div.dataset.fig} ${reason}`;
+    stats.why[k] = (stats.why[k] || 0) + 1;
+  };
   const applyFrame = async ({ msg, buffers }) => {
     const full = new Set();
     const heat = [];
@@ -397,6 +417,7 @@ async function render({ model, el }) {
       } else if ((part.key === "x" || part.key === "y") && trace.type === "scatter") {
         lines.set(`${part.fig}/${part.trace}`, { fig, index: part.trace });
       } else {
+        why(fig, `value ${part.trace}.${part.key}`);
         full.add(fig);
       }
     }
@@ -404,6 +425,7 @@ async function render({ model, el }) {
     const fastStart = performance.now();
     for (const item of heat) {
       if (full.has(item.fig) || !paintHeatmap(item.fig, item.index, item.flat, item.shape)) {
+        if (!full.has(item.fig)) why(item.fig, `heat ${item.index}`);
         full.add(item.fig);
       } else {
         stats.fast += 1;
@@ -411,6 +433,7 @@ async function render({ model, el }) {
     }
     for (const item of lines.values()) {
       if (full.has(item.fig) || !paintLine(item.fig, item.index)) {
+        if (!full.has(item.fig)) why(item.fig, `line ${item.index}`);
         full.add(item.fig);
       }
       else stats.fast += 1;
@@ -436,6 +459,8 @@ async function render({ model, el }) {
     applyCursor(fig, t);
     growRanges(fig);
     stats.full += 1;
+    stats.byFig[fig.spec.name || fig.div.dataset.fig] =
+      (stats.byFig[fig.spec.name || fig.div.dataset.fig] || 0) + 1;
     const start = performance.now();
     await draw(fig);
     stats.fullMs += performance.now() - start;
@@ -543,10 +568,14 @@ async function render({ model, el }) {
       root.dataset.fullDraws = String(stats.full);
       root.dataset.fastMs = stats.fastMs.toFixed(0);
       root.dataset.fullMs = stats.fullMs.toFixed(0);
+      root.dataset.fullByFig = JSON.stringify(stats.byFig);
+      root.dataset.fullWhy = JSON.stringify(stats.why);
       frames += 1;
       root.dataset.frames = String(frames);
       root.dataset.seq = String(frame.msg.seq);
       root.dataset.step = String(frame.msg.step);
+      localMs = 0.8 * localMs + 0.2 * (performance.now() - frame.at);
+      root.dataset.localMs = localMs.toFixed(1);
       if (!closed) model.send({ type: "drawn", seq: frame.msg.seq });
       if (pending && !closed) requestAnimationFrame(drawLatest);
       else drawing = false;
@@ -554,8 +583,10 @@ async function render({ model, el }) {
   };
   listen("msg:custom", (msg, buffers) => {
     if (!msg || msg.type !== "frame") return;
-    pending = { msg, buffers }; // latest wins: an undrawn older frame is dropped
-    if (!drawing) { drawing = true; requestAnimationFrame(drawLatest); }
+    pending = { msg, buffers, at: performance.now() }; // latest wins: older undrawn dropped
+    // Idle: draw now (waiting for the next animation frame adds ~8 ms to every round trip);
+    // frames that arrive during a draw wait for the next animation frame.
+    if (!drawing) { drawing = true; drawLatest(); }
   });
   model.send({ type: "hello" });
 
