@@ -110,28 +110,27 @@ def _apply_first(fig: go.Figure, frame: go.Frame) -> None:
         fig.data[i].update(x=d.x, y=d.y)
 
 
-def animate_hidden(trace: Trace, *, sample: int = 0, layer: int | None = None,
-                   theme: str = "auto", duration: int = 300) -> go.Figure:
-    """``plot_hidden`` revealed step by step (forward pass t = 0 .. T-1); T frames."""
-    fig, panels = build_hidden(trace, sample, layer, theme)
+def _reveal_forward(fig: go.Figure, panels, T: int, theme: str, duration: int) -> go.Figure:
+    """Heatmap panels revealed step by step (grey covers the steps not computed yet)."""
     idx = _add_overlays(fig, panels, theme)
-    T = trace.seq_len
     frames = _frames(lambda k: _panel_frame(panels, idx, T, k), idx, T, "f")
     _apply_first(fig, frames[0])
     fig.update_layout(title_subtitle_text="grey = not computed yet", margin_t=110)
     return _controls(fig, frames, [str(t) for t in range(T)], prefix="t = ", duration=duration)
+
+
+def animate_hidden(trace: Trace, *, sample: int = 0, layer: int | None = None,
+                   theme: str = "auto", duration: int = 300) -> go.Figure:
+    """``plot_hidden`` revealed step by step (forward pass t = 0 .. T-1); T frames."""
+    fig, panels = build_hidden(trace, sample, layer, theme)
+    return _reveal_forward(fig, panels, trace.seq_len, theme, duration)
 
 
 def animate_gates(trace: Trace, *, sample: int = 0, layer: int = 0, direction: int = 0,
                   theme: str = "auto", duration: int = 300) -> go.Figure:
     """``plot_gates`` revealed step by step (forward pass); T frames."""
     fig, panels = build_gates(trace, sample, layer, direction, theme)
-    idx = _add_overlays(fig, panels, theme)
-    T = trace.seq_len
-    frames = _frames(lambda k: _panel_frame(panels, idx, T, k), idx, T, "f")
-    _apply_first(fig, frames[0])
-    fig.update_layout(title_subtitle_text="grey = not computed yet", margin_t=110)
-    return _controls(fig, frames, [str(t) for t in range(T)], prefix="t = ", duration=duration)
+    return _reveal_forward(fig, panels, trace.seq_len, theme, duration)
 
 
 def animate_grad_flow(trace: Trace, *, sample: int | None = None, layer: int | None = None,
