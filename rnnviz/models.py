@@ -213,15 +213,8 @@ class _Core:
         # 2. run
         if explicit:
             output, h_n, _ = self._explicit(x, hx, lengths)  # (B, T, D*H)
-        elif lengths is None:
-            output, h_n = super().forward(x if self.batch_first else x.transpose(0, 1), hx)
-            output = output if self.batch_first else output.transpose(0, 1)
         else:
-            layout = x if self.batch_first else x.transpose(0, 1)
-            packed = pack_padded_sequence(layout, lengths, self.batch_first, enforce_sorted=False)
-            out_packed, h_n = super().forward(packed, hx)
-            output, _ = pad_packed_sequence(out_packed, self.batch_first, total_length=T)
-            output = output if self.batch_first else output.transpose(0, 1)
+            output, h_n = self._fused(x, hx, lengths)  # (B, T, D*H)
         # 3. back to the caller's layout
         if not batched:
             output = output.squeeze(0)  # (T, D*H)
@@ -229,6 +222,17 @@ class _Core:
         elif not self.batch_first:
             output = output.transpose(0, 1)  # (T, B, D*H)
         return output, h_n
+
+    def _fused(self, x: Tensor, hx: State | None, lengths: Tensor | None) -> tuple[Tensor, State]:
+        """torch's fused kernel on canonical tensors (no validation): ``x`` is ``(B, T, I)``."""
+        layout = x if self.batch_first else x.transpose(0, 1)
+        if lengths is None:
+            output, h_n = super().forward(layout, hx)
+        else:
+            packed = pack_padded_sequence(layout, lengths, self.batch_first, enforce_sorted=False)
+            out_packed, h_n = super().forward(packed, hx)
+            output, _ = pad_packed_sequence(out_packed, self.batch_first, total_length=x.shape[1])
+        return (output if self.batch_first else output.transpose(0, 1)), h_n  # (B, T, D*H)
 
     def _explicit(
         self,

@@ -233,7 +233,9 @@ class SequenceModel(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The core's input ``(B, T, I)`` float: one-hot rows, embedding rows or ``x`` itself."""
-        x = self._check_x(x)
+        return self._encode(self._check_x(x))
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
         dtype = self.linear.weight.dtype
         if self.encoding == "onehot":
             return F.one_hot(x.long(), self.input_size).to(dtype)  # (B, T, V)
@@ -269,4 +271,10 @@ class SequenceModel(nn.Module):
         if lengths is not None:
             lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long
         out, _ = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
+        return self.readout(out, lengths)
+
+    def _forward_unchecked(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`forward` on the fused path without input checks, for batches already known
+        to be valid (the trainer checks a task's first batch with :meth:`forward`)."""
+        out, _ = self.core._fused(self._encode(x), None, lengths)  # (B, T, D*H)
         return self.readout(out, lengths)

@@ -13,6 +13,7 @@ import torch
 from rnnviz import _validate
 from rnnviz._types import Batch, Trace
 from rnnviz.sequence_model import SequenceModel
+from rnnviz.tasks._base import Task
 
 __all__ = ["Trainer", "History", "Snapshot", "StepResult"]
 
@@ -157,9 +158,9 @@ class Trainer:
         )
         self.max_snapshots = _validate.positive_int("max_snapshots", max_snapshots)
         self.probe_size = _validate.positive_int("probe_size", probe_size)
-        if loss_fn is not None and not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
-        self.loss_fn = loss_fn if loss_fn is not None else task.loss
+        self.loss_fn = loss_fn  # type: ignore[assignment]  # None means the task's loss
+        # after the first step has passed the public checks, the hot path skips them
+        self._metric = task._metric if isinstance(task, Task) else task.metric
         # 2. state
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._backup = [p.detach().clone() for p in self._params]
@@ -179,6 +180,19 @@ class Trainer:
         self._lr = _validate.positive_float("lr", value)
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr
+
+    @property
+    def loss_fn(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """``loss_fn(output, y) -> scalar`` used for training; setting ``None`` means ``task.loss``."""
+        return self._loss_fn
+
+    @loss_fn.setter
+    def loss_fn(self, value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None) -> None:
+        if value is not None and not callable(value):
+            raise TypeError(f"loss_fn must be callable or None, got {type(value).__name__}")
+        own = value is None and isinstance(self.task, Task)
+        self._loss_fn = self.task.loss if value is None else value
+        self._loss = self.task._loss if own else self._loss_fn  # the hot path's unchecked loss
 
     @property
     def clip(self) -> float | None:
@@ -228,6 +242,7 @@ class Trainer:
         self._phase = "idle"
         self._pending = 0
         self._backup_valid = False
+        self._checked = False
         self.probe: Batch = self.task.batch(self.probe_size, seed=self._batch_seed(0))
         self._snapshot()
 
@@ -266,18 +281,26 @@ class Trainer:
         x, y, lengths = self.task.batch(self.batch_size, seed=self._batch_seed(k))
         # 2. forward (fast path) and loss
         self._phase = "compute"
-        self.optimizer.zero_grad(set_to_none=True)
-        output = self.model(x, lengths=lengths)
-        loss = self.loss_fn(output, y)
+        for p in self._params:
+            p.grad = None
+        if self._checked:  # the task's batches were checked once: skip the per-call checks
+            output = self.model._forward_unchecked(x, lengths)
+            loss = self._loss(output, y)
+        else:
+            output = self.model(x, lengths=lengths)
+            loss = self.loss_fn(output, y)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
         # 3. backward, gradient norm before clipping, clipping
         loss.backward()
         grads = [p.grad for p in self._params if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads)
+        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads \
+            else torch.zeros(())
         grad_norm = float(norm)
-        metric = float(self.task.metric(output.detach(), y))
+        metric = float(self._metric(output.detach(), y) if self._checked else
+                       self.task.metric(output.detach(), y))
+        self._checked = True
         if not math.isfinite(grad_norm):
             return self._diverge(k, "gradient norm", grad_norm, loss_value, metric, grad_norm)
         if self._clip is not None:

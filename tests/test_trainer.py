@@ -58,6 +58,42 @@ def test_step_reports_what_history_records():
     assert result.loss == pytest.approx(float(want.detach()), rel=1e-6)
 
 
+@pytest.mark.parametrize("task", [tasks.Echo(delay=1, seq_len=8, seed=0),
+                                  tasks.Parity(seq_len=9, variable_length=True, seed=0),
+                                  tasks.Adding(seq_len=12, seed=0),
+                                  tasks.Copy(seed=0)], ids=lambda t: t.name)
+def test_unchecked_hot_path_equals_the_public_api_step_by_step(task):
+    # after step 1 the trainer skips input checks; every recorded number must still equal a
+    # loop written with the public, checking API (model(x), task.loss, task.metric, Adam)
+    trainer = _trainer(task, cell="gru", lr=1e-2)
+    ref = _trainer(task, cell="gru", lr=1e-2)
+    model, opt = ref.model, torch.optim.Adam(ref.model.parameters(), lr=1e-2)
+    trainer.run(4, progress=False)
+    for k in range(1, 5):
+        x, y, lengths = task.batch(ref.batch_size, seed=ref._batch_seed(k))
+        opt.zero_grad()
+        output = model(x, lengths=lengths)
+        loss = task.loss(output, y)
+        loss.backward()
+        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
+        assert trainer.history.loss[k - 1] == pytest.approx(float(loss.detach()), rel=1e-6)
+        assert trainer.history.metric[k - 1] == pytest.approx(task.metric(output, y), rel=1e-6)
+        assert trainer.history.grad_norm[k - 1] == pytest.approx(float(norm), rel=1e-5)
+        opt.step()
+    assert _same(_weights(trainer), _weights(ref))
+
+
+def test_loss_fn_set_after_construction_is_used_and_validated():
+    trainer = _trainer()
+    trainer.run(2, progress=False)  # the hot path is on
+    trainer.loss_fn = lambda output, y: trainer.task.loss(output, y) * 0.0
+    assert trainer.step().loss == 0.0
+    trainer.loss_fn = None  # back to the task's loss
+    assert trainer.step().loss > 0.0
+    with pytest.raises(TypeError, match="loss_fn must be callable or None, got int"):
+        trainer.loss_fn = 3
+
+
 def test_many_to_one_task_with_real_inputs_trains():
     task = tasks.Adding(seq_len=12, seed=0)
     trainer = _trainer(task, cell="gru", lr=1e-2)

@@ -178,7 +178,9 @@ class Task:
 
     def loss(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Scalar training loss: cross entropy over scored steps (``y != -100``), or MSE."""
-        output, y = self._check(output, y)
+        return self._loss(*self._check(output, y))
+
+    def _loss(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.loss_name == "mse":
             return F.mse_loss(output, y.to(output.dtype))
         return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1), ignore_index=IGNORE_INDEX)
@@ -186,15 +188,17 @@ class Task:
     @torch.no_grad()
     def metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
         """Accuracy over scored steps (fraction of argmax == y), or mean squared error."""
-        output, y = self._check(output, y)
+        return self._metric(*self._check(output, y))
+
+    @torch.no_grad()
+    def _metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
         if self.metric_name == "mse":
             return float(F.mse_loss(output.float(), y.float()))
-        scored = y != IGNORE_INDEX
-        count = int(scored.sum())
+        count = int((y != IGNORE_INDEX).sum())
         if count == 0:
             return float("nan")
-        hits = (output.argmax(dim=-1) == y) & scored  # no boolean indexing: cheap per step
-        return int(hits.sum()) / count
+        # argmax is never IGNORE_INDEX (< 0), so unscored steps never count as hits
+        return int((output.argmax(dim=-1) == y).sum()) / count
 
     def baseline(self) -> Baseline:
         """What a model with no memory scores (loss, metric) and why."""
