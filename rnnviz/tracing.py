@@ -17,8 +17,9 @@ import torch
 from torch import Tensor
 
 from rnnviz import _validate
+from rnnviz._bptt import by_hand, scalar_loss
 from rnnviz._types import Trace
-from rnnviz.models import State, check_lengths, is_core
+from rnnviz.models import State, _Core, check_lengths, is_core
 
 
 @dataclass
@@ -96,10 +97,6 @@ def _prepare(
     return enc, lengths, h0, shown
 
 
-def _stack(per_step: list[list[Tensor]]) -> Tensor:
-    return torch.stack([torch.stack(steps, dim=1) for steps in per_step]).detach()  # (L*D,B,T,H)
-
-
 # ---------------------------------------------------------------------------------------------
 # trace
 
@@ -115,10 +112,12 @@ def trace(
 ) -> Trace:
     """Run ``model`` once through the explicit path and record every state, gate and adjoint.
 
-    Steps: 1. encode and validate; 2. run the explicit per-step loop in eval mode, keeping
-    every ``h_t`` / ``c_t`` in the graph; 3. with a target, ``loss_fn(output, target)`` and
-    ``torch.autograd.grad`` w.r.t. every ``h_t``, ``c_t`` and the core input, which gives the
-    total adjoints ``dL/dh_t``, ``dL/dc_t``, ``dL/dx_t``; 4. stack, zero padded steps, detach.
+    Steps: 1. encode and validate; 2. run the cell equations step by step in eval mode,
+    keeping every state and gate; 3. with a target, ``loss_fn(output, target)`` and its
+    gradient w.r.t. the core output (autograd through the readout only); 4. backpropagation
+    through time written out by hand (``rnnviz._bptt``), top layer first, which gives the
+    total adjoints ``dL/dh_t``, ``dL/dc_t`` and ``dL/dx_t`` (equal to autograd's, ~5x
+    faster); 5. stack, zero padded steps.
 
     Args:
         model: a core or a sequence model (see the module docstring).
@@ -152,39 +151,17 @@ def trace(
         )
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
-    lstm = core.cell_type == "lstm"
-    with _eval_mode(model), torch.enable_grad():
+    L, D, H = core.num_layers, core.num_directions, core.hidden_size
+    with _eval_mode(model):
         # 1. encode and validate
         enc, lengths, h0, shown = _prepare(core, seq, x, lengths, h0)
-        enc = enc.detach().requires_grad_(target is not None)  # (B, T, I)
+        enc = enc.detach()  # (B, T, I)
         B, T, _ = enc.shape
-        # 2. explicit run with a record of every step
-        out, _, rec = core._explicit(enc, h0, lengths, record=True, training=False)  # (B,T,DH)
-        core_out = out if core.batch_first else out.transpose(0, 1)
-        output = core_out if seq is None else seq.readout(core_out, lengths)
-        # 3. adjoints
-        loss_value = grad_hidden = grad_cell = grad_input = None
-        if target is not None:
-            loss = loss_fn(output, target)
-            if not isinstance(loss, Tensor) or loss.numel() != 1:
-                raise ValueError(
-                    f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}"
-                )
-            loss_value = float(loss.detach())
-            hs = [h for steps in rec.hidden for h in steps]
-            cs = [c for steps in rec.cell for c in steps] if lstm else []
-            wrt = [*hs, *cs, enc]
-            if loss.requires_grad:
-                grads = torch.autograd.grad(loss, wrt, allow_unused=True)
-            else:
-                grads = [None] * len(wrt)
-            grads = [torch.zeros_like(w) if g is None else g for w, g in zip(wrt, grads,
-                                                                                strict=True)]
-            n = len(hs)
-            grad_hidden = _regroup(grads[:n], T)
-            grad_cell = _regroup(grads[n:-1], T) if lstm else None
-            grad_input = grads[-1].detach()  # (B, T, I)
-    # 4. stack, zero padded steps, detach
+        # 2-4. the standard cells: forward and BPTT by hand; a subclass with its own
+        #      recurrence (e.g. rnnviz.dilation): autograd through its explicit loop
+        hand = type(core)._explicit is _Core._explicit
+        p = (by_hand if hand else _by_autograd)(core, seq, enc, h0, lengths, target, loss_fn)
+    # 5. zero padded steps
     mask = None
     if lengths is not None:
         mask = (torch.arange(T)[None, :] < lengths[:, None])[None, :, :, None]  # (1, B, T, 1)
@@ -197,23 +174,60 @@ def trace(
 
     return Trace(
         cell_type=core.cell_type,
-        num_layers=core.num_layers,
-        num_directions=core.num_directions,
-        hidden_size=core.hidden_size,
-        hidden=clean(_stack(rec.hidden)),
+        num_layers=L,
+        num_directions=D,
+        hidden_size=H,
+        hidden=clean(p["hidden"]),
         inputs=shown.detach().cpu(),
-        output=(out if seq is None else output).detach().cpu(),  # batch-first
-        cell=clean(_stack(rec.cell)) if lstm else None,
-        gates={name: clean(_stack(v)) for name, v in rec.gates.items()},
-        preact=clean(_stack(rec.preact)) if rec.preact is not None else None,
+        output=(p["out"] if seq is None else p["output"]).detach().cpu(),  # batch-first
+        cell=clean(p["cell"]),
+        gates={name: clean(v) for name, v in p["gates"].items()},
+        preact=clean(p["preact"]),
         target=target.detach().cpu() if isinstance(target, Tensor) else target,
-        loss=loss_value,
+        loss=p["loss"],
         lengths=lengths,
-        grad_hidden=clean(grad_hidden),
-        grad_cell=clean(grad_cell),
-        grad_input=None if grad_input is None else grad_input.cpu(),
+        grad_hidden=clean(p["grad_hidden"]),
+        grad_cell=clean(p["grad_cell"]),
+        grad_input=None if p["grad_input"] is None else p["grad_input"].detach().cpu(),
         nonlinearity=getattr(core, "nonlinearity", "tanh"),
     )
+
+
+def _by_autograd(core: Any, seq: Any, enc: Tensor, h0: State | None, lengths: Tensor | None,
+                 target: Any, loss_fn: Any) -> dict[str, Any]:
+    """The core's own explicit loop, recorded, and ``torch.autograd.grad`` w.r.t. each step."""
+    lstm = core.cell_type == "lstm"
+    T = enc.shape[1]
+    p: dict[str, Any] = {"loss": None, "grad_hidden": None, "grad_cell": None, "grad_input": None}
+    with torch.enable_grad():
+        enc = enc.requires_grad_(target is not None)  # (B, T, I)
+        out, _, rec = core._explicit(enc, h0, lengths, record=True, training=False)  # (B,T,DH)
+        core_out = out if core.batch_first else out.transpose(0, 1)
+        p["out"] = out
+        p["output"] = core_out if seq is None else seq.readout(core_out, lengths)
+        if target is not None:
+            loss = scalar_loss(loss_fn, p["output"], target)
+            p["loss"] = float(loss.detach())
+            hs = [h for steps in rec.hidden for h in steps]
+            cs = [c for steps in rec.cell for c in steps] if lstm else []
+            wrt = [*hs, *cs, enc]
+            grads = torch.autograd.grad(loss, wrt, allow_unused=True) if loss.requires_grad \
+                else [None] * len(wrt)
+            grads = [torch.zeros_like(w) if g is None else g for w, g in zip(wrt, grads,
+                                                                                strict=True)]
+            n = len(hs)
+            p["grad_hidden"] = _regroup(grads[:n], T)
+            p["grad_cell"] = _regroup(grads[n:-1], T) if lstm else None
+            p["grad_input"] = grads[-1]  # (B, T, I)
+    p["hidden"] = _stack(rec.hidden)
+    p["cell"] = _stack(rec.cell) if lstm else None
+    p["gates"] = {name: _stack(v) for name, v in rec.gates.items()}
+    p["preact"] = _stack(rec.preact) if rec.preact is not None else None
+    return p
+
+
+def _stack(per_step: list[list[Tensor]]) -> Tensor:
+    return torch.stack([torch.stack(steps, dim=1) for steps in per_step]).detach()  # (L*D,B,T,H)
 
 
 def _regroup(flat: list[Tensor], T: int) -> Tensor:

@@ -215,14 +215,15 @@ class Clock:
         return self.now
 
 
-def make_pacer(fps: float = 20, timeout: float = 1.0):
+def make_pacer(fps: float = 20, timeout: float = 1.0, in_flight: int = 1):
     clock, sent = Clock(), []
 
     def send() -> int:
         sent.append(clock.now)
         return len(sent)
 
-    return FramePacer(send, fps=fps, ack_timeout=timeout, clock=clock), clock, sent
+    pacer = FramePacer(send, fps=fps, ack_timeout=timeout, max_in_flight=in_flight, clock=clock)
+    return pacer, clock, sent
 
 
 def test_no_second_frame_before_the_ack() -> None:
@@ -242,10 +243,31 @@ def test_ack_sends_only_the_latest_state() -> None:
         pacer.request()
     assert pacer.ack(1) and len(sent) == 2  # one frame for all ten requests
     assert not pacer.ack(1)  # a stale or repeated ack changes nothing
-    assert pacer.in_flight == 2 and not pacer.dirty
+    assert list(pacer.in_flight) == [2] and not pacer.dirty
     clock.now += 0.2
     assert not pacer.ack(2)  # acked, but nothing new to show
-    assert len(sent) == 2 and pacer.in_flight is None
+    assert len(sent) == 2 and not pacer.in_flight and pacer.idle
+
+
+def test_two_frames_in_flight_hide_the_round_trip_but_never_queue() -> None:
+    pacer, clock, sent = make_pacer(in_flight=2)
+    assert pacer.request() and len(sent) == 1
+    clock.now += 0.06  # past 1 / fps: a second frame may go before the first is acked
+    assert pacer.request() and len(sent) == 2 and pacer.busy
+    for _ in range(20):  # training keeps asking: no third frame, no queue
+        clock.now += 0.01
+        assert not pacer.request()
+    assert len(sent) == 2 and pacer.dirty
+    # the browser drew only the newest frame (it drops older undrawn ones): its ack retires both
+    assert pacer.ack(2) and len(sent) == 3 and list(pacer.in_flight) == [3]
+    assert not pacer.ack(1)  # frame 1 was retired by the ack of 2
+    clock.now += 0.06
+    assert not pacer.ack(3) and pacer.idle and len(sent) == 3
+
+
+def test_pacer_rejects_an_empty_window() -> None:
+    with pytest.raises(ValueError, match="max_in_flight must be at least 1, got 0"):
+        FramePacer(lambda: 1, max_in_flight=0)
 
 
 def test_frame_rate_is_capped() -> None:

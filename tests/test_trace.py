@@ -271,6 +271,23 @@ def test_trace_leaves_the_model_alone(cell):
     torch.testing.assert_close(first.output, core(x)[0].detach())
 
 
+@pytest.mark.parametrize("cell", sorted(MODELS))
+def test_float32_trace_stays_float32_and_agrees_with_float64(cell):
+    # the hand-written BPTT runs in the model's dtype; float32 must agree with float64
+    core = MODELS[cell](3, 8, num_layers=2, bidirectional=True, batch_first=True, seed=1)
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(3, 20, 3, generator=g), torch.randn(3, 20, 16, generator=g)
+    lengths = torch.tensor([20, 7, 13])
+    tr32 = trace(core, x, y, lengths=lengths, loss_fn=F.mse_loss)
+    tr64 = trace(core.double(), x.double(), y.double(), lengths=lengths, loss_fn=F.mse_loss)
+    for name in ("hidden", "grad_hidden", "grad_input", "output"):
+        a, b = getattr(tr32, name), getattr(tr64, name)
+        assert a.dtype == torch.float32, name
+        torch.testing.assert_close(a, b.float(), rtol=1e-4, atol=1e-6)
+    for name in tr32.gates:
+        torch.testing.assert_close(tr32.gates[name], tr64.gates[name].float(), rtol=1e-4, atol=1e-6)
+
+
 def test_trace_without_target_has_no_gradients():
     tr = trace(GRU(3, 4, batch_first=True, seed=0), torch.randn(2, 5, 3))
     assert tr.loss is None and tr.grad_hidden is None and tr.grad_input is None

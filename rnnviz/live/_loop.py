@@ -3,10 +3,12 @@
 Frames are paced by what the browser has drawn (latest wins, never a queue):
 
 1. ``FramePacer.request()`` marks the picture dirty;
-2. a frame is sent only when none is in flight and at least ``1 / fps`` s passed since the
-   last one; it is built from the state *at send time*, so a backlog cannot form;
-3. the browser draws it and acks its ``seq``; ``ack(seq)`` frees the slot and, if the picture
-   got dirty meanwhile, sends the next frame at once;
+2. a frame is sent only when fewer than ``max_in_flight`` (2) are unacknowledged and at least
+   ``1 / fps`` s passed since the last one; it is built from the state *at send time*, so a
+   backlog cannot form;
+3. the browser keeps only the newest frame, draws it and acks its ``seq``; ``ack(seq)`` frees
+   that slot and those of older frames and, if the picture got dirty meanwhile, sends the
+   next frame at once;
 4. an ack that never comes (no browser, hidden tab) frees the slot after ``ack_timeout`` s.
 
 ``TrainingLoop`` trains on the kernel's own asyncio event loop: a chunk of steps (at most
@@ -35,33 +37,52 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class FramePacer:
-    """At most one frame in flight; new frames are built only when the browser is ready.
+    """At most ``max_in_flight`` frames unacknowledged; each is built only when it is sent.
+
+    Two frames in flight hide the round trip (the kernel builds the next frame while the
+    browser draws the last one) without letting a queue form: the browser keeps only the
+    newest frame that arrived, and its ack retires every older frame too.
 
     Args:
         send: builds and sends a frame from the current state; returns its sequence number.
         fps: at most this many frames per second.
-        ack_timeout: seconds after which an unacknowledged frame no longer blocks the next.
+        ack_timeout: seconds after which an unacknowledged frame no longer counts as in flight.
+        max_in_flight: frames sent but not yet acknowledged (1: strict send-ack-send).
         clock: time source (tests pass a fake one).
     """
 
     def __init__(self, send: Callable[[], int], *, fps: float = 20.0, ack_timeout: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 max_in_flight: int = 2, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
         self._send = send
         self.min_interval = 1.0 / fps
         self.ack_timeout = ack_timeout
+        self.max_in_flight = max_in_flight
         self._clock = clock
         self.dirty = False
-        self.in_flight: int | None = None
+        self.in_flight: dict[Any, float] = {}  # seq -> when it was sent
         self.sent_at = -float("inf")
         self.frames_sent = 0
         self.frames_acked = 0
         self._timer: asyncio.TimerHandle | None = None
         self.ack_delays: deque[float] = deque(maxlen=100)  # seconds from send to ack
 
+    def _expire(self, now: float) -> None:
+        for seq in [s for s, at in self.in_flight.items() if now - at >= self.ack_timeout]:
+            del self.in_flight[seq]
+
     @property
     def busy(self) -> bool:
-        """A frame is in flight and has not timed out."""
-        return self.in_flight is not None and self._clock() - self.sent_at < self.ack_timeout
+        """No further frame may be sent until an ack (or a timeout) frees a slot."""
+        self._expire(self._clock())
+        return len(self.in_flight) >= self.max_in_flight
+
+    @property
+    def idle(self) -> bool:
+        """Every frame sent has been acknowledged (or timed out)."""
+        self._expire(self._clock())
+        return not self.in_flight
 
     def request(self) -> bool:
         """Ask for a frame of the current state; returns whether one was sent now."""
@@ -70,26 +91,33 @@ class FramePacer:
 
     def ack(self, seq: Any) -> bool:
         """The browser drew frame ``seq``; returns whether a newer frame was sent."""
-        if seq != self.in_flight:  # a stale or repeated ack (e.g. a second view)
+        if seq not in self.in_flight:  # a stale or repeated ack (e.g. a second view)
             return False
-        self.in_flight = None
+        now = self._clock()
+        self.ack_delays.append(now - self.in_flight[seq])
+        for older in [s for s in self.in_flight if s <= seq]:  # frames the browser skipped
+            del self.in_flight[older]
         self.frames_acked += 1
-        self.ack_delays.append(self._clock() - self.sent_at)
         return self._pump()
+
+    def forget(self) -> None:
+        """Stop waiting for acks (a new view will never ack frames it did not see)."""
+        self.in_flight.clear()
 
     def _pump(self) -> bool:
         if not self.dirty:
             return False
         now = self._clock()
-        wait = 0.0
-        if self.in_flight is not None:
-            wait = self.sent_at + self.ack_timeout - now
-        wait = max(wait, self.sent_at + self.min_interval - now)
+        self._expire(now)
+        wait = self.sent_at + self.min_interval - now
+        if len(self.in_flight) >= self.max_in_flight:
+            wait = max(wait, min(self.in_flight.values()) + self.ack_timeout - now)
         if wait > 0:
             self._schedule(wait)
             return False
         self.dirty = False
-        self.in_flight = self._send()
+        seq = self._send()
+        self.in_flight[seq] = now
         self.sent_at = now
         self.frames_sent += 1
         return True
@@ -198,7 +226,7 @@ class TrainingLoop:
                     break
                 if self.steps_per_frame:  # slow motion: each frame shows steps_per_frame steps
                     await asyncio.sleep(YIELD_S)
-                    while not self._stop and (self.pacer.busy or self.pacer.dirty):
+                    while not self._stop and (not self.pacer.idle or self.pacer.dirty):
                         await asyncio.sleep(0.005)
                 else:
                     # A message (pause, an ack) needs several loop iterations to get through

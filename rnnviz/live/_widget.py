@@ -245,7 +245,7 @@ class Dashboard(anywidget.AnyWidget):
         if kind == "drawn":
             self.pacer.ack(content.get("seq"))
         elif kind == "hello":
-            self.pacer.in_flight = None  # a new view: do not wait for a frame it never saw
+            self.pacer.forget()  # a new view: do not wait for frames it never saw
             self._force_views = True
             self.pacer.request()
         elif kind == "plotly.js?":
