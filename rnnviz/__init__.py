@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "JacobianNorms": "rnnviz.tracing",
     "spectral_radius": "rnnviz.tracing",
     "set_spectral_radius": "rnnviz.tracing",
+    "generate": "rnnviz.sampling",
     # training
     "Trainer": "rnnviz.trainer",
     # views
