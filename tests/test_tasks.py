@@ -33,6 +33,8 @@ FACTORIES = {
     "sine": lambda seed=0: tasks.Sine(seq_len=12, seed=seed),
     "char_text": lambda seed=0: tasks.CharText(seq_len=16, seed=seed),
     "names": lambda seed=0: tasks.Names(seed=seed),
+    "lookahead": lambda seed=0: tasks.Lookahead(ahead=2, num_symbols=3, seq_len=9, seed=seed),
+    "neighbour_xor": lambda seed=0: tasks.NeighbourXor(distance=2, seq_len=9, seed=seed),
 }
 ALL = list(FACTORIES)
 SYMBOL_TASKS = [k for k in ALL if FACTORIES[k]().input_kind == "symbols"]
@@ -429,6 +431,8 @@ def test_registry_builds_every_task():
         "sine",
         "char_text",
         "names",
+        "lookahead",
+        "neighbour_xor",
     ]
     for name in tasks.names():
         task = tasks.get(name)

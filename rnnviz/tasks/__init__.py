@@ -8,6 +8,8 @@ with ``task.baseline()``.
 task               kind           what the network must do
 =================  =============  =========================================================
 ``Echo``           synced         output the symbol seen ``delay`` steps ago
+``Lookahead``      synced         output the symbol that comes ``ahead`` steps later
+``NeighbourXor``   synced         XOR of the bits ``distance`` steps before and after
 ``DelayedRecall``  many_to_one    name the first symbol after ``lag`` distractors
 ``Copy``           many_to_many   read a string, wait, write it back
 ``Adding``         many_to_one    add the two marked numbers (Hochreiter & Schmidhuber 1997)
@@ -33,6 +35,7 @@ import difflib
 from typing import Any
 
 from rnnviz.tasks._base import IGNORE_INDEX, Task
+from rnnviz.tasks.context import Lookahead, NeighbourXor
 from rnnviz.tasks.counting import Brackets, Parity
 from rnnviz.tasks.lstm1997 import Adding, TemporalOrder
 from rnnviz.tasks.memory import Copy, DelayedRecall, Echo
@@ -41,7 +44,20 @@ from rnnviz.tasks.text import CharText, Names
 
 _REGISTRY: dict[str, type[Task]] = {
     cls.name: cls
-    for cls in (Echo, DelayedRecall, Copy, Adding, TemporalOrder, Parity, Brackets, Sine, CharText, Names)
+    for cls in (
+        Echo,
+        DelayedRecall,
+        Copy,
+        Adding,
+        TemporalOrder,
+        Parity,
+        Brackets,
+        Sine,
+        CharText,
+        Names,
+        Lookahead,
+        NeighbourXor,
+    )
 }
 
 
@@ -85,7 +101,9 @@ __all__ = [
     "Copy",
     "DelayedRecall",
     "Echo",
+    "Lookahead",
     "Names",
+    "NeighbourXor",
     "Parity",
     "Sine",
     "Task",
