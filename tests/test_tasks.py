@@ -33,6 +33,7 @@ FACTORIES = {
     "sine": lambda seed=0: tasks.Sine(seq_len=12, seed=seed),
     "char_text": lambda seed=0: tasks.CharText(seq_len=16, seed=seed),
     "names": lambda seed=0: tasks.Names(seed=seed),
+    "reverse": lambda seed=0: tasks.Reverse(num_symbols=4, min_len=1, max_len=6, seed=seed),
     "lookahead": lambda seed=0: tasks.Lookahead(ahead=2, num_symbols=3, seq_len=9, seed=seed),
     "neighbour_xor": lambda seed=0: tasks.NeighbourXor(distance=2, seq_len=9, seed=seed),
 }
@@ -431,6 +432,7 @@ def test_registry_builds_every_task():
         "sine",
         "char_text",
         "names",
+        "reverse",
         "lookahead",
         "neighbour_xor",
     ]

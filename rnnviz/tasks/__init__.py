@@ -12,6 +12,7 @@ task               kind           what the network must do
 ``NeighbourXor``   synced         XOR of the bits ``distance`` steps before and after
 ``DelayedRecall``  many_to_one    name the first symbol after ``lag`` distractors
 ``Copy``           many_to_many   read a string, wait, write it back
+``Reverse``        many_to_many   write a string backwards (toy translation, encoder-decoder)
 ``Adding``         many_to_one    add the two marked numbers (Hochreiter & Schmidhuber 1997)
 ``TemporalOrder``  many_to_one    say whether X or Y came first (Hochreiter & Schmidhuber 1997)
 ``Parity``         synced         running parity of bits
@@ -41,6 +42,7 @@ from rnnviz.tasks.lstm1997 import Adding, TemporalOrder
 from rnnviz.tasks.memory import Copy, DelayedRecall, Echo
 from rnnviz.tasks.signals import Sine
 from rnnviz.tasks.text import CharText, Names
+from rnnviz.tasks.translation import Reverse
 
 _REGISTRY: dict[str, type[Task]] = {
     cls.name: cls
@@ -55,6 +57,7 @@ _REGISTRY: dict[str, type[Task]] = {
         Sine,
         CharText,
         Names,
+        Reverse,
         Lookahead,
         NeighbourXor,
     )
@@ -105,6 +108,7 @@ __all__ = [
     "Names",
     "NeighbourXor",
     "Parity",
+    "Reverse",
     "Sine",
     "Task",
     "TemporalOrder",

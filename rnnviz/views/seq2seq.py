@@ -1,0 +1,158 @@
+"""An encoder-decoder at work: encoder states, the single context vector, decoder states."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnviz.seq2seq import Translation
+from rnnviz.tasks._base import IGNORE_INDEX
+from rnnviz.views import _data as D
+from rnnviz.views import _style as S
+
+INPUT_COLOR = "#E69F00"  # as plot_task_shapes: input orange, output sky blue
+OUTPUT_COLOR = "#56B4E9"
+RIGHT, WRONG = "#009E73", "#D55E00"  # Okabe-Ito green / vermillion
+
+
+def _names(ids: list[int], vocab: list[str] | None) -> list[str]:
+    return [vocab[i] if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
+
+
+def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "auto") -> go.Figure:
+    """One translation: the source read by the encoder, the context vector, the decoder's words.
+
+    Columns, left to right: the encoder's states ``h_s`` (units x source steps, the source
+    symbols below), the context ``c`` (outlined: the only thing the decoder learns about the
+    source), then the decoder's states ``z_t`` with what it read below (``<go>``, then its own
+    previous word) and what it wrote above, green where it matches the reference and red
+    where it does not (the reference is shown above when the translation has a target).
+    The decoder columns stop at the reference's length, or after the first end symbol.
+
+    Args:
+        translation: from :meth:`rnnviz.Seq2Seq.translate`.
+        sample: which sequence of the batch.
+        theme: ``"auto"``, ``"light"`` or ``"dark"``.
+
+    Returns:
+        A plotly figure (nothing is displayed).
+    """
+    if not isinstance(translation, Translation):
+        raise TypeError(
+            "translation must be a Translation (from Seq2Seq.translate(x, lengths)), "
+            f"got {type(translation).__name__}"
+        )
+    S.check_theme(theme)
+    pal = S.palette(theme)
+    B = translation.tokens.shape[0]
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not -B <= sample < B:
+        raise ValueError(f"sample must be an int in [-{B}, {B}) (a sequence of the batch), got {sample!r}")
+    s = int(sample) % B
+    n_src = int(translation.lengths[s])
+    src = _names(translation.source[s, :n_src].tolist(), translation.vocab)
+    out_ids = translation.tokens[s].tolist()
+    out = _names(out_ids, translation.output_vocab)
+    ref: list[str] | None = None
+    if translation.target is not None:
+        tgt = [v for v in translation.target[s].tolist() if v != IGNORE_INDEX]
+        n_out = min(len(tgt), len(out))
+        ref = _names(tgt[:n_out], translation.output_vocab)
+    else:
+        end = translation.output_vocab[-1] if translation.output_vocab else None
+        n_out = out.index(end) + 1 if end in out else len(out)
+    out = out[:n_out]
+    enc = D.as_numpy(translation.encoder[s, :n_src]).T  # (H, S)
+    ctx = D.as_numpy(translation.context[s])[:, None]  # (H, 1)
+    dec = D.as_numpy(translation.decoder[s, :n_out]).T  # (H, T)
+    H = enc.shape[0]
+    x_enc = np.arange(n_src, dtype=float)
+    x_ctx = n_src + 0.7
+    x_dec = n_src + 2.1 + np.arange(n_out, dtype=float)
+    u = max(1.0, H / 16)  # vertical unit for the rows of symbols
+    big = D.finite_max([enc, ctx, dec], absolute=True)
+    fig = go.Figure()
+    # 1. the three heatmaps: encoder states, the context, decoder states
+    for k, (xs, z, who) in enumerate(
+        ((x_enc, enc, "encoder h_s"), ([x_ctx], ctx, "context c"), (x_dec, dec, "decoder z_t"))
+    ):
+        fig.add_trace(
+            go.Heatmap(
+                x=xs,
+                y=np.arange(H),
+                z=D.rounded(z),
+                zmin=-big,
+                zmax=big,
+                colorscale=S.STATE_SCALE,
+                showscale=k == 0,
+                colorbar=S.colorbar("state value", length=0.7),
+                xgap=3,
+                name=who,
+                hovertemplate=f"{who}<br>unit %{{y}}<br>value %{{z:.3f}}<extra></extra>",
+            )
+        )
+    # 2. the context outlined: the bottleneck
+    fig.add_shape(
+        type="rect",
+        x0=x_ctx - 0.5,
+        x1=x_ctx + 0.5,
+        y0=-0.6,
+        y1=H - 0.4,
+        line={"color": pal.accent, "width": 4},
+    )
+    # 3. symbols: source below the encoder, decoder inputs below the decoder, outputs above
+    below, above = -1.4 * u, H - 0.5 + 1.3 * u
+    ref_y = above + 1.6 * u
+    dec_in = ["<go>"] + out[:-1]
+    colors = (
+        [pal.fg] * n_out
+        if ref is None
+        else [RIGHT if a == b else WRONG for a, b in zip(out, ref, strict=True)]
+    )
+    rows = [
+        (x_enc, below, src, [INPUT_COLOR] * n_src, "source x_s"),
+        (x_dec, below, dec_in, [pal.fg] * n_out, "decoder reads"),
+        (x_dec, above, out, colors, "decoder writes"),
+    ]
+    if ref is not None:
+        rows.append((x_dec, ref_y, ref, [pal.muted] * n_out, "reference"))
+    for xs, y, text, color, who in rows:
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[y] * len(text),
+                mode="text",
+                text=[f"<b>{t}</b>" for t in text],
+                textfont={"size": S.FONT_SIZE + 2, "color": color, "family": S.MONO_FAMILY},
+                showlegend=False,
+                name=who,
+                hovertemplate=f"{who}: %{{text}}<extra></extra>",
+            )
+        )
+    # 4. labels of the three parts
+    notes = [
+        ((n_src - 1) / 2, "encoder reads the source"),
+        (x_ctx, "context c"),
+        (float(x_dec.mean()) if n_out else x_ctx + 1, "decoder writes the translation"),
+    ]
+    for x, text in notes:
+        fig.add_annotation(
+            x=x, y=-2.6 * u, text=text, showarrow=False, font={"size": S.FONT_SIZE}, yanchor="top"
+        )
+    top = ref_y if ref is not None else above
+    units = [0, H - 1] if H > 1 else [0]
+    ticks = [below, *units, above] + ([ref_y] if ref is not None else [])
+    labels = ["reads", *(f"unit {u}" for u in units), "writes"] + (["reference"] if ref is not None else [])
+    fig.update_yaxes(
+        tickvals=ticks, ticktext=labels, range=[-3.8 * u, top + 1.2 * u], showgrid=False, zeroline=False
+    )
+    fig.update_xaxes(visible=False, range=[-0.8, (x_dec[-1] if n_out else x_ctx) + 0.8])
+    words = "".join(src)
+    S.apply_theme(fig, theme, title=f"Encoder-decoder: {words} → {''.join(out)}")
+    right = "" if ref is None else f" · {sum(a == b for a, b in zip(out, ref, strict=True))} of {n_out} right"
+    fig.update_layout(
+        title_subtitle_text=f"everything the decoder knows about the source passes through the "
+        f"{H} numbers of c{right}",
+        height=max(420, 260 + 9 * H),
+        margin={"t": 110, "b": 40},
+    )
+    return fig

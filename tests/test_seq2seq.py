@@ -1,0 +1,227 @@
+"""Seq2Seq against a manual loop over torch modules, greedy decoding, the Reverse task, the
+seq2seq view, and bad inputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnviz
+from rnnviz import tasks
+from rnnviz.seq2seq import Seq2Seq, Translation
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def torch_context(model, x, lengths):
+    """The encoder's final state, each sequence run alone (cut to its length) by torch.nn."""
+    enc = model.encoder.to_torch()
+    hs, cs = [], []
+    for b in range(x.shape[0]):
+        n = x.shape[1] if lengths is None else int(lengths[b])
+        _, state = enc(F.one_hot(x[b : b + 1, :n], model.input_size).double())
+        h, c = state if model.cell_type == "lstm" else (state, None)
+        hs.append(h)
+        cs.append(c)
+    h = torch.cat(hs, dim=1)  # (L, B, H)
+    return (h, torch.cat(cs, dim=1)) if model.cell_type == "lstm" else h
+
+
+def manual_teacher_forcing(model, x, y, lengths):
+    """Decoder one step at a time with torch.nn modules, fed <go> then the true previous word."""
+    dec = model.decoder.to_torch()
+    state = torch_context(model, x, lengths)
+    prev = torch.full((x.shape[0],), model.start)
+    logits = []
+    for t in range(y.shape[1]):
+        step = F.one_hot(prev, model.output_size + 1).double()[:, None]  # (B, 1, V+1)
+        out, state = dec(step, state)
+        logits.append(out[:, 0] @ model.linear.weight.T + model.linear.bias)
+        prev = torch.where(y[:, t] == -100, model.start, y[:, t])
+    return torch.stack(logits, dim=1)
+
+
+@SETTINGS
+@given(
+    cell=st.sampled_from(["elman", "lstm", "gru"]),
+    layers=st.integers(1, 2),
+    hidden=st.integers(1, 6),
+    vin=st.integers(2, 5),
+    vout=st.integers(2, 5),
+    B=st.integers(1, 4),
+    S=st.integers(1, 7),
+    T=st.integers(1, 7),
+    with_lengths=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_teacher_forcing_equals_a_manual_loop_with_torch_modules(
+    cell, layers, hidden, vin, vout, B, S, T, with_lengths, seed
+):
+    model = Seq2Seq(vin, vout, cell=cell, hidden_size=hidden, num_layers=layers, seed=seed).double()
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, vin, (B, S), generator=g)
+    y = torch.randint(0, vout, (B, T), generator=g)
+    y[:, T - 1 :][torch.rand(B, 1, generator=g) < 0.5] = -100  # some padding
+    lengths = torch.randint(1, S + 1, (B,), generator=g) if with_lengths else None
+    got = model(x, y, lengths)
+    want = manual_teacher_forcing(model, x, y, lengths)
+    assert got.shape == (B, T, vout)
+    torch.testing.assert_close(got, want, atol=1e-9, rtol=1e-9)
+    # greedy decoding = the same loop fed with its own argmax
+    state = torch_context(model, x, lengths)
+    dec, prev, ids = model.decoder.to_torch(), torch.full((B,), model.start), []
+    for _ in range(T):
+        out, state = dec(F.one_hot(prev, vout + 1).double()[:, None], state)
+        prev = (out[:, 0] @ model.linear.weight.T + model.linear.bias).argmax(-1)
+        ids.append(prev)
+    assert torch.equal(model.greedy(x, lengths, steps=T), torch.stack(ids, dim=1))
+
+
+def test_translation_records_the_context_and_the_states():
+    task = tasks.Reverse(num_symbols=4, min_len=2, max_len=6, seed=0)
+    model = Seq2Seq.from_task(task, cell="lstm", hidden_size=5, num_layers=2, seed=1)
+    x, y, lengths = task.batch(6, seed=2)
+    tr = model.translate(x, lengths, target=y)
+    assert isinstance(tr, Translation)
+    assert tr.tokens.shape == y.shape and tr.decoder.shape == (6, y.shape[1], 5)
+    assert tr.encoder.shape == (6, x.shape[1], 5) and tr.vocab == task.vocab
+    rows = torch.arange(6)
+    torch.testing.assert_close(tr.context, tr.encoder[rows, lengths - 1])  # top layer, last real step
+    assert torch.equal(tr.target, y) and torch.equal(tr.lengths, lengths)
+    # the decoder sees the source only through the context: another context, another output
+    _, ctx = model.encode(x, lengths)
+    swapped = tuple(s.flip(1) for s in ctx)  # sequence b gets the context of sequence B-1-b
+    ids, _ = model.decode(swapped, y.shape[1])
+    assert torch.equal(ids, tr.tokens.flip(0))
+
+
+def test_from_task_and_a_few_steps_of_training_lower_the_loss():
+    task = tasks.Reverse(num_symbols=3, max_len=3, seed=0)
+    model = Seq2Seq.from_task(task, hidden_size=8, seed=0)
+    assert model.loss_fn == task.loss and model.task is task
+    assert model.num_parameters == sum(p.numel() for p in model.parameters())
+    again = Seq2Seq.from_task(task, hidden_size=8, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters(), strict=True))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    x, y, lengths = task.batch(32, seed=0)
+    first = float(task.loss(model(x, y, lengths), y).detach())
+    for _ in range(20):
+        loss = task.loss(model(x, y, lengths), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < first
+
+
+# -- the Reverse task -------------------------------------------------------------------------
+def test_reverse_targets_are_the_reversed_source():
+    task = tasks.Reverse(num_symbols=5, min_len=1, max_len=7, seed=3)
+    x, y, lengths = task.batch(200, seed=0)
+    assert task.seq_len == 8 and x.shape == y.shape == (200, 8)
+    assert set(lengths.tolist()) == set(range(2, 9))
+    for b in range(200):
+        n = int(lengths[b]) - 1
+        source = task.decode(x[b])
+        assert source == source[:n] + "." * (8 - n) and "." not in source[:n]
+        scored = [v for v in y[b].tolist() if v != -100]
+        assert task.decode(scored) == source[:n][::-1] + "."
+        assert (y[b, n + 1 :] == -100).all()
+    assert isinstance(tasks.get("reverse"), tasks.Reverse)
+
+
+def test_reverse_baseline_matches_counting():
+    task = tasks.Reverse(num_symbols=3, min_len=1, max_len=3, seed=0)
+    # by hand: per length L, L letters (the middle one of odd L is its own reverse) and '.'
+    # L=1: 1 matched letter + '.', L=2: 2 guesses + '.', L=3: 2 guesses, 1 matched + '.'
+    steps = 2 + 3 + 4
+    hits = (1 + 1) + (2 / 3 + 1) + (2 / 3 + 1 + 1)
+    assert task.baseline().metric == pytest.approx(hits / steps)
+    assert "middle letter" in task.baseline().description
+
+
+# -- the view ---------------------------------------------------------------------------------
+def test_plot_seq2seq_shows_source_context_and_words():
+    task = tasks.Reverse(num_symbols=4, min_len=3, max_len=5, seed=0)
+    model = Seq2Seq.from_task(task, hidden_size=6, seed=0)
+    x, y, lengths = task.batch(3, seed=1)
+    tr = model.translate(x, lengths, target=y)
+    fig = rnnviz.plot_seq2seq(tr, sample=1, theme="light")
+    n = int(lengths[1])
+    heat = {t.name: t for t in fig.data if t.type == "heatmap"}
+    assert list(heat) == ["encoder h_s", "context c", "decoder z_t"]
+    assert len(heat["encoder h_s"].x) == n
+    torch.testing.assert_close(
+        torch.tensor(heat["context c"].z)[:, 0].float(), tr.context[1], atol=1e-4, rtol=0
+    )
+    src = next(t for t in fig.data if t.name == "source x_s")
+    assert [s.strip("<b/>") for s in src.text] == list(task.decode(x[1, :n]))
+    ref = [v for v in y[1].tolist() if v != -100]
+    written = next(t for t in fig.data if t.name == "decoder writes")
+    assert len(written.text) == len(ref)
+    right = [a == b for a, b in zip(tr.tokens[1].tolist(), ref, strict=False)]
+    assert [c == "#009E73" for c in written.textfont.color] == right
+    no_ref = rnnviz.plot_seq2seq(model.translate(x, lengths), sample=-1)
+    assert not any(t.name == "reference" for t in no_ref.data)
+
+
+# -- bad inputs ---------------------------------------------------------------------------------
+def _model():
+    return Seq2Seq(4, 3, hidden_size=5, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("call", "err", "match"),
+    [
+        (lambda: Seq2Seq(0, 3), ValueError, "input_size"),
+        (lambda: Seq2Seq(4, 3, cell="rnn"), ValueError, "cell"),
+        (lambda: Seq2Seq(4, 3, hidden_size=2.0), ValueError, "hidden_size"),
+        (lambda: Seq2Seq.from_task(object()), TypeError, "task must be an rnnviz task"),
+        (lambda: Seq2Seq.from_task(tasks.Sine()), ValueError, "symbol inputs"),
+        (lambda: _model()(torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.long)), TypeError, "x must be"),
+        (
+            lambda: _model()(torch.full((2, 3), 4), torch.zeros(2, 3, dtype=torch.long)),
+            ValueError,
+            r"x must hold ids in \[0, 4\)",
+        ),
+        (
+            lambda: _model()(torch.zeros(2, 3, dtype=torch.long), torch.full((2, 3), 3)),
+            ValueError,
+            r"y must hold ids in \[0, 3\) or -100",
+        ),
+        (
+            lambda: _model()(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 3, dtype=torch.long)),
+            ValueError,
+            "batch size",
+        ),
+        (
+            lambda: _model()(
+                torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), [4, 1]
+            ),
+            ValueError,
+            "lengths",
+        ),
+        (lambda: _model().greedy(torch.zeros(2, 3, dtype=torch.long), steps=0), ValueError, "steps"),
+        (lambda: _model().decode(torch.zeros(1, 2, 4), 3), ValueError, "context"),
+        (lambda: _model().decode((torch.zeros(1, 2, 5),) * 2, 3), TypeError, "context"),
+        (
+            lambda: _model().translate(torch.zeros(2, 3, dtype=torch.long), target=torch.full((2, 3), 7)),
+            ValueError,
+            "target",
+        ),
+        (lambda: rnnviz.plot_seq2seq("nope"), TypeError, "Translation"),
+        (
+            lambda: rnnviz.plot_seq2seq(_model().translate(torch.zeros(2, 3, dtype=torch.long)), sample=2),
+            ValueError,
+            "sample",
+        ),
+        (lambda: tasks.Reverse(min_len=5, max_len=4), ValueError, "max_len"),
+        (lambda: tasks.Reverse(num_symbols=1), ValueError, "num_symbols"),
+        (lambda: tasks.Reverse(min_len=0), ValueError, "min_len"),
+    ],
+)
+def test_bad_inputs_name_the_argument(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
