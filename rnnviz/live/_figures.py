@@ -305,14 +305,30 @@ def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
            else [", ".join(f"{float(v):.2f}" for v in x[t][:3]) for t in range(T)])
     out = trace.output[sample] if trace.output is not None else None
     y = trace.target[sample] if trace.target is not None else None
+    lines = [f"input {ins[t]}" for t in range(T)]
+    if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
+        said = _says_all(task, out, y)
+        lines = [f"{line} · {s}" for line, s in zip(lines, said, strict=True)]
+    elif out is not None and out.dim() == 1:
+        last = D.length_of(trace, sample) - 1
+        lines[last] += " · " + _says(task, out, y)
+    return lines
+
+
+def _says_all(task: Any, out: torch.Tensor, y: torch.Tensor) -> list[str]:
+    """:func:`_says` for every step of ``out`` (T, O) against ``y`` (T, ...), vectorised."""
+    if getattr(task, "loss_name", "") != "cross_entropy":
+        return [_says(task, out[t], y[t]) for t in range(out.shape[0])]
+    p = torch.softmax(out.float(), dim=-1)  # (T, O)
+    conf, k = p.max(dim=-1)  # (T,)
+    vocab = getattr(task, "output_vocab", None)
     lines = []
-    for t in range(T):
-        text = f"input {ins[t]}"
-        if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
-            text += " · " + _says(task, out[t], y[t])
-        elif out is not None and out.dim() == 1 and t == D.length_of(trace, sample) - 1:
-            text += " · " + _says(task, out, y)
-        lines.append(text)
+    for kt, ct, yt in zip(k.tolist(), conf.tolist(), y.tolist(), strict=True):
+        said = f"says {_label(vocab, kt)} ({ct:.0%})"
+        if yt < 0:
+            lines.append(said + " · not scored")
+        else:
+            lines.append(f"target {_label(vocab, yt)} · {said} {'✓' if kt == yt else '✗'}")
     return lines
 
 

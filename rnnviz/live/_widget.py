@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from rnnviz.live import _figures as F
 from rnnviz.live._loop import FramePacer, TrainingLoop
 
 _HERE = Path(__file__).parent
+STATUS_INTERVAL = 0.25  # seconds between status-trait syncs while playing (frames carry the rest)
 _PLOTLY_JS: bytes | None = None
 _LIVE: weakref.WeakSet[Dashboard] = weakref.WeakSet()
 _HOOKED = False
@@ -105,6 +107,8 @@ class Dashboard(anywidget.AnyWidget):
         self.frame_bytes = 0  # size of the last frame
         self.frame_ms = 0.0  # kernel time to build and send the last frame
         self.frame_ms_total = 0.0  # ... and of all frames (benchmarks divide by frames_sent)
+        self.frame_ms_parts: dict[str, float] = {}  # the total split: status, trace, build, send
+        self.latency: deque[tuple[float, float, float]] = deque(maxlen=200)  # to, in, from browser
         self.pacer = FramePacer(self._send_frame, fps=fps)
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.012)
         self.loop.on_stop = self._on_loop_stop
@@ -133,6 +137,7 @@ class Dashboard(anywidget.AnyWidget):
             0.0, 0.0
         self._frame_sample = 0
         self._force_views = True  # the next frame carries the views even if the trace is old
+        self._status_at = -float("inf")  # when the status traits were last synced while playing
         self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
         self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
         self._sync_status()
@@ -243,6 +248,7 @@ class Dashboard(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "drawn":
+            self._note_latency(content)
             self.pacer.ack(content.get("seq"))
         elif kind == "hello":
             self.pacer.forget()  # a new view: do not wait for frames it never saw
@@ -254,6 +260,14 @@ class Dashboard(anywidget.AnyWidget):
             self.step_once()
         elif kind == "reset":
             self.reset()
+
+    def _note_latency(self, ack: dict) -> None:
+        """Diagnostics for benchmarks: one-way delays of the frame and of its ack (seconds)."""
+        try:
+            there, back = float(ack["arrived"]) - float(ack["sent"]), time.time() - float(ack["acked"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self.latency.append((there, float(ack.get("drawing", 0.0)), back))
 
     def _on_chunk(self, n: int) -> None:
         # The status traits go out with the frames (see _send_frame), not after every chunk:
@@ -322,22 +336,41 @@ class Dashboard(anywidget.AnyWidget):
     def _send_frame(self) -> int:
         start = time.perf_counter()
         tr = self.trainer
+        live = None
         if self.loop.running:
-            self._sync_status()
+            # the status traits are one more message per frame: sync them a few times a
+            # second, and let every frame carry the numbers of the status line itself
+            if start - self._status_at >= STATUS_INTERVAL:
+                self._sync_status()
+                self._status_at = start
+            h = tr.history
+            live = {"step": int(tr.steps),
+                    "loss": F.finite_or_none(h.loss[-1]) if len(h) else None,
+                    "metric": F.finite_or_none(h.metric[-1]) if len(h) else None,
+                    "steps_per_s": round(self.loop.steps_per_second(), 1)}
+        t_status = time.perf_counter()
         trace, new = self._probe_trace()
+        t_trace = time.perf_counter()
         sample = min(self.sample, trace.batch_size - 1)
         if sample != self._frame_sample or self._force_views:
             new, self._frame_sample, self._force_views = True, sample, False
         views = tuple(self.views) if new else ()
         frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
         self._seq += 1
-        content = {"type": "frame", "seq": self._seq, "step": int(tr.steps),
+        content = {"type": "frame", "seq": self._seq, "step": int(tr.steps), "sent": time.time(),
                    "trace_step": int(self._trace_step), "parts": frame.parts}
         if new:
             content["readout"] = F.readout(tr, trace, sample)
+        if live is not None:
+            content["live"] = live
+        t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
         self._frame_step, self._frame_state = tr.steps, tr.state
         self.frame_bytes = frame.nbytes
-        self.frame_ms = 1e3 * (time.perf_counter() - start)
+        end = time.perf_counter()
+        self.frame_ms = 1e3 * (end - start)
         self.frame_ms_total += self.frame_ms
+        for part, seconds in (("status", t_status - start), ("trace", t_trace - t_status),
+                              ("build", t_build - t_trace), ("send", end - t_build)):
+            self.frame_ms_parts[part] = self.frame_ms_parts.get(part, 0.0) + 1e3 * seconds
         return self._seq

@@ -279,13 +279,15 @@ async function render({ model, el }) {
     clipVal.disabled = !model.get("clip_enabled");
     sampleSel.value = String(model.get("sample"));
   };
+  let live = null; // the newest frame's numbers while training (traits sync less often)
   const syncStatus = () => {
     const st = model.get("status");
+    const get = (name) => (live && st === "training" && name in live ? live[name] : model.get(name));
     const parts = [
-      `step ${model.get("step")}`,
-      `loss ${fmt(model.get("loss"))}`,
-      `${model.get("metric_name")} ${fmt(model.get("metric"), 3)}`,
-      `${fmt(model.get("steps_per_s"), 1)} steps/s`,
+      `step ${get("step")}`,
+      `loss ${fmt(get("loss"))}`,
+      `${model.get("metric_name")} ${fmt(get("metric"), 3)}`,
+      `${fmt(get("steps_per_s"), 1)} steps/s`,
     ];
     status.textContent = `${st} · ${parts.join(" · ")}`;
     status.dataset.state = st;
@@ -451,6 +453,8 @@ async function render({ model, el }) {
     await Promise.all(due.map((fig) => fullDraw(fig, t)));
     scheduleStale();
     if (msg.readout) lastReadout = msg.readout;
+    live = msg.live || null;
+    if (live) syncStatus();
     showT();
   };
   const fullDraw = async (fig, t) => {
@@ -576,7 +580,12 @@ async function render({ model, el }) {
       root.dataset.step = String(frame.msg.step);
       localMs = 0.8 * localMs + 0.2 * (performance.now() - frame.at);
       root.dataset.localMs = localMs.toFixed(1);
-      if (!closed) model.send({ type: "drawn", seq: frame.msg.seq });
+      if (!closed) {
+        const epoch = (t) => (performance.timeOrigin + t) / 1000;
+        model.send({ type: "drawn", seq: frame.msg.seq, sent: frame.msg.sent,
+                     arrived: epoch(frame.at), drawing: (performance.now() - frame.at) / 1000,
+                     acked: epoch(performance.now()) });
+      }
       if (pending && !closed) requestAnimationFrame(drawLatest);
       else drawing = false;
     }

@@ -45,12 +45,11 @@ def _norms(trace: Trace, tensor, row: int, sample: int | None) -> np.ndarray:
 
 def _mean_over_batch(n: np.ndarray) -> np.ndarray:
     """(B, T) -> (T,) mean of the finite entries per step (NaN if none)."""
-    out = np.full(n.shape[1], np.nan)
-    for t in range(n.shape[1]):
-        col = n[:, t][np.isfinite(n[:, t])]
-        if col.size:
-            out[t] = col.mean()
-    return out
+    ok = np.isfinite(n)  # (B, T)
+    count = ok.sum(axis=0)  # (T,)
+    total = np.where(ok, n, 0.0).sum(axis=0)  # (T,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _heat(trace: Trace, row: int, sample: int | None) -> np.ndarray:
