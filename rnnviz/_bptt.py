@@ -247,7 +247,16 @@ def scalar_loss(loss_fn: Callable[[Tensor, Tensor], Tensor], output: Tensor, tar
 
 def by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
              target: Any, loss_fn: Any) -> dict[str, Any]:
-    """Forward keeping every step, autograd through the readout only, BPTT by hand."""
+    """Forward keeping every step, autograd through the readout only, BPTT by hand.
+
+    Overflow gives ``inf``/``nan`` silently, as torch does (exploding gradients are a lesson,
+    not a warning)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _by_hand(core, seq, enc, h0, lengths, target, loss_fn)
+
+
+def _by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
+             target: Any, loss_fn: Any) -> dict[str, Any]:
     L, D, H = core.num_layers, core.num_directions, core.hidden_size
     lstm = core.cell_type == "lstm"
     # 1. forward, layer by layer, keeping every step (rnnviz._bptt)

@@ -288,6 +288,19 @@ def test_float32_trace_stays_float32_and_agrees_with_float64(cell):
         torch.testing.assert_close(tr32.gates[name], tr64.gates[name].float(), rtol=1e-4, atol=1e-6)
 
 
+def test_exploding_gradients_overflow_silently_like_autograd():
+    import warnings
+
+    core = Elman(3, 16, nonlinearity="relu", batch_first=True, seed=0)
+    with torch.no_grad():
+        core.weight_hh_l0.copy_(20.0 * torch.eye(16))  # states and gradients grow 20x a step
+    x, y = torch.rand(2, 60, 3), torch.randn(2, 60, 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail here
+        tr = trace(core, x, y, loss_fn=F.mse_loss)
+    assert not torch.isfinite(tr.hidden).all() and not torch.isfinite(tr.grad_hidden).all()
+
+
 def test_trace_without_target_has_no_gradients():
     tr = trace(GRU(3, 4, batch_first=True, seed=0), torch.randn(2, 5, 3))
     assert tr.loss is None and tr.grad_hidden is None and tr.grad_input is None
