@@ -5,7 +5,7 @@ r"""Sequence to sequence: an encoder RNN reads the source, a decoder RNN writes 
     \begin{array}{ll}
     h_s = \mathrm{enc}(x_s,\, h_{s-1}) & \text{encoder, } s = 0 \dots S-1 \\
     c = h_{S-1} & \text{the context: the encoder's last real state, every layer} \\
-    z_0 = c,\quad z_t = \mathrm{dec}(y_{t-1},\, z_{t-1}) & \text{decoder, } y_{-1} = \langle go\rangle \\
+    z_{-1} = c,\quad z_t = \mathrm{dec}(y_{t-1},\, z_{t-1}) & \text{decoder, } y_{-1} = \langle go\rangle \\
     p(y_t \mid y_{<t}, x) = \mathrm{softmax}(W z_t + b) &
     \end{array}
 
