@@ -191,6 +191,8 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
             acks = k1[5]
             results["median ms send -> ack"] = 1e3 * acks[len(acks) // 2] if acks else float("nan")
             results["kernel share training"] = (k1[4]["chunks"] - k0[3]["chunks"]) / span
+            results["kernel CPU share of training chunks"] = (
+                (k1[4]["chunks_cpu"] - k0[3]["chunks_cpu"]) / max(k1[4]["chunks"] - k0[3]["chunks"], 1e-9))
             results["kernel share after chunk"] = (k1[4]["after_chunk"]
                                                    - k0[3]["after_chunk"]) / span
             results["chunks/s"] = (k1[4]["yields"] - k0[3]["yields"]) / span
