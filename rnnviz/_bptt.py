@@ -58,6 +58,7 @@ class LayerRun:
     nonlinearity: str
     mask: np.ndarray | None  # (B, T, 1) 1.0 on real steps, or None
     reverse: bool
+    lookback: int  # step t continues step t - lookback (t + lookback in reverse)
     h_prev: np.ndarray = field(default_factory=lambda: np.zeros(0))  # state entering step t
     c_prev: np.ndarray | None = None  # LSTM
     hidden: np.ndarray = field(default_factory=lambda: np.zeros(0))  # h_t computed at step t
@@ -85,6 +86,7 @@ def run_layer(
     *,
     reverse: bool = False,
     nonlinearity: str = "tanh",
+    lookback: int = 1,
 ) -> LayerRun:
     """Forward pass of one layer and direction, keeping every step.
 
@@ -93,6 +95,8 @@ def run_layer(
         x: ``(B, T, I)`` input of the layer. weights: ``(w_ih, w_hh, b_ih, b_hh)`` tensors.
         h0, c0: ``(B, H)`` initial state (``c0`` LSTM only). mask: ``(B, T, 1)`` real steps.
         reverse: run from ``t = T - 1`` down to 0.
+        lookback: step ``t`` continues the state of step ``t - lookback`` (``t + lookback``
+            in reverse); 1 for a plain RNN, ``d`` for a dilated layer (``rnnviz.dilation``).
 
     Returns:
         A :class:`LayerRun`.
@@ -104,21 +108,24 @@ def run_layer(
     zero = np.zeros(w_hh.shape[0], dtype)
     b_ih = zero if b_ih is None else b_ih
     b_hh = zero if b_hh is None else b_hh
-    run = LayerRun(cell_type, w_ih, w_hh, nonlinearity, mask, reverse)
+    run = LayerRun(cell_type, w_ih, w_hh, nonlinearity, mask, reverse, lookback)
     # 1. the input half of every pre-activation at once (one product for all steps);
     #    the recurrent bias joins it, except GRU's b_hn, which r multiplies
     a_in = x @ w_ih.T + b_ih  # (B, T, G)
     if cell_type != "gru":
         a_in = a_in + b_hh
     whh_t = w_hh.T  # (H, G)
-    h = _np(h0).astype(dtype, copy=True)  # (B, H)
-    c = _np(c0).astype(dtype, copy=True) if cell_type == "lstm" else None
+    h_init = _np(h0).astype(dtype, copy=True)  # (B, H)
+    c_init = _np(c0).astype(dtype, copy=True) if cell_type == "lstm" else None
     sig = np.ones(4 * H, dtype)  # LSTM: sigmoid(a) = (1 + tanh(a / 2)) / 2 on i, f, o
     sig[2 * H : 3 * H] = 0.0  # ... and plain tanh on g
     scale, shift = 1.0 - sig / 2, sig / 2  # act = tanh(a * scale) * scale + shift
-    hs, cs, prev_h, prev_c, acts, hhn, outs = ([None] * T for _ in range(7))
+    hs, cs, prev_h, prev_c, acts, hhn, outs, after_h, after_c = ([None] * T for _ in range(9))
     for t in _order(T, reverse):
-        # 2. one step of the cell equations
+        # 2. one step of the cell equations, from the state of step t -/+ lookback
+        p = t + lookback if reverse else t - lookback
+        h = after_h[p] if 0 <= p < T else h_init
+        c = (after_c[p] if 0 <= p < T else c_init) if cell_type == "lstm" else None
         prev_h[t] = h
         if cell_type == "elman":
             a = a_in[:, t] + h @ whh_t  # (B, H)
@@ -141,15 +148,15 @@ def run_layer(
         hs[t] = h_new
         # 3. padded steps keep the state and output zero
         if mask is None:
-            outs[t] = h = h_new
+            outs[t] = after_h[t] = h_new
             if cell_type == "lstm":
-                c = c_new
+                after_c[t] = c_new
         else:
             m = mask[:, t]  # (B, 1)
             outs[t] = h_new * m
-            h = np.where(m > 0, h_new, h)
+            after_h[t] = np.where(m > 0, h_new, h)
             if cell_type == "lstm":
-                c = np.where(m > 0, c_new, c)
+                after_c[t] = np.where(m > 0, c_new, c)
     # 4. every step as one (B, T, .) array
     stack = lambda values: np.stack(values, axis=1)  # noqa: E731
     run.h_prev, run.hidden, run.act, run.output = stack(prev_h), stack(hs), stack(acts), stack(outs)
@@ -191,11 +198,12 @@ def backward_layer(
         k_z = (run.h_prev - n) * z * (1.0 - z)
     mask = run.mask
     keep = None if mask is None else 1.0 - mask  # (B, T, 1)
-    s_h = np.zeros((B, H), grad_out.dtype)  # dL/d(state carried out of the current step)
-    s_c = np.zeros((B, H), grad_out.dtype)
+    carry_h = np.zeros((B, T, H), grad_out.dtype)  # dL/d(state after step t), filled by later steps
+    carry_c = np.zeros((B, T, H), grad_out.dtype)
     gh_all, gc_all, da_all = ([None] * T for _ in range(3))
     for t in _order(T, not run.reverse):
         # 2. gradient w.r.t. the computed h_t (and c_t); padded steps pass the state through
+        s_h, s_c = carry_h[:, t], carry_c[:, t]  # (B, H)
         gh = grad_out[:, t] + s_h  # (B, H)
         if mask is not None:
             gh = gh * mask[:, t]
@@ -217,11 +225,17 @@ def backward_layer(
             da_hh = np.concatenate([dar, daz, dan * r[:, t]], axis=-1)  # (B, 3H) recurrent side
             direct = gh * z[:, t]
         da_all[t] = da
-        # 4. to the previous state: through W_hh, plus what padded steps passed through
+        # 4. to the state this step continued: through W_hh, plus what padded steps passed on
         s_new = da_hh @ run.w_hh  # (B, H)
         if direct is not None:
             s_new = s_new + direct
-        s_h = s_new if keep is None else s_new + s_h * keep[:, t]
+        if keep is not None:
+            s_new = s_new + s_h * keep[:, t]
+        p = t + run.lookback if run.reverse else t - run.lookback
+        if 0 <= p < T:
+            carry_h[:, p] += s_new
+            if kind == "lstm":
+                carry_c[:, p] += s_c
     grad_h = np.stack(gh_all, axis=1)  # (B, T, H)
     grad_c = np.stack(gc_all, axis=1) if kind == "lstm" else None
     grad_input = np.stack(da_all, axis=1) @ run.w_ih  # (B, T, I)
@@ -322,7 +336,8 @@ def _forward(
             k = layer * core.num_directions + d
             run = run_layer(core.cell_type, layer_in, core.layer_weights(layer, d), h_init[k],
                             c_init[k] if lstm else None, mask, reverse=d == 1,
-                            nonlinearity=getattr(core, "nonlinearity", "tanh"))
+                            nonlinearity=getattr(core, "nonlinearity", "tanh"),
+                            lookback=core._lookback(layer))
             runs.append(run)
             outs.append(run.output)
         layer_in = np.concatenate(outs, axis=-1) if len(outs) > 1 else outs[0]  # (B, T, D*H)

@@ -41,9 +41,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnviz import _validate
-from rnnviz._types import GATE_NAMES
-from rnnviz.cells import elman_step, gru_step, lstm_step
-from rnnviz.models import GRU, LSTM, Elman, Record, State, check_lengths, is_core
+from rnnviz.models import GRU, LSTM, Elman, State, check_lengths, is_core
 
 __all__ = ["Dilated", "Paths", "dilate", "path_lengths"]
 
@@ -203,88 +201,10 @@ class Dilated:
         padded, _ = pad_packed_sequence(out, batch_first=True, total_length=n)  # (B*d, n, H)
         return padded, [s.index_select(1, undo) for s in res[1:]]
 
-    def _explicit(
-        self,
-        x: Tensor,
-        hx: State | None = None,
-        lengths: Tensor | None = None,
-        *,
-        record: bool = False,
-        training: bool | None = None,
-    ) -> tuple[Tensor, State, Record | None]:
-        """The per-step loop with ``h_{t-d}`` as the previous state (see ``models._Core._explicit``)."""
-        core: Any = self
-        training = core.training if training is None else training
-        cell = core.cell_type
-        lstm = cell == "lstm"
-        B, T, _ = x.shape
-        hx = core._zero_state(x) if hx is None else hx
-        h0, c0 = hx if lstm else (hx, None)
-        mask = None
-        if lengths is not None and int(lengths.min()) < T:
-            mask = (torch.arange(T, device=x.device)[None, :] < lengths.to(x.device)[:, None])[..., None]
-        rec = Record() if record else None
-        if rec is not None:
-            rec.cell = [] if lstm else None
-            rec.preact = [] if cell == "elman" else None
-            rec.gates = {name: [] for name in GATE_NAMES[cell]}
-        last = torch.full((B,), T - 1) if lengths is None else lengths - 1  # (B,)
-        rows = torch.arange(B)
-        layer_in, h_n, c_n = x, [], []
-        for layer, d in enumerate(self.dilations):
-            w = core.layer_weights(layer)
-            hs: list[Tensor] = []  # the state after each step (frozen on padded steps)
-            cs: list[Tensor] = []
-            raw_h: list[Tensor] = []  # what each step computed
-            raw_c: list[Tensor] = []
-            extras: dict[str, list[Tensor]] = {}
-            outs = []
-            for t in range(T):
-                # 1. one step from the state d steps back
-                h = hs[t - d] if t >= d else h0[layer]  # (B, H)
-                c = (cs[t - d] if t >= d else c0[layer]) if lstm else None
-                x_t = layer_in[:, t]  # (B, I_l)
-                if cell == "elman":
-                    h_new, ex = elman_step(x_t, h, *w, core.nonlinearity)
-                elif lstm:
-                    h_new, c_new, ex = lstm_step(x_t, h, c, *w)
-                else:
-                    h_new, ex = gru_step(x_t, h, *w)
-                raw_h.append(h_new)
-                if lstm:
-                    raw_c.append(c_new)
-                for name, value in ex.items():
-                    extras.setdefault(name, []).append(value)
-                # 2. padded steps keep the state (of their chain) and output zero
-                if mask is not None:
-                    m = mask[:, t]  # (B, 1)
-                    outs.append(torch.where(m, h_new, torch.zeros_like(h_new)))
-                    hs.append(torch.where(m, h_new, h))
-                    if lstm:
-                        cs.append(torch.where(m, c_new, c))
-                else:
-                    outs.append(h_new)
-                    hs.append(h_new)
-                    if lstm:
-                        cs.append(c_new)
-            h_n.append(torch.stack(hs, dim=1)[rows, last])  # (B, H) state at the last real step
-            if lstm:
-                c_n.append(torch.stack(cs, dim=1)[rows, last])
-            if rec is not None:
-                rec.hidden.append(raw_h)
-                if lstm:
-                    rec.cell.append(raw_c)
-                if rec.preact is not None:
-                    rec.preact.append(extras["preact"])
-                for name in rec.gates:
-                    rec.gates[name].append(extras[name])
-            layer_out = torch.stack(outs, dim=1)  # (B, T, H)
-            if layer < core.num_layers - 1 and core.dropout > 0 and training:
-                layer_in = F.dropout(layer_out, core.dropout, training=True)
-            else:
-                layer_in = layer_out
-        h_stack = torch.stack(h_n)  # (L, B, H)
-        return layer_in, ((h_stack, torch.stack(c_n)) if lstm else h_stack), rec
+    def _lookback(self, layer: int) -> int:
+        """Layer ``layer``'s step ``t`` continues the state of step ``t - d_l`` (used by the
+        explicit loop of ``models._Core`` and by ``rnnviz.trace``)."""
+        return self.dilations[layer]
 
 
 class DilatedElman(Dilated, Elman):

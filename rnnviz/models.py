@@ -234,6 +234,11 @@ class _Core:
             output, _ = pad_packed_sequence(out_packed, self.batch_first, total_length=x.shape[1])
         return (output if self.batch_first else output.transpose(0, 1)), h_n  # (B, T, D*H)
 
+    def _lookback(self, layer: int) -> int:
+        """Step ``t`` of layer ``layer`` continues the state of step ``t - lookback``: 1 here,
+        ``d`` in a dilated core (``rnnviz.dilation``)."""
+        return 1
+
     def _explicit(
         self,
         x: Tensor,
@@ -271,15 +276,19 @@ class _Core:
         layer_in, h_n, c_n = x, [], []
         for layer in range(self.num_layers):
             outs = []
+            back = self._lookback(layer)
             for d in range(self.num_directions):
                 k = layer * self.num_directions + d
                 w = self.layer_weights(layer, d)
-                h, c = h0[k], (c0[k] if lstm else None)  # (B, H)
                 out: list[Tensor | None] = [None] * T
-                hs, cs = [None] * T, [None] * T
+                hs, cs = [None] * T, [None] * T  # what each step computed
+                after_h, after_c = [None] * T, [None] * T  # the state after each step
                 extras: dict[str, list] = {}
                 for t in range(T) if d == 0 else range(T - 1, -1, -1):
-                    # 1. one step of the cell equations
+                    # 1. one step of the cell equations, from the state of step t -/+ lookback
+                    p = t - back if d == 0 else t + back
+                    h = after_h[p] if 0 <= p < T else h0[k]  # (B, H)
+                    c = (after_c[p] if 0 <= p < T else c0[k]) if lstm else None
                     x_t = layer_in[:, t]  # (B, I_l)
                     if self.cell_type == "elman":
                         h_new, ex = elman_step(x_t, h, *w, self.nonlinearity)
@@ -295,16 +304,23 @@ class _Core:
                     if mask is not None:
                         m = mask[:, t]  # (B, 1)
                         out[t] = torch.where(m, h_new, torch.zeros_like(h_new))
-                        h = torch.where(m, h_new, h)
+                        after_h[t] = torch.where(m, h_new, h)
                         if lstm:
-                            c = torch.where(m, c_new, c)
+                            after_c[t] = torch.where(m, c_new, c)
                     else:
-                        out[t] = h = h_new
+                        out[t] = after_h[t] = h_new
                         if lstm:
-                            c = c_new
+                            after_c[t] = c_new
                 outs.append(torch.stack(out, dim=1))  # (B, T, H)
-                h_n.append(h)
-                c_n.append(c)
+                # 3. the final state: after the last real step (t = 0 in reverse)
+                if d == 1 or back == 1:  # padded steps carried it to the end
+                    h_n.append(after_h[0 if d == 1 else T - 1])
+                    c_n.append(after_c[0 if d == 1 else T - 1])
+                else:  # a dilated chain: the one that holds each sequence's last real step
+                    last = torch.full((B,), T - 1) if lengths is None else lengths - 1  # (B,)
+                    rows = torch.arange(B)
+                    h_n.append(torch.stack(after_h, dim=1)[rows, last])  # (B, H)
+                    c_n.append(torch.stack(after_c, dim=1)[rows, last] if lstm else None)
                 if rec is not None:
                     rec.hidden.append(hs)
                     if lstm:
@@ -314,7 +330,7 @@ class _Core:
                     for name in rec.gates:
                         rec.gates[name].append(extras[name])
             layer_out = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]  # (B, T, D*H)
-            # 3. dropout between layers, as torch does
+            # 4. dropout between layers, as torch does
             if layer < self.num_layers - 1 and self.dropout > 0 and training:
                 layer_in = F.dropout(layer_out, self.dropout, training=True)
             else:

@@ -158,7 +158,7 @@ def trace(
         enc = enc.detach()  # (B, T, I)
         B, T, _ = enc.shape
         # 2-4. the standard cells: forward and BPTT by hand; a subclass with its own
-        #      recurrence (e.g. rnnviz.dilation): autograd through its explicit loop
+        #      recurrence (its own _explicit): autograd through that loop
         hand = type(core)._explicit is _Core._explicit
         p = (by_hand if hand else _by_autograd)(core, seq, enc, h0, lengths, target, loss_fn)
     # 5. zero padded steps
