@@ -114,6 +114,18 @@ _COUNT_RENDERS_JS = """() => {
 }"""
 
 
+_COUNT_IOPUB_JS = """() => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  window.__iopub = {};
+  k.iopubMessage.connect((_, msg) => {
+    const type = msg.header.msg_type;
+    const t = type + (type === 'status' ? ':' + msg.content.execution_state : '');
+    window.__iopub[t] = (window.__iopub[t] || 0) + 1;
+    if (t === 'error') window.__iopub['error: ' + msg.content.ename + ': ' + msg.content.evalue] = 1;
+  });
+}"""
+
+
 def kernel(page: Any, code: str, timeout: float = 600) -> str:
     page.set_default_timeout(timeout * 1000)
     out = page.evaluate(_EXEC_JS, code)
@@ -160,10 +172,13 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
             d0 = _dataset(page)
             k0 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
                              " dict(dash.loop.timing)]")
+            page.evaluate(_COUNT_IOPUB_JS)
             t0 = time.monotonic()
             page.click(".rnnviz-play")
             page.wait_for_timeout(seconds * 1000)
             d1 = _dataset(page)
+            print("iopub messages while playing:", page.evaluate("() => window.__iopub"),
+                  file=sys.stderr)
             k1 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
                              " dash.frame_bytes, dict(dash.loop.timing),"
                              " sorted(dash.pacer.ack_delays), dash.frame_ms_parts,"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,6 +163,7 @@ class Trainer:
         # after the first step has passed the public checks, the hot path skips them
         self._metric = task._metric if isinstance(task, Task) else task.metric
         # 2. state
+        self._lock = threading.RLock()  # steps, resets and the dashboard's traces take turns
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._backup = [p.detach().clone() for p in self._params]
         self.snapshots: deque[Snapshot] = deque(maxlen=self.max_snapshots)
@@ -224,13 +226,14 @@ class Trainer:
         re-initialised from that seed and the batch stream takes it too (another run);
         without, the same run restarts identically.
         """
-        if seed is not None:
-            self.seed = _validate.positive_int("seed", seed, allow_zero=True)
-            self.model.seed = self.seed
-            self.model.reset_parameters()
-        else:
-            self.model.load_state_dict(self._initial)
-        self._start()
+        with self._lock:
+            if seed is not None:
+                self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+                self.model.seed = self.seed
+                self.model.reset_parameters()
+            else:
+                self.model.load_state_dict(self._initial)
+            self._start()
 
     def _start(self) -> None:
         self.optimizer = self._make_optimizer()
@@ -266,14 +269,15 @@ class Trainer:
         Raises:
             RuntimeError: when the trainer is ``"diverged"`` (call :meth:`reset` or :meth:`resume`).
         """
-        if self.state == "diverged":
-            raise RuntimeError(f"{self.message} (step() refuses to continue)")
-        self.state, self.message = "ready", ""
-        try:
-            return self._step_once()
-        except KeyboardInterrupt:
-            self._recover_interrupt()
-            raise
+        with self._lock:  # one step at a time, even from two threads (a cell and a dashboard)
+            if self.state == "diverged":
+                raise RuntimeError(f"{self.message} (step() refuses to continue)")
+            self.state, self.message = "ready", ""
+            try:
+                return self._step_once()
+            except KeyboardInterrupt:
+                self._recover_interrupt()
+                raise
 
     def _step_once(self) -> StepResult:
         k = self._pending = self._step + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import nbformat
 import numpy as np
@@ -461,3 +462,58 @@ def test_views_cover_the_probe_of_a_variable_length_task() -> None:
     tr = F.probe_trace(trainer)
     want = tr.hidden[tr.index(-1, 0), 0].T.to(torch.float32).numpy()
     np.testing.assert_allclose(z, want, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- threads
+
+
+def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() -> None:
+    # JupyterLab's ipykernel handles widget messages on a subshell thread (own event loop)
+    # while cells run on the main thread. Simulate both: the dashboard's home loop runs in a
+    # thread; this thread plays, trains with trainer.run, reads and pauses at the same time.
+    import threading
+
+    trainer = make_trainer(hidden=16, seq_len=20)
+    dash = rnnviz.dashboard(trainer)
+    senders: set[str] = set()
+    sent = Sent(dash)
+    record = dash.send
+    dash.send = lambda content, buffers=None: (senders.add(threading.current_thread().name),
+                                              record(content, buffers))
+    home = asyncio.new_event_loop()
+    worker = threading.Thread(target=home.run_forever, name="subshell", daemon=True)
+    worker.start()
+    try:
+        ready = threading.Event()
+        home.call_soon_threadsafe(lambda: (dash._on_message(dash, {"type": "hello"}, []),
+                                           ready.set()))
+        assert ready.wait(5) and dash._home is home
+        dash.play()  # from "a cell": training starts on the home loop, not here
+        deadline = time.monotonic() + 10
+        while trainer.steps < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert dash.running and dash.loop.home is home
+        before = trainer.steps
+        trainer.run(20, progress=False)  # a cell trains while the dashboard trains
+        assert trainer.steps >= before + 20
+        from rnnviz.live._widget import _after_cell
+
+        _after_cell()  # the post-cell refresh hops to the home loop too
+        dash.pause()
+        stopped = time.monotonic()
+        while dash.running and time.monotonic() - stopped < 2:
+            time.sleep(0.01)
+        assert not dash.running and time.monotonic() - stopped < 0.5
+        time.sleep(0.2)
+        steps = trainer.steps
+        time.sleep(0.2)
+        assert trainer.steps == steps  # nothing trains after pause
+    finally:
+        home.call_soon_threadsafe(home.stop)
+        worker.join(5)
+        home.close()
+    h = trainer.history
+    assert trainer.state == "ready" and h.step == list(range(1, trainer.steps + 1))
+    assert all(np.isfinite(h.loss)) and len(h.loss) == len(h.metric) == len(h.grad_norm)
+    assert senders == {"subshell"} and sent.frames()  # every frame was built at home
+    assert dash.status == "paused"

@@ -181,12 +181,25 @@ class TrainingLoop:
         self._rate.clear()
         self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")
 
+    @property
+    def home(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the training task runs on (None when not running)."""
+        return self._task.get_loop() if self.running else None
+
     def stop(self) -> None:
-        """Stop after the current step (at the latest, one chunk budget from now)."""
-        self._stop = True
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        self._task = None
+        """Stop after the current step (at the latest, one chunk budget from now).
+
+        Safe from any thread: JupyterLab's ipykernel handles widget messages on a subshell
+        thread, so training may run there while a cell (on the main thread) pauses it.
+        """
+        self._stop = True  # seen by the chunk loop before its next step
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            loop = task.get_loop()
+            if _running_loop() is loop:
+                task.cancel()
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
 
     def steps_per_second(self) -> float:
         if len(self._rate) < 2:

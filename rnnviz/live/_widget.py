@@ -11,6 +11,7 @@ speed, learning rate, clipping, time cursor, sample).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import weakref
 from collections import deque
@@ -21,9 +22,10 @@ import anywidget
 import traitlets as tl
 
 from rnnviz.live import _figures as F
-from rnnviz.live._loop import FramePacer, TrainingLoop
+from rnnviz.live._loop import FramePacer, TrainingLoop, _running_loop
 
 _HERE = Path(__file__).parent
+ACK_EVERY = 2  # while training at full speed, the browser acks every ACK_EVERY-th frame
 STATUS_INTERVAL = 0.25  # seconds between status-trait syncs while playing (frames carry the rest)
 _PLOTLY_JS: bytes | None = None
 _LIVE: weakref.WeakSet[Dashboard] = weakref.WeakSet()
@@ -43,7 +45,7 @@ def plotly_js() -> bytes:
 def _after_cell(*_args: Any) -> None:
     """After every cell: dashboards whose trainer moved (e.g. ``trainer.run(n)``) refresh."""
     for dash in list(_LIVE):
-        dash._refresh_if_changed()
+        dash._at_home(dash._refresh_if_changed)
 
 
 def _hook_cells() -> None:
@@ -109,7 +111,8 @@ class Dashboard(anywidget.AnyWidget):
         self.frame_ms_total = 0.0  # ... and of all frames (benchmarks divide by frames_sent)
         self.frame_ms_parts: dict[str, float] = {}  # the total split: status, trace, build, send
         self.latency: deque[tuple[float, float, float]] = deque(maxlen=200)  # to, in, from browser
-        self.pacer = FramePacer(self._send_frame, fps=fps)
+        # ACK_EVERY + 1 frames in flight: one more than the browser draws between two acks
+        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=ACK_EVERY + 1)
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.012)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
@@ -138,6 +141,7 @@ class Dashboard(anywidget.AnyWidget):
         self._frame_sample = 0
         self._force_views = True  # the next frame carries the views even if the trace is old
         self._status_at = -float("inf")  # when the status traits were last synced while playing
+        self._home: Any = None  # the event loop that handles the browser's messages (see _at_home)
         self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
         self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
         self._sync_status()
@@ -164,6 +168,9 @@ class Dashboard(anywidget.AnyWidget):
 
     def step_once(self) -> None:
         """Train one batch and show it."""
+        self._at_home(self._step_once)
+
+    def _step_once(self) -> None:
         if self.trainer.state == "diverged":
             self._sync_status()
             return
@@ -174,6 +181,10 @@ class Dashboard(anywidget.AnyWidget):
     def reset(self) -> None:
         """Pause, reset the trainer (fresh weights and history) and show it."""
         self.playing = False
+        self.loop.stop()  # at once, from any thread; the trainer's lock waits for its step
+        self._at_home(self._reset)
+
+    def _reset(self) -> None:
         self.trainer.reset()
         self._trace, self._trace_step, self._force_views = None, -1, True
         self.message = ""
@@ -182,8 +193,23 @@ class Dashboard(anywidget.AnyWidget):
 
     def refresh(self) -> None:
         """Show the trainer's current state (sends a frame when the browser is ready)."""
+        self._at_home(self._refresh)
+
+    def _refresh(self) -> None:
         self._sync_status()
         self.pacer.request()
+
+    # ------------------------------------------------------------------ threads
+    # JupyterLab's ipykernel handles widget messages (buttons, acks) on a subshell thread with
+    # its own event loop, while cells run on the main thread. Everything that touches the
+    # pacer, the training task or the frames runs on that "home" loop; calls from a cell hop
+    # over to it. Without a browser (nbclient, tests) there is one thread and calls are direct.
+    def _at_home(self, fn: Any, *args: Any) -> None:
+        home = self._home
+        if home is None or home.is_closed() or _running_loop() is home:
+            fn(*args)
+        else:
+            home.call_soon_threadsafe(fn, *args)
 
     def close(self) -> None:
         self.playing = False
@@ -195,6 +221,13 @@ class Dashboard(anywidget.AnyWidget):
     # ------------------------------------------------------------------ observers
     @tl.observe("playing")
     def _on_playing(self, change: dict) -> None:
+        if not change["new"]:
+            self.loop.stop()  # at once, from any thread
+        self._at_home(self._apply_playing, change)
+
+    def _apply_playing(self, change: dict) -> None:
+        if change["new"] != self.playing:  # superseded while hopping threads
+            return
         if change["new"]:
             if self.trainer.state == "diverged":
                 self.playing = False
@@ -246,6 +279,7 @@ class Dashboard(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ messages
     def _on_message(self, _widget: Any, content: Any, buffers: Any) -> None:
+        self._home = _running_loop() or self._home  # where the browser's messages arrive
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "drawn":
             self._note_latency(content)
@@ -257,7 +291,7 @@ class Dashboard(anywidget.AnyWidget):
         elif kind == "plotly.js?":
             self.send({"type": "plotly.js"}, buffers=[plotly_js()])
         elif kind == "step":
-            self.step_once()
+            self._step_once()
         elif kind == "reset":
             self.reset()
 
@@ -349,7 +383,8 @@ class Dashboard(anywidget.AnyWidget):
                     "metric": F.finite_or_none(h.metric[-1]) if len(h) else None,
                     "steps_per_s": round(self.loop.steps_per_second(), 1)}
         t_status = time.perf_counter()
-        trace, new = self._probe_trace()
+        with getattr(tr, "_lock", contextlib.nullcontext()):  # not while a cell's step runs
+            trace, new = self._probe_trace()
         t_trace = time.perf_counter()
         sample = min(self.sample, trace.batch_size - 1)
         if sample != self._frame_sample or self._force_views:
@@ -363,6 +398,8 @@ class Dashboard(anywidget.AnyWidget):
             content["readout"] = F.readout(tr, trace, sample)
         if live is not None:
             content["live"] = live
+            if not self.loop.steps_per_frame:  # full speed: ack every other frame (see js)
+                content["ack_every"] = ACK_EVERY
         t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
         self._frame_step, self._frame_state = tr.steps, tr.state

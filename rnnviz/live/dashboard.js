@@ -385,6 +385,7 @@ async function render({ model, el }) {
   // 4. frames: keep only the newest, draw it on the next animation frame, then ack
   let pending = null;
   let drawing = false;
+  let unacked = 0; // frames drawn since the last ack
   let frames = 0;
   let drawMs = 0;
   let localMs = 0; // from a frame's arrival to its ack
@@ -580,7 +581,11 @@ async function render({ model, el }) {
       root.dataset.step = String(frame.msg.step);
       localMs = 0.8 * localMs + 0.2 * (performance.now() - frame.at);
       root.dataset.localMs = localMs.toFixed(1);
-      if (!closed) {
+      unacked += 1;
+      // Every ack is a shell message, and the kernel wraps each in two status messages: while
+      // training at full speed the kernel asks for an ack every `ack_every` drawn frames.
+      if (!closed && unacked >= (frame.msg.ack_every || 1)) {
+        unacked = 0;
         const epoch = (t) => (performance.timeOrigin + t) / 1000;
         model.send({ type: "drawn", seq: frame.msg.seq, sent: frame.msg.sent,
                      arrived: epoch(frame.at), drawing: (performance.now() - frame.at) / 1000,

@@ -24,6 +24,32 @@ def _wait_for(page, condition, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+# Kernel errors published on iopub (e.g. from widget-message handlers or post-cell hooks),
+# which no cell output shows.
+_WATCH_ERRORS_JS = """() => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  window.__kernelErrors = [];
+  k.iopubMessage.connect((_, msg) => {
+    if (msg.header.msg_type === 'error') {
+      window.__kernelErrors.push(msg.content.ename + ': ' + msg.content.evalue);
+    }
+  });
+}"""
+
+# Run code in the notebook's kernel like a cell (on the main shell), return its stdout.
+_EXEC_JS = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = k.requestExecute({code, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+
 def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     run = run_notebook_in_lab(NOTEBOOK)
     page = run.page
@@ -37,12 +63,21 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     assert status.startswith("paused · step 5 ·"), status
 
     # 1. play: frames arrive and training moves on
+    page.evaluate(_WATCH_ERRORS_JS)
     start = _frames(page)
     page.click(".rnnviz-play")
     _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
     run.screenshot("training", DASH)
     assert "training" in page.inner_text(".rnnviz-status")
     assert int(page.get_attribute(DASH, "data-step")) > 5
+
+    # 1b. a cell trains and inspects the model while the dashboard trains (widget messages
+    #     run on a kernel subshell thread, cells on the main thread: they must take turns)
+    for _ in range(3):
+        out = page.evaluate(_EXEC_JS, "n = trainer.steps; trainer.run(10, progress=False); "
+                                      "print(trainer.steps - n >= 10, trainer.state)")
+        assert out.strip() == "True ready", out
+    _wait_for(page, lambda: _frames(page) >= start + 10, 60, "frames after the cells")
 
     # 2. the time cursor and one time step
     page.evaluate("() => { const s = document.querySelector('.rnnviz-t'); s.value = '3';"
@@ -73,3 +108,5 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
               "step 0 after reset")
     assert page.inner_text(".rnnviz-status").startswith("ready · step 0")
     assert not run.console_errors, "\n".join(run.console_errors)
+    errors = page.evaluate("() => window.__kernelErrors")
+    assert not errors, "kernel errors while the dashboard ran:\n" + "\n".join(errors)
