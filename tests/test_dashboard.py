@@ -517,3 +517,27 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
     assert all(np.isfinite(h.loss)) and len(h.loss) == len(h.metric) == len(h.grad_norm)
     assert senders == {"subshell"} and sent.frames()  # every frame was built at home
     assert dash.status == "paused"
+
+
+def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+
+    async def scenario() -> None:
+        dash.play()
+        while len(sent.frames()) < 3:
+            await asyncio.sleep(0.01)
+            for content, _ in sent.frames():  # the browser acks every frame at once
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+        await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    frames = [c for c, _ in sent.frames()]
+    playing = [c for c in frames if "live" in c]
+    assert playing and all(c["ack_every"] == 2 and c["live"]["step"] == c["step"] for c in playing)
+    assert dash.pacer.max_in_flight == 3  # one more than the frames between two acks
+    last = frames[-1]  # after pause: status from the traits, every frame acked
+    assert "live" not in last and "ack_every" not in last and last["step"] == trainer.steps
+    assert dash.status == "paused" and dash.step == trainer.steps

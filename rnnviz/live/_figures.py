@@ -126,7 +126,12 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     hist = plot_history(trainer, theme=theme)
     hist.layout.annotations = [a for a in hist.layout.annotations
                                if a.text != "no training steps yet"]
+    fixed = []
+    if getattr(trainer.task, "metric_name", "") == "accuracy":  # a known range: never regrow it
+        hist.update_yaxes(range=[0, 1.02], autorange=False, row=1, col=2)
+        fixed = ["yaxis2"]
     figures["history"] = _finish(hist, "history", [], None)
+    figures["history"]["fixed_axes"] = fixed
     order = ("hidden", "grad_flow", "gates", "unrolled")  # hidden and grad flow side by side
     for name in sorted(views, key=order.index):
         fig, extra = _builder(name)(trace, sample, theme)

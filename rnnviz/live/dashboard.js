@@ -74,10 +74,12 @@ function growRanges(fig) {
     const e = ends[ax] || (ends[ax] = [Infinity, -Infinity]);
     e[0] = Math.min(e[0], ...v); e[1] = Math.max(e[1], ...v);
   };
+  const fixed = new Set(fig.spec.fixed_axes || []); // ranges known in advance (accuracy)
   for (const tr of fig.data) {
     if (tr.type !== "scatter" || !arrayish(tr.x) || !arrayish(tr.y)) continue;
     if (fig.spec.grow === "x") extend(xs, axisName(tr.xaxis || "x"), Array.from(tr.x));
     const ya = axisName(tr.yaxis || "y");
+    if (fixed.has(ya)) continue;
     if ((fig.layout[ya] || {}).type === "log") {
       extend(ys, ya, Array.from(tr.y).filter((v) => v > 0).map(Math.log10));
     } else if (fig.spec.grow === "x") {
@@ -385,7 +387,7 @@ async function render({ model, el }) {
   // 4. frames: keep only the newest, draw it on the next animation frame, then ack
   let pending = null;
   let drawing = false;
-  let unacked = 0; // frames drawn since the last ack
+  let lastAcked = -Infinity; // seq of the last frame acknowledged
   let frames = 0;
   let drawMs = 0;
   let localMs = 0; // from a frame's arrival to its ack
@@ -581,11 +583,11 @@ async function render({ model, el }) {
       root.dataset.step = String(frame.msg.step);
       localMs = 0.8 * localMs + 0.2 * (performance.now() - frame.at);
       root.dataset.localMs = localMs.toFixed(1);
-      unacked += 1;
       // Every ack is a shell message, and the kernel wraps each in two status messages: while
-      // training at full speed the kernel asks for an ack every `ack_every` drawn frames.
-      if (!closed && unacked >= (frame.msg.ack_every || 1)) {
-        unacked = 0;
+      // training at full speed the kernel asks for an ack every `ack_every` frames *sent* (so
+      // frames dropped here count too, and its window of ack_every + 1 never fills up).
+      if (!closed && frame.msg.seq - lastAcked >= (frame.msg.ack_every || 1)) {
+        lastAcked = frame.msg.seq;
         const epoch = (t) => (performance.timeOrigin + t) / 1000;
         model.send({ type: "drawn", seq: frame.msg.seq, sent: frame.msg.sent,
                      arrived: epoch(frame.at), drawing: (performance.now() - frame.at) / 1000,
