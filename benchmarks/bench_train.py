@@ -65,7 +65,7 @@ class PlainTorch:
         return loss.item()
 
 
-def run(*, hidden_size: int = 32, batch_size: int = 32, reps: int = 15, block: int = 10,
+def run(*, hidden_size: int = 32, batch_size: int = 32, reps: int = 30, block: int = 10,
         quick: bool = False) -> list[dict[str, Any]]:
     if quick:
         reps, block = 3, 3
@@ -75,7 +75,9 @@ def run(*, hidden_size: int = 32, batch_size: int = 32, reps: int = 15, block: i
         model = SequenceModel.from_task(task, cell=case["cell"], hidden_size=hidden_size, seed=0)
         plain = PlainTorch(model, task, batch_size, lr=1e-3)
         trainer = Trainer(model, task, lr=1e-3, batch_size=batch_size, snapshot_every=0)
-        t = interleaved({"rnnviz": trainer.step, "torch": plain.step}, reps=reps, block=block)
+        # warm-up: Adam state, allocator caches and the first (checked) step on both sides
+        t = interleaved({"rnnviz": trainer.step, "torch": plain.step}, reps=reps, block=block,
+                        warmup=3 if quick else 20)
         variable = " (variable lengths)" if task.batch(1, seed=0).lengths is not None else ""
         rows.append({
             "benchmark": f"train step, {case['cell'].upper()} H={hidden_size} B={batch_size} "
