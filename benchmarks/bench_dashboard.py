@@ -191,6 +191,7 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
             results["dashboard frames/s"] = (int(d1["frames"]) - int(d0["frames"])) / (t1 - t0)
             results["training steps/s, dashboard playing"] = (k1[0] - k0[0]) / (t1 - t0)
             results["kernel ms per frame"] = (k1[2] - k0[2]) / frames_sent
+            results["frames sent/s by the kernel"] = frames_sent / (t1 - t0)
             results["bytes per frame"] = k1[3]
             results["browser ms per frame"] = float(d1.get("drawMs", "nan"))
             results["browser ms from arrival to ack"] = float(d1.get("localMs", "nan"))

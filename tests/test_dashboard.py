@@ -541,3 +541,19 @@ def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None
     last = frames[-1]  # after pause: status from the traits, every frame acked
     assert "live" not in last and "ack_every" not in last and last["step"] == trainer.steps
     assert dash.status == "paused" and dash.step == trainer.steps
+
+
+def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
+    from rnnviz.live._loop import TrainingLoop
+
+    class Pacer:
+        ready = False
+
+    trainer = make_trainer()
+    pacer = Pacer()
+    loop = TrainingLoop(trainer, lambda n: None, pacer, budget=10.0)
+    loop.steps_per_frame = 7
+    assert loop._chunk() == 7  # no frame due: the whole chunk
+    pacer.ready = True
+    assert loop._chunk() == 1  # a frame is due: one step, then yield to it
+    assert trainer.steps == 8

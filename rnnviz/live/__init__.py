@@ -21,7 +21,7 @@ def dashboard(
     trainer: Any,
     views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
     *,
-    fps: int = 20,
+    fps: int = 25,
     theme: str = "auto",
 ) -> Dashboard:
     """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-YIELD_S = 0.002  # how long the training loop yields to the kernel after every chunk
+YIELD_S = 0.001  # how long the training loop yields to the kernel after every chunk
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -77,6 +77,11 @@ class FramePacer:
         """No further frame may be sent until an ack (or a timeout) frees a slot."""
         self._expire(self._clock())
         return len(self.in_flight) >= self.max_in_flight
+
+    @property
+    def ready(self) -> bool:
+        """A frame requested now would be sent at once (a slot is free and 1 / fps passed)."""
+        return not self.busy and self._clock() - self.sent_at >= self.min_interval
 
     @property
     def idle(self) -> bool:
@@ -208,11 +213,14 @@ class TrainingLoop:
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
     def _chunk(self) -> int:
-        """Train up to ``budget`` s or ``steps_per_frame`` steps; return how many ran."""
+        """Train up to ``budget`` s or ``steps_per_frame`` steps, or until a frame is due
+        (after at least one step); return how many ran."""
         start = time.perf_counter()
         limit = self.steps_per_frame or float("inf")
         n = 0
         while not self._stop and n < limit and time.perf_counter() - start < self.budget:
+            if n and self.pacer.ready:  # a frame is due: yield to it instead of making it wait
+                break
             result = self.trainer.step()
             n += 1
             if getattr(result, "diverged", False) or self.trainer.state != "ready":

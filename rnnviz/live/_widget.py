@@ -95,7 +95,7 @@ class Dashboard(anywidget.AnyWidget):
     probe_size = tl.Int(1, help="Sequences in the probe batch.").tag(sync=True)
     views = tl.List(tl.Unicode(), help="Figures shown besides the history.").tag(sync=True)
     theme = tl.Unicode("auto", help="'auto', 'light' or 'dark'.").tag(sync=True)
-    fps = tl.Int(20, help="At most this many frames per second.").tag(sync=True)
+    fps = tl.Int(25, help="At most this many frames per second.").tag(sync=True)
     figures = tl.Dict(help="Plotly JSON of every figure, sent once; frames update them.").tag(
         sync=True)
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
@@ -113,7 +113,7 @@ class Dashboard(anywidget.AnyWidget):
         self.latency: deque[tuple[float, float, float]] = deque(maxlen=200)  # to, in, from browser
         # ACK_EVERY + 1 frames in flight: one more than the browser draws between two acks
         self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=ACK_EVERY + 1)
-        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.012)
+        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.015)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
         trace = F.probe_trace(trainer)
