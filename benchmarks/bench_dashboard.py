@@ -91,18 +91,6 @@ def naive_loop(trainer: Any, figs: list, seconds: float) -> dict:
 
 # ----------------------------------------------------------------------------- browser side
 
-_EXEC_JS = """async (code) => {
-  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = k.requestExecute({code, store_history: false});
-  let out = '';
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === 'stream') out += msg.content.text;
-    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.evalue;
-  };
-  await future.done;
-  return out;
-}"""
-
 _COUNT_RENDERS_JS = """() => {
   window.__renders = [];
   const dash = document.querySelector('.rnnviz-dashboard');
@@ -128,7 +116,9 @@ _COUNT_IOPUB_JS = """() => {
 
 def kernel(page: Any, code: str, timeout: float = 600) -> str:
     page.set_default_timeout(timeout * 1000)
-    out = page.evaluate(_EXEC_JS, code)
+    from tests.browser.lab import run_code
+
+    out = run_code(page, code)
     if "ERROR" in out:
         raise RuntimeError(out)
     return out

@@ -247,6 +247,25 @@ _COUNTS_JS = """() => {
 }"""
 
 
+_EXEC_JS = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = k.requestExecute({code, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+
+def run_code(page: Any, code: str) -> str:
+    """Run ``code`` in the open notebook's kernel like a cell (not shown); return its stdout,
+    with ``ERROR <message>`` appended if it raised."""
+    return page.evaluate(_EXEC_JS, code)
+
+
 def wait_for_kernel_idle(page: Any, *, timeout: float = 120.0, need_all_run: bool = True) -> None:
     """Wait until the notebook's kernel is idle and (optionally) every code cell has run."""
     deadline = time.monotonic() + timeout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tests.browser.lab import run_code
+
 NOTEBOOK = Path(__file__).parent / "notebooks" / "dashboard.ipynb"
 DASH = ".rnnviz-dashboard"
 # history + hidden + gates + grad_flow (the dashboard's default views)
@@ -36,20 +38,6 @@ _WATCH_ERRORS_JS = """() => {
   });
 }"""
 
-# Run code in the notebook's kernel like a cell (on the main shell), return its stdout.
-_EXEC_JS = """async (code) => {
-  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = k.requestExecute({code, store_history: false});
-  let out = '';
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === 'stream') out += msg.content.text;
-    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.evalue;
-  };
-  await future.done;
-  return out;
-}"""
-
-
 def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     run = run_notebook_in_lab(NOTEBOOK)
     page = run.page
@@ -74,8 +62,8 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     # 1b. a cell trains and inspects the model while the dashboard trains (widget messages
     #     run on a kernel subshell thread, cells on the main thread: they must take turns)
     for _ in range(3):
-        out = page.evaluate(_EXEC_JS, "n = trainer.steps; trainer.run(10, progress=False); "
-                                      "print(trainer.steps - n >= 10, trainer.state)")
+        out = run_code(page, "n = trainer.steps; trainer.run(10, progress=False); "
+                             "print(trainer.steps - n >= 10, trainer.state)")
         assert out.strip() == "True ready", out
     _wait_for(page, lambda: _frames(page) >= start + 10, 60, "frames after the cells")
 
