@@ -42,7 +42,7 @@ from torch import Tensor
 from rnnviz import _validate
 from rnnviz._types import GATE_NAMES
 
-__all__ = ["LayerRun", "run_layer", "backward_layer", "by_hand", "scalar_loss"]
+__all__ = ["LayerRun", "run_layer", "backward_layer", "by_hand", "head"]
 
 # The loops below do a dozen tiny operations per step on (B, H) arrays. numpy does each in
 # about a microsecond, torch in several; that is where the speed comes from.
@@ -251,12 +251,18 @@ def to_torch(value: np.ndarray | None) -> Tensor | None:
 # a whole core: what rnnviz.trace needs
 
 
-def scalar_loss(loss_fn: Callable[[Tensor, Tensor], Tensor], output: Tensor, target: Tensor
-                 ) -> Tensor:
+def head(core: Any, seq: Any, out: Tensor, lengths: Tensor | None, target: Any,
+         loss_fn: Callable[[Tensor, Tensor], Tensor] | None) -> tuple[Tensor, Tensor | None]:
+    """The model's output from the core output ``out`` (B, T, D*H): the core's own layout, or
+    a sequence model's readout; and with a target, the scalar ``loss_fn(output, target)``."""
+    core_out = out if core.batch_first else out.transpose(0, 1)
+    output = core_out if seq is None else seq.readout(core_out, lengths)
+    if target is None:
+        return output, None
     loss = loss_fn(output, target)
     if not isinstance(loss, Tensor) or loss.numel() != 1:
         raise ValueError(f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}")
-    return loss
+    return output, loss
 
 
 def by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
@@ -280,10 +286,8 @@ def _by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
                          "grad_input": None}
     with torch.enable_grad():
         leaf = out.detach().requires_grad_(target is not None)  # (B, T, D*H)
-        core_out = leaf if core.batch_first else leaf.transpose(0, 1)
-        p["output"] = core_out if seq is None else seq.readout(core_out, lengths)
-        if target is not None:
-            loss = scalar_loss(loss_fn, p["output"], target)
+        p["output"], loss = head(core, seq, leaf, lengths, target, loss_fn)
+        if loss is not None:
             p["loss"] = float(loss.detach())
             grad = torch.autograd.grad(loss, leaf, allow_unused=True)[0] \
                 if loss.requires_grad else None

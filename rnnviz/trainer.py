@@ -289,10 +289,10 @@ class Trainer:
             p.grad = None
         if self._checked:  # the task's batches were checked once: skip the per-call checks
             output = self.model._forward_unchecked(x, lengths)
-            loss = self._loss(output, y)
+            loss, score = self._loss(output, y), self._metric
         else:
             output = self.model(x, lengths=lengths)
-            loss = self.loss_fn(output, y)
+            loss, score = self.loss_fn(output, y), self.task.metric
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
@@ -302,8 +302,7 @@ class Trainer:
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads \
             else torch.zeros(())
         grad_norm = float(norm)
-        metric = float(self._metric(output.detach(), y) if self._checked else
-                       self.task.metric(output.detach(), y))
+        metric = float(score(output.detach(), y))
         self._checked = True
         if not math.isfinite(grad_norm):
             return self._diverge(k, "gradient norm", grad_norm, loss_value, metric, grad_norm)
@@ -326,8 +325,7 @@ class Trainer:
     # ------------------------------------------------------------------ safe stops
     def _restore_backup(self) -> None:
         with torch.no_grad():
-            for b, p in zip(self._backup, self._params, strict=True):
-                p.copy_(b)
+            torch._foreach_copy_(self._params, self._backup)
 
     def _finite_weights(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self._params)

@@ -241,8 +241,7 @@ class Dashboard(anywidget.AnyWidget):
                 self.message = str(err)
                 raise
             self.status = "training"
-        else:
-            self.loop.stop()
+        else:  # the loop was stopped at once, in _on_playing
             self._sync_status()
             self.pacer.request()
 
@@ -320,15 +319,21 @@ class Dashboard(anywidget.AnyWidget):
             self.refresh()
 
     # ------------------------------------------------------------------ status and frames
+    def _numbers(self) -> dict[str, Any]:
+        """The numbers of the status line: step, loss, metric, steps_per_s."""
+        h = self.trainer.history
+        return {"step": int(self.trainer.steps),
+                "loss": F.finite_or_none(h.loss[-1]) if len(h) else None,
+                "metric": F.finite_or_none(h.metric[-1]) if len(h) else None,
+                "steps_per_s": round(self.loop.steps_per_second(), 1) if self.loop.running
+                else 0.0}
+
     def _sync_status(self) -> None:
         tr = self.trainer
         h = tr.history
         with self.hold_sync():
-            self.step = int(tr.steps)
-            self.loss = F.finite_or_none(h.loss[-1]) if len(h) else None
-            self.metric = F.finite_or_none(h.metric[-1]) if len(h) else None
-            self.steps_per_s = round(self.loop.steps_per_second(), 1) if self.loop.running \
-                else 0.0
+            for name, value in self._numbers().items():
+                setattr(self, name, value)
             if tr.state == "diverged":
                 self.status, self.message = "diverged", tr.message
             elif self.loop.running:
@@ -377,11 +382,7 @@ class Dashboard(anywidget.AnyWidget):
             if start - self._status_at >= STATUS_INTERVAL:
                 self._sync_status()
                 self._status_at = start
-            h = tr.history
-            live = {"step": int(tr.steps),
-                    "loss": F.finite_or_none(h.loss[-1]) if len(h) else None,
-                    "metric": F.finite_or_none(h.metric[-1]) if len(h) else None,
-                    "steps_per_s": round(self.loop.steps_per_second(), 1)}
+            live = self._numbers()
         t_status = time.perf_counter()
         with getattr(tr, "_lock", contextlib.nullcontext()):  # not while a cell's step runs
             trace, new = self._probe_trace()
