@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -128,6 +129,46 @@ def kernel_json(page: Any, expr: str) -> Any:
     return json.loads(kernel(page, f"import json; print(json.dumps({expr}))"))
 
 
+def _process_group(proc: Any) -> str:
+    """A short name for one process under this benchmark (kernel, server, chromium parts)."""
+    try:
+        cmd = " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001 - gone meanwhile
+        return "gone"
+    if "ipykernel" in cmd:
+        return "kernel"
+    if "jupyter" in cmd or "jupyterlab" in cmd or "LabServer" in cmd:
+        return "jupyter server"
+    kind = re.search(r"--type=([\w-]+)", cmd)
+    if "chrom" in cmd:
+        return f"chromium {kind.group(1)}" if kind else "chromium browser"
+    if "node" in cmd or "playwright" in cmd:
+        return "playwright driver"
+    return proc.name()
+
+
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process's descendants, by group."""
+    import psutil
+
+    out: dict[str, float] = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            t = proc.cpu_times()
+        except Exception:  # noqa: BLE001 - gone meanwhile
+            continue
+        group = _process_group(proc)
+        out[group] = out.get(group, 0.0) + t.user + t.system
+    return out
+
+
+def _headless_rate(page: Any, seconds: float) -> float:
+    """Steps per second of ``trainer.run`` in the kernel, about ``seconds`` long."""
+    return kernel_json(page, "(lambda t0: (lambda n: n / (trainer.run(n, progress=False) and "
+                       "time.perf_counter() - t0))(max(20, int(150 * %r))))(time.perf_counter())"
+                       % seconds)
+
+
 def _dataset(page: Any) -> dict:
     return page.evaluate("() => Object.assign({}, document.querySelector('.rnnviz-dashboard')"
                          ".dataset)")
@@ -157,16 +198,33 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
             kernel(page, "trainer.run(20, progress=False)")  # warm up torch, then start over
             kernel(page, "trainer.reset(); dash.refresh()")
             page.wait_for_timeout(1000)
+            # headless speed just before and just after playing: this VM's speed drifts by
+            # 10-30 % over a minute, so the ratio uses their mean
+            headless = [_headless_rate(page, seconds / 3)]
+            kernel(page, "trainer.reset(); dash.refresh()")
+            page.wait_for_timeout(1000)
 
             # 1. dashboard playing
             d0 = _dataset(page)
             k0 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
                              " dict(dash.loop.timing)]")
             page.evaluate(_COUNT_IOPUB_JS)
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            perf0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+            cpu0 = cpu_by_process()
             t0 = time.monotonic()
             page.click(".rnnviz-play")
             page.wait_for_timeout(seconds * 1000)
             d1 = _dataset(page)
+            cpu1, cpu_span = cpu_by_process(), time.monotonic() - t0
+            perf1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+            print("renderer main thread, share of wall time:",
+                  {k: round((perf1[k] - perf0.get(k, 0.0)) / cpu_span, 3) for k in perf1
+                   if k.endswith("Duration")}, file=sys.stderr)
+            print("cores used while playing, by process:",
+                  {k: round((v - cpu0.get(k, 0.0)) / cpu_span, 2) for k, v in cpu1.items()
+                   if v - cpu0.get(k, 0.0) > 0.01 * cpu_span}, file=sys.stderr)
             print("iopub messages while playing:", page.evaluate("() => window.__iopub"),
                   file=sys.stderr)
             k1 = kernel_json(page, "[trainer.steps, dash.pacer.frames_sent, dash.frame_ms_total,"
@@ -184,7 +242,7 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
             results["frames sent/s by the kernel"] = frames_sent / (t1 - t0)
             results["bytes per frame"] = k1[3]
             results["browser ms per frame"] = float(d1.get("drawMs", "nan"))
-            results["browser ms from arrival to ack"] = float(d1.get("localMs", "nan"))
+            results["browser ms from arrival to drawn"] = float(d1.get("localMs", "nan"))
             # diagnostics: where the time goes
             span = t1 - t0
             results["full plotly redraws/s"] = (int(d1.get("fullDraws", 0))
@@ -218,9 +276,9 @@ def measure(seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
                 int(_dataset(page)["step"]) == steps)
 
             # 3. headless trainer.run in the same kernel
-            n = max(20, int(results["training steps/s, dashboard playing"] * seconds / 2))
-            rate = kernel_json(page, f"(lambda t: ({n} / (trainer.run({n}, progress=False) "
-                               f"and time.perf_counter() - t)))(time.perf_counter())")
+            headless.append(_headless_rate(page, seconds / 3))
+            print("headless steps/s before and after playing:", headless, file=sys.stderr)
+            rate = sum(headless) / len(headless)
             results["training steps/s, headless"] = rate
             results["throughput ratio (dashboard / headless)"] = (
                 results["training steps/s, dashboard playing"] / rate)

@@ -13,6 +13,7 @@ import torch
 
 import rnnviz
 from rnnviz.live import _figures as F
+from rnnviz.live import _widget as W
 from rnnviz.live._loop import FramePacer
 
 
@@ -519,6 +520,32 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
     assert dash.status == "paused"
 
 
+def test_an_urgent_frame_may_exceed_the_window_by_one() -> None:
+    pacer, clock, sent = make_pacer(in_flight=2)
+    pacer.request()
+    clock.now += 0.06
+    pacer.request()
+    clock.now += 0.06
+    assert not pacer.request() and pacer.busy  # the window is full
+    assert pacer.request(urgent=True) and len(sent) == 3  # pause: the person sees it now
+    clock.now += 0.06
+    assert not pacer.request(urgent=True) and len(sent) == 3  # but only one over the window
+    assert pacer.ack(3) and len(sent) == 4 and not pacer._urgent
+
+
+def test_without_acks_only_one_frame_at_a_time_is_sent() -> None:
+    pacer, clock, sent = make_pacer(in_flight=4, timeout=1.0)
+    for _ in range(4):  # nobody draws: the window fills once
+        assert pacer.request()
+        clock.now += 0.06
+    assert not pacer.request() and len(sent) == 4
+    clock.now += 1.0  # every frame timed out: no browser is acking
+    assert pacer.request() and pacer.window == 1 and len(sent) == 5
+    clock.now += 0.06
+    assert not pacer.request() and len(sent) == 5  # one at a time now
+    assert pacer.ack(5) and pacer.window == 4 and len(sent) == 6  # a view acks again
+
+
 def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None:
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer)
@@ -536,10 +563,12 @@ def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None
     asyncio.run(scenario())
     frames = [c for c, _ in sent.frames()]
     playing = [c for c in frames if "live" in c]
-    assert playing and all(c["ack_every"] == 2 and c["live"]["step"] == c["step"] for c in playing)
-    assert dash.pacer.max_in_flight == 3  # one more than the frames between two acks
+    assert playing and all(c["ack_after"] == W.ACK_INTERVAL and c["live"]["step"] == c["step"]
+                           for c in playing)
+    # the window holds the frames of one ack interval at the fps cap, plus the round trip
+    assert dash.pacer.max_in_flight == W.WINDOW >= dash.fps * W.ACK_INTERVAL + 2
     last = frames[-1]  # after pause: status from the traits, every frame acked
-    assert "live" not in last and "ack_every" not in last and last["step"] == trainer.steps
+    assert "live" not in last and "ack_after" not in last and last["step"] == trainer.steps
     assert dash.status == "paused" and dash.step == trainer.steps
 
 

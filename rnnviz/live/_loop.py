@@ -3,13 +3,16 @@
 Frames are paced by what the browser has drawn (latest wins, never a queue):
 
 1. ``FramePacer.request()`` marks the picture dirty;
-2. a frame is sent only when fewer than ``max_in_flight`` (2) are unacknowledged and at least
+2. a frame is sent only when fewer than ``max_in_flight`` are unacknowledged and at least
    ``1 / fps`` s passed since the last one; it is built from the state *at send time*, so a
    backlog cannot form;
-3. the browser keeps only the newest frame, draws it and acks its ``seq``; ``ack(seq)`` frees
-   that slot and those of older frames and, if the picture got dirty meanwhile, sends the
-   next frame at once;
-4. an ack that never comes (no browser, hidden tab) frees the slot after ``ack_timeout`` s.
+3. the browser keeps only the newest frame, draws it and acks its ``seq`` (at most every
+   quarter second while training); ``ack(seq)`` frees that slot and those of older frames
+   and, if the picture got dirty meanwhile, sends the next frame at once;
+4. an ack that never comes (no browser, hidden tab) frees the slot after ``ack_timeout`` s,
+   and until the next ack arrives only one frame at a time is sent;
+5. an urgent request (pause, one step, reset: a person is waiting for it) may exceed the
+   window by one frame.
 
 ``TrainingLoop`` trains on the kernel's own asyncio event loop: a chunk of steps (at most
 ``budget`` s of work, or ``steps_per_frame`` steps), then it yields so the kernel can handle
@@ -39,9 +42,9 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 class FramePacer:
     """At most ``max_in_flight`` frames unacknowledged; each is built only when it is sent.
 
-    Two frames in flight hide the round trip (the kernel builds the next frame while the
-    browser draws the last one) without letting a queue form: the browser keeps only the
-    newest frame that arrived, and its ack retires every older frame too.
+    Several frames in flight hide the round trip and let the browser ack rarely, without
+    letting a queue form: the browser keeps only the newest frame that arrived, and its ack
+    retires every older frame too.
 
     Args:
         send: builds and sends a frame from the current state; returns its sequence number.
@@ -61,8 +64,10 @@ class FramePacer:
         self.max_in_flight = max_in_flight
         self._clock = clock
         self.dirty = False
+        self._urgent = False  # the pending request may exceed the window by one frame
         self.in_flight: dict[Any, float] = {}  # seq -> when it was sent
         self.sent_at = -float("inf")
+        self.acking = True  # acks arrive (False after a frame timed out, until the next ack)
         self.frames_sent = 0
         self.frames_acked = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -71,12 +76,18 @@ class FramePacer:
     def _expire(self, now: float) -> None:
         for seq in [s for s, at in self.in_flight.items() if now - at >= self.ack_timeout]:
             del self.in_flight[seq]
+            self.acking = False  # nobody draws: one frame at a time until an ack comes
+
+    @property
+    def window(self) -> int:
+        """Frames that may be in flight now: ``max_in_flight``, or 1 while no acks come."""
+        return self.max_in_flight if self.acking else 1
 
     @property
     def busy(self) -> bool:
         """No further frame may be sent until an ack (or a timeout) frees a slot."""
         self._expire(self._clock())
-        return len(self.in_flight) >= self.max_in_flight
+        return len(self.in_flight) >= self.window
 
     @property
     def ready(self) -> bool:
@@ -89,9 +100,14 @@ class FramePacer:
         self._expire(self._clock())
         return not self.in_flight
 
-    def request(self) -> bool:
-        """Ask for a frame of the current state; returns whether one was sent now."""
+    def request(self, urgent: bool = False) -> bool:
+        """Ask for a frame of the current state; returns whether one was sent now.
+
+        ``urgent``: a person is waiting for this frame (pause, one step, reset): it may exceed
+        the window by one frame, so it never waits for the browser's next ack.
+        """
         self.dirty = True
+        self._urgent = self._urgent or urgent
         return self._pump()
 
     def ack(self, seq: Any) -> bool:
@@ -103,11 +119,13 @@ class FramePacer:
         for older in [s for s in self.in_flight if s <= seq]:  # frames the browser skipped
             del self.in_flight[older]
         self.frames_acked += 1
+        self.acking = True
         return self._pump()
 
     def forget(self) -> None:
         """Stop waiting for acks (a new view will never ack frames it did not see)."""
         self.in_flight.clear()
+        self.acking = True
 
     def _pump(self) -> bool:
         if not self.dirty:
@@ -115,12 +133,12 @@ class FramePacer:
         now = self._clock()
         self._expire(now)
         wait = self.sent_at + self.min_interval - now
-        if len(self.in_flight) >= self.max_in_flight:
+        if len(self.in_flight) >= self.window + self._urgent:
             wait = max(wait, min(self.in_flight.values()) + self.ack_timeout - now)
         if wait > 0:
             self._schedule(wait)
             return False
-        self.dirty = False
+        self.dirty = self._urgent = False
         seq = self._send()
         self.in_flight[seq] = now
         self.sent_at = now
@@ -139,7 +157,7 @@ class FramePacer:
 
     def cancel(self) -> None:
         """Forget pending work (no timer stays on the event loop)."""
-        self.dirty = False
+        self.dirty = self._urgent = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

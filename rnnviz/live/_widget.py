@@ -25,7 +25,14 @@ from rnnviz.live import _figures as F
 from rnnviz.live._loop import FramePacer, TrainingLoop, _running_loop
 
 _HERE = Path(__file__).parent
-ACK_EVERY = 2  # while training at full speed, the browser acks every ACK_EVERY-th frame
+# While training at full speed the browser acks at most every ACK_INTERVAL s (the newest frame
+# it drew). Every ack is a shell message, which ipykernel wraps in busy and idle status
+# messages, and JupyterLab redraws its kernel indicators for each: at 10 acks/s that cost
+# Chromium more than drawing the frames (benchmarks/README.md). WINDOW frames may be in
+# flight, enough for the frames of one ack interval plus the round trip at the fps cap; the
+# browser draws only the newest frame it has, so they never form a queue.
+ACK_INTERVAL = 0.25
+WINDOW = 10
 STATUS_INTERVAL = 0.25  # seconds between status-trait syncs while playing (frames carry the rest)
 _PLOTLY_JS: bytes | None = None
 _LIVE: weakref.WeakSet[Dashboard] = weakref.WeakSet()
@@ -111,8 +118,7 @@ class Dashboard(anywidget.AnyWidget):
         self.frame_ms_total = 0.0  # ... and of all frames (benchmarks divide by frames_sent)
         self.frame_ms_parts: dict[str, float] = {}  # the total split: status, trace, build, send
         self.latency: deque[tuple[float, float, float]] = deque(maxlen=200)  # to, in, from browser
-        # ACK_EVERY + 1 frames in flight: one more than the browser draws between two acks
-        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=ACK_EVERY + 1)
+        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=WINDOW)
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.015)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
@@ -176,7 +182,7 @@ class Dashboard(anywidget.AnyWidget):
             return
         self.trainer.step()
         self._sync_status()
-        self.pacer.request()
+        self.pacer.request(urgent=True)
 
     def reset(self) -> None:
         """Pause, reset the trainer (fresh weights and history) and show it."""
@@ -189,7 +195,7 @@ class Dashboard(anywidget.AnyWidget):
         self._trace, self._trace_step, self._force_views = None, -1, True
         self.message = ""
         self._sync_status()
-        self.pacer.request()
+        self.pacer.request(urgent=True)
 
     def refresh(self) -> None:
         """Show the trainer's current state (sends a frame when the browser is ready)."""
@@ -197,7 +203,7 @@ class Dashboard(anywidget.AnyWidget):
 
     def _refresh(self) -> None:
         self._sync_status()
-        self.pacer.request()
+        self.pacer.request(urgent=True)
 
     # ------------------------------------------------------------------ threads
     # JupyterLab's ipykernel handles widget messages (buttons, acks) on a subshell thread with
@@ -243,7 +249,7 @@ class Dashboard(anywidget.AnyWidget):
             self.status = "training"
         else:  # the loop was stopped at once, in _on_playing
             self._sync_status()
-            self.pacer.request()
+            self.pacer.request(urgent=True)
 
     @tl.observe("steps_per_frame")
     def _on_speed(self, change: dict) -> None:
@@ -270,7 +276,7 @@ class Dashboard(anywidget.AnyWidget):
         if not 0 <= change["new"] < self.probe_size:
             self.sample = change["old"]
             return
-        self.pacer.request()
+        self.pacer.request(urgent=True)
 
     @tl.validate("t")
     def _valid_t(self, proposal: dict) -> int:
@@ -286,7 +292,7 @@ class Dashboard(anywidget.AnyWidget):
         elif kind == "hello":
             self.pacer.forget()  # a new view: do not wait for frames it never saw
             self._force_views = True
-            self.pacer.request()
+            self.pacer.request(urgent=True)
         elif kind == "plotly.js?":
             self.send({"type": "plotly.js"}, buffers=[plotly_js()])
         elif kind == "step":
@@ -312,7 +318,7 @@ class Dashboard(anywidget.AnyWidget):
             self.message = reason
         self.playing = False
         self._sync_status()
-        self.pacer.request()
+        self.pacer.request(urgent=True)
 
     def _refresh_if_changed(self) -> None:
         if self.trainer.steps != self._frame_step or self.trainer.state != self._frame_state:
@@ -399,8 +405,8 @@ class Dashboard(anywidget.AnyWidget):
             content["readout"] = F.readout(tr, trace, sample)
         if live is not None:
             content["live"] = live
-            if not self.loop.steps_per_frame:  # full speed: ack every other frame (see js)
-                content["ack_every"] = ACK_EVERY
+            if not self.loop.steps_per_frame:  # full speed: fewer acks (see ACK_INTERVAL)
+                content["ack_after"] = ACK_INTERVAL
         t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
         self._frame_step, self._frame_state = tr.steps, tr.state

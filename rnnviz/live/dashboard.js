@@ -2,8 +2,8 @@
 //
 // Protocol (see _widget.py): the figures arrive once in the "figures" trait; frames arrive
 // as custom messages {type: "frame", seq, parts, readout} with Float32 buffers. Only the
-// newest frame is kept (latest wins); after drawing it we send {type: "drawn", seq} so the
-// kernel sends the next one: never more than one frame in flight, never a backlog.
+// newest frame is kept (latest wins); after drawing it we send {type: "drawn", seq}, which
+// frees the kernel's window of frames in flight: a bounded window, never a backlog.
 
 const PLOTLY_KEY = "__rnnvizPlotly";
 const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
@@ -11,6 +11,7 @@ const SPEEDS = [
   [0, "max"], [1, "1 step/frame"], [2, "2"], [5, "5"], [10, "10"], [50, "50"],
 ];
 const CURSOR = "#E69F00";
+const CURSOR_OPACITY = 0.8; // explicit: a template's shape default (0.3) is too faint to project
 const SLOW_MS = 400; // figures that need a full plotly redraw get one at most this often
 
 function axisName(id) { // "x2" -> "xaxis2"
@@ -26,6 +27,21 @@ function uniform(values) { // evenly spaced brick centres (or none given)
   return true;
 }
 
+function dropOverlays(fig) { // the overlays of a figure plotly just redrew
+  for (const ov of fig.overlays ? fig.overlays.values() : []) {
+    ov.canvas.remove();
+    for (const e of ov.hidden) e.style.visibility = ""; // plotly may have reused them
+  }
+  fig.overlays = new Map();
+}
+
+function edges(values, n) { // brick edges from plotly's calcdata (it holds edges or centres)
+  if (!values || values.length === n + 1) return values;
+  if (values.length !== n || n < 2) return null;
+  const half = (values[1] - values[0]) / 2;
+  return [values[0] - half, values[n - 1] + half];
+}
+
 function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
   const map = new Map();
   for (const g of gd.querySelectorAll("g.hm")) {
@@ -34,6 +50,22 @@ function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
     if (img && cd && cd[0] && cd[0].trace) map.set(cd[0].trace.index, img);
   }
   return map;
+}
+
+function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
+  // z (rows x cols, row 0 at the bottom of an upward y axis) -> RGBA pixels (row 0 on top)
+  const px = image.data;
+  const scale = 255 / (zmax - zmin);
+  for (let r = 0; r < rows; r++) {
+    const o0 = 4 * (flipY ? r : rows - 1 - r) * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = flat[r * cols + c];
+      const o = o0 + 4 * (flipX ? cols - 1 - c : c);
+      if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
+      const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
+      px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+    }
+  }
 }
 
 function lineElements(gd) { // trace index -> the line <path> and marker <path>s plotly drew
@@ -197,7 +229,7 @@ function shaped(flat, shape) {
   if (shape.length !== 2) return Array.from(flat);
   const [rows, cols] = shape;
   const out = new Array(rows);
-  for (let i = 0; i < rows; i++) out[i] = Array.from(flat.subarray(i * cols, (i + 1) * cols));
+  for (let i = 0; i < rows; i++) out[i] = flat.subarray(i * cols, (i + 1) * cols); // views
   return out;
 }
 
@@ -335,14 +367,14 @@ async function render({ model, el }) {
     figs[name] = {
       div, spec, data: JSON.parse(JSON.stringify(spec.data)), layout,
       baseShapes: (layout.shapes || []).slice(),
-      lastFull: -Infinity, drawnOnce: false, stale: false, images: null,
+      lastFull: -Infinity, drawnOnce: false, stale: false, overlays: null, images: null,
     };
   }
 
   function cursorShapes(fig, t) {
     return fig.spec.time_axes.map(([xref, yref]) => ({
       type: "line", xref, yref: `${yref} domain`, x0: t, x1: t, y0: 0, y1: 1,
-      line: { color: CURSOR, width: 3 }, layer: "above",
+      line: { color: CURSOR, width: 3 }, opacity: CURSOR_OPACITY, layer: "above",
     }));
   }
   function applyCursor(fig, t) {
@@ -372,6 +404,10 @@ async function render({ model, el }) {
     applyCursor(fig, t0);
     growRanges(fig);
     await Plotly.newPlot(fig.div, fig.data, fig.layout, CONFIG);
+    fig.div.on("plotly_afterplot", () => { // after any redraw, resizes too
+      fig.lines = fig.images = null;
+      dropOverlays(fig);
+    });
     fig.drawnOnce = true;
     fig.lastFull = performance.now();
   }));
@@ -443,6 +479,10 @@ async function render({ model, el }) {
       }
       else stats.fast += 1;
     }
+    for (const fig of Object.values(figs)) {
+      if (full.has(fig) || !fig.overlays) continue;
+      for (const ov of fig.overlays.values()) if (ov.dirty) drawOverlay(fig, ov);
+    }
     stats.fastMs += performance.now() - fastStart;
     const t = model.get("t");
     const due = [];
@@ -472,8 +512,8 @@ async function render({ model, el }) {
     await draw(fig);
     stats.fullMs += performance.now() - start;
     fig.drawnOnce = true;
-    fig.images = null; // plotly made new <image> and <path> elements
-    fig.lines = null;
+    fig.lines = fig.images = null; // plotly made new <path> and <image> elements
+    dropOverlays(fig);
   };
   let staleTimer = null;
   const scheduleStale = () => {
@@ -488,78 +528,254 @@ async function render({ model, el }) {
       await Promise.all(Object.values(figs).filter((f) => f.stale).map((f) => fullDraw(f, t)));
     }, wait);
   };
+  // Overlays. Between full redraws, what changed is drawn on one <canvas> per subplot, laid
+  // over its plot area: above plotly's SVG (so the SVG is never touched, re-encoded or
+  // re-rasterised) and below plotly's hover layer and annotations. A heatmap's cells go into
+  // a cols x rows bitmap (one pixel per cell) that is scaled onto the overlay; a curve is
+  // drawn from fig.data in the style plotly gave it, and plotly's own path for it is hidden.
+  // The time cursor is drawn last, as plotly draws it above the data. Any plotly redraw (a
+  // full frame, a resize) drops the overlays: plotly's SVG then shows the same data, and the
+  // next frame lays new overlays on the new geometry.
+  const overlayFor = (fig, full) => {
+    const key = `${full.xaxis || "x"} ${full.yaxis || "y"}`;
+    if (!fig.overlays) fig.overlays = new Map();
+    let ov = fig.overlays.get(key);
+    if (ov) return ov;
+    const gd = fig.div;
+    const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+    const container = gd.querySelector(".svg-container");
+    const svg = container && container.querySelector(":scope > svg.main-svg");
+    if (!xa || !ya || !svg || !(xa._length > 0 && ya._length > 0)) return null;
+    // on whole pixels (a layer at a fractional offset is snapped, shifting every mark), with
+    // the plot area at (ox, oy) inside it
+    const dpr = window.devicePixelRatio || 1;
+    const left = Math.floor(xa._offset), top = Math.floor(ya._offset);
+    const width = Math.ceil(xa._offset + xa._length) - left;
+    const height = Math.ceil(ya._offset + ya._length) - top;
+    const canvas = document.createElement("canvas");
+    canvas.className = "rnnviz-overlay";
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+    Object.assign(canvas.style, {
+      position: "absolute", left: `${left}px`, top: `${top}px`, width: `${width}px`,
+      height: `${height}px`, pointerEvents: "none",
+    });
+    svg.after(canvas); // the second main-svg (hover labels, annotations) stays above it
+    const timeAxis = fig.spec.time_axes.some(([x, y]) => x === (full.xaxis || "x")
+                                             && y === (full.yaxis || "y"));
+    ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa._offset - left,
+           oy: ya._offset - top, heat: new Map(),
+           lines: new Map(), hidden: [], cursor: timeAxis, dirty: false };
+    fig.overlays.set(key, ov);
+    return ov;
+  };
+  const drawOverlay = (fig, ov) => {
+    const { ctx, canvas, xa, ya, dpr, ox, oy } = ov;
+    ov.dirty = false;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.imageSmoothingEnabled = false;
+    for (const hm of ov.heat.values()) { // where plotly put its image: in plot-area pixels
+      ctx.setTransform(dpr * Math.sign(hm.w), 0, 0, dpr * Math.sign(hm.h), dpr * (ox + hm.x),
+                       dpr * (oy + hm.y));
+      ctx.drawImage(hm.cells, 0, 0, Math.abs(hm.w), Math.abs(hm.h)); // a reversed axis mirrors
+    }
+    ctx.save();
+    ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as c2p gives
+    ctx.beginPath();
+    ctx.rect(0, 0, xa._length, ya._length);
+    ctx.clip(); // plotly clips curves to the plot area too
+    for (const [index, st] of ov.lines) {
+      const xs = fig.data[index].x, ys = fig.data[index].y;
+      const log = ya.type === "log";
+      const pts = [];
+      ctx.beginPath();
+      let pen = false;
+      for (let i = 0; i < xs.length; i++) {
+        const x = xs[i], y = ys[i];
+        if (!isNum(x) || !isNum(y) || (log && !(y > 0))) { pen = false; continue; }
+        const px = xa.c2p(x), py = ya.c2p(y);
+        if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+        pen = true;
+        pts.push(px, py);
+      }
+      ctx.globalAlpha = st.opacity;
+      if (st.width > 0) {
+        ctx.strokeStyle = st.stroke;
+        ctx.lineWidth = st.width;
+        ctx.setLineDash(st.dash);
+        ctx.lineJoin = "round";
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      if (st.radius > 0) {
+        ctx.fillStyle = st.fill;
+        ctx.beginPath();
+        for (let i = 0; i < pts.length; i += 2) {
+          ctx.moveTo(pts[i] + st.radius, pts[i + 1]);
+          ctx.arc(pts[i], pts[i + 1], st.radius, 0, 2 * Math.PI);
+        }
+        ctx.fill();
+      }
+      ctx.globalAlpha = 1;
+    }
+    if (ov.cursor) { // plotly's cursor line is under the overlay: draw it again on top
+      ctx.restore();
+      // plotly draws shapes with crisp edges: on whole device pixels
+      const x = dpr * (ox + xa.c2p(model.get("t")));
+      const x0 = Math.round(x - 1.5 * dpr), x1 = Math.round(x + 1.5 * dpr);
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.globalAlpha = CURSOR_OPACITY;
+      ctx.fillStyle = CURSOR;
+      ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya._length));
+      ctx.globalAlpha = 1;
+      return;
+    }
+    ctx.restore();
+  };
+  const lineStyle = (els, full) => { // how plotly drew a curve, read back from its SVG
+    const px = (v) => parseFloat(v) || 0;
+    const style = { stroke: "#000", width: 0, dash: [], fill: "#000", radius: 0, opacity: 1 };
+    if (els.line) {
+      const cs = getComputedStyle(els.line);
+      style.stroke = cs.stroke;
+      style.width = px(cs.strokeWidth);
+      style.dash = cs.strokeDasharray === "none" ? [] : cs.strokeDasharray.split(",").map(px);
+      style.opacity = cs.strokeOpacity === "" ? 1 : Number(cs.strokeOpacity);
+    }
+    if ((full.mode || "").includes("markers")) {
+      const m = full.marker || {};
+      if (!els.points.length || typeof m.size !== "number" || (m.symbol || "circle") !== "circle"
+          || (m.line && m.line.width > 0)) return null; // only plain dots are redrawn here
+      style.fill = getComputedStyle(els.points[0]).fill;
+      style.radius = m.size / 2;
+    }
+    return style;
+  };
   const paintLine = (fig, index) => {
     const gd = fig.div;
     const full = gd._fullData && gd._fullData[index];
     if (!full || full.type !== "scatter" || full.visible !== true) return false;
-    if (!fig.lines) fig.lines = lineElements(gd);
-    const els = fig.lines.get(index);
     const mode = full.mode || "";
-    if (!els || (mode.includes("lines") && !els.line)) return false;
-    const xs = arrayish(fig.data[index].x) ? fig.data[index].x : full.x;
-    const ys = arrayish(fig.data[index].y) ? fig.data[index].y : full.y;
+    if (mode.includes("text") || (full.fill || "none") !== "none"
+        || (mode.includes("lines") && (full.line || {}).shape !== "linear")) return false;
+    const xs = fig.data[index].x, ys = fig.data[index].y;
     const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-    if (!xa || !ya || !xs || !ys || xs.length !== ys.length) return false;
-    let d = "";
-    let pen = "M";
-    const pts = [];
+    if (!xa || !ya || !arrayish(xs) || !arrayish(ys) || xs.length !== ys.length) return false;
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i], y = ys[i];
-      if (!isNum(x) || !isNum(y) || (ya.type === "log" && !(y > 0))) { pen = "M"; continue; }
+      if (!isNum(x) || !isNum(y) || (ya.type === "log" && !(y > 0))) continue;
       if (!inRange(xa, x) || !inRange(ya, y)) return false; // the axes must grow: full redraw
-      const px = xa.c2p(x), py = ya.c2p(y);
-      d += `${pen}${px.toFixed(2)},${py.toFixed(2)}`;
-      pen = "L";
-      pts.push(`translate(${px.toFixed(2)},${py.toFixed(2)})`);
     }
-    if (mode.includes("markers")) {
-      if (els.points.length !== pts.length) return false;
-      els.points.forEach((p, i) => p.setAttribute("transform", pts[i]));
+    const ov = overlayFor(fig, full);
+    if (!ov) return false;
+    if (!ov.lines.has(index)) { // first time since plotly drew it: take over from its path
+      if (!fig.lines) fig.lines = lineElements(gd);
+      const els = fig.lines.get(index);
+      const style = els && (!mode.includes("lines") || els.line) && lineStyle(els, full);
+      if (!style) return false;
+      for (const e of [els.line, ...els.points]) {
+        if (e) { e.style.visibility = "hidden"; ov.hidden.push(e); }
+      }
+      ov.lines.set(index, style);
     }
-    if (els.line) els.line.setAttribute("d", d || "M0,0");
+    ov.dirty = true;
     return true;
   };
   const paintHeatmap = (fig, index, flat, shape) => {
     const gd = fig.div;
     const full = gd._fullData && gd._fullData[index];
-    if (!full || !gd.calcdata || !gd.calcdata[index]) return false;
-    if (!fig.images) fig.images = heatmapImages(gd);
-    const img = fig.images.get(index);
-    const cd0 = gd.calcdata[index][0];
+    if (!full || full.type !== "heatmap" || !gd.calcdata || !gd.calcdata[index]) return false;
     const [rows, cols] = shape;
-    if (!img || !cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
-    if (!uniform(cd0.x) || !uniform(cd0.y)) return false;
+    const cd0 = gd.calcdata[index][0];
+    if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
     const lut = colorLut(full.colorscale);
     const zmin = full.zmin, zmax = full.zmax;
     if (!lut || !(zmax > zmin)) return false;
-    const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-    const flipX = xa && xa.range[0] > xa.range[1];
-    const flipY = !(ya && ya.range[0] > ya.range[1]); // canvas rows go down, y goes up
-    const canvas = document.createElement("canvas");
-    canvas.width = cols;
-    canvas.height = rows;
-    const ctx = canvas.getContext("2d");
-    const image = ctx.createImageData(cols, rows);
-    const px = image.data;
-    const scale = 255 / (zmax - zmin);
-    for (let r = 0; r < rows; r++) {
-      const rr = flipY ? rows - 1 - r : r;
-      for (let c = 0; c < cols; c++) {
-        const cc = flipX ? cols - 1 - c : c;
-        const v = flat[r * cols + c];
-        const o = 4 * (rr * cols + cc);
-        if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
-        const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
-        px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+    if (fig.spec.highlight) return paintImage(fig, index, flat, shape, lut, zmin, zmax);
+    const ov = overlayFor(fig, full);
+    if (!ov) return false;
+    let hm = ov.heat.get(index);
+    if (!hm || hm.rows !== rows || hm.cols !== cols) {
+      // where the bricks go, in the overlay's pixels (plotly's calcdata has their edges)
+      const xe = edges(cd0.x, cols), ye = edges(cd0.y, rows);
+      if (!xe || !ye || !uniform(cd0.x) || !uniform(cd0.y)) return false;
+      const x0 = ov.xa.c2p(xe[0]), x1 = ov.xa.c2p(xe[xe.length - 1]);
+      const y0 = ov.ya.c2p(ye[0]), y1 = ov.ya.c2p(ye[ye.length - 1]);
+      if (![x0, x1, y0, y1].every(isNum)) return false;
+      const cells = document.createElement("canvas");
+      cells.width = cols;
+      cells.height = rows;
+      // bitmap row 0 is the last row of z (the top of an upward y axis)
+      hm = { cells, cellsCtx: cells.getContext("2d"), image: new ImageData(cols, rows), rows,
+             cols, x: x0, w: x1 - x0, y: y1, h: y0 - y1 };
+      if (!fig.images) fig.images = heatmapImages(gd);
+      const img = fig.images.get(index);
+      if (img) { // exactly where plotly put its image (it rounds to whole pixels)
+        const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
+          (k) => parseFloat(img.getAttribute(k)));
+        if ([ix, iy, iw, ih].every(isNum)) {
+          Object.assign(hm, { x: hm.w > 0 ? ix : ix + iw, w: Math.sign(hm.w) * iw,
+                              y: hm.h > 0 ? iy : iy + ih, h: Math.sign(hm.h) * ih });
+        }
       }
+      ov.heat.set(index, hm);
     }
+    colour(hm.image, flat, rows, cols, lut, zmin, zmax, false);
+    hm.cellsCtx.putImageData(hm.image, 0, 0);
+    ov.dirty = true;
+    cd0.z = fig.data[index].z; // hover reads the new values
+    return true;
+  };
+  // Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
+  // plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
+  const paintImage = (fig, index, flat, shape, lut, zmin, zmax) => {
+    const gd = fig.div;
+    if (!fig.images) fig.images = heatmapImages(gd);
+    const img = fig.images.get(index);
+    const cd0 = gd.calcdata[index][0];
+    if (!img || !uniform(cd0.x) || !uniform(cd0.y)) return false;
+    const full = gd._fullData[index];
+    const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+    const [rows, cols] = shape;
+    if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
+      fig.png = document.createElement("canvas");
+      fig.png.width = cols;
+      fig.png.height = rows;
+    }
+    const ctx = fig.png.getContext("2d");
+    const image = ctx.createImageData(cols, rows);
+    colour(image, flat, rows, cols, lut, zmin, zmax, xa && xa.range[0] > xa.range[1],
+           ya && ya.range[0] > ya.range[1]);
     ctx.putImageData(image, 0, 0);
-    img.setAttribute("href", canvas.toDataURL("image/png"));
+    img.setAttribute("href", fig.png.toDataURL("image/png"));
     img.removeAttribute("xlink:href");
     img.setAttribute("preserveAspectRatio", "none");
     img.style.imageRendering = "pixelated";
-    cd0.z = fig.data[index].z; // hover reads the new values
+    cd0.z = fig.data[index].z;
     return true;
+  };
+  let lastAckAt = -Infinity;
+  let unacked = null; // the newest frame drawn but not yet acknowledged
+  let ackTimer = null;
+  const ack = (frame) => {
+    unacked = null;
+    lastAcked = frame.msg.seq;
+    lastAckAt = performance.now();
+    const epoch = (t) => (performance.timeOrigin + t) / 1000;
+    model.send({ type: "drawn", seq: frame.msg.seq, sent: frame.msg.sent,
+                 arrived: epoch(frame.at), drawing: (frame.drawn - frame.at) / 1000,
+                 acked: epoch(lastAckAt) });
+  };
+  const ackLater = (frame, interval) => {
+    unacked = frame;
+    const wait = lastAckAt + interval - performance.now();
+    if (wait <= 0) { ack(frame); return; }
+    if (ackTimer !== null) return;
+    ackTimer = setTimeout(() => {
+      ackTimer = null;
+      if (!closed && unacked && unacked.msg.seq > lastAcked) ack(unacked);
+    }, wait);
   };
   const drawLatest = async () => {
     if (closed) return;
@@ -581,18 +797,14 @@ async function render({ model, el }) {
       root.dataset.frames = String(frames);
       root.dataset.seq = String(frame.msg.seq);
       root.dataset.step = String(frame.msg.step);
-      localMs = 0.8 * localMs + 0.2 * (performance.now() - frame.at);
+      frame.drawn = performance.now();
+      localMs = 0.8 * localMs + 0.2 * (frame.drawn - frame.at);
       root.dataset.localMs = localMs.toFixed(1);
-      // Every ack is a shell message, and the kernel wraps each in two status messages: while
-      // training at full speed the kernel asks for an ack every `ack_every` frames *sent* (so
-      // frames dropped here count too, and its window of ack_every + 1 never fills up).
-      if (!closed && frame.msg.seq - lastAcked >= (frame.msg.ack_every || 1)) {
-        lastAcked = frame.msg.seq;
-        const epoch = (t) => (performance.timeOrigin + t) / 1000;
-        model.send({ type: "drawn", seq: frame.msg.seq, sent: frame.msg.sent,
-                     arrived: epoch(frame.at), drawing: (performance.now() - frame.at) / 1000,
-                     acked: epoch(performance.now()) });
-      }
+      // Every ack is a shell message that the kernel wraps in two status messages (and
+      // JupyterLab redraws its busy indicators for each): while training at full speed the
+      // kernel asks for an ack at most every `ack_after` s. A frame drawn sooner is acked by a
+      // timer at the end of that interval, unless a later ack covered it.
+      if (!closed) ackLater(frame, 1000 * (frame.msg.ack_after || 0));
       if (pending && !closed) requestAnimationFrame(drawLatest);
       else drawing = false;
     }
@@ -609,6 +821,7 @@ async function render({ model, el }) {
   return () => {
     closed = true;
     if (staleTimer !== null) clearTimeout(staleTimer);
+    if (ackTimer !== null) clearTimeout(ackTimer);
     for (const off of cleanups) off();
     for (const fig of Object.values(figs)) Plotly.purge(fig.div);
   };

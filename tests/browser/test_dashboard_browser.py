@@ -38,6 +38,76 @@ _WATCH_ERRORS_JS = """() => {
   });
 }"""
 
+# How two PNG screenshots differ, decoded by the browser itself: the share of pixels of A
+# with no pixel of nearly the same colour in B within one pixel (so a cell edge or a curve
+# rounded to the neighbouring pixel row does not count, a wrong or missing mark does).
+_DIFF_JS = """async ([a, b]) => {
+  const load = async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
+    const ctx = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d');
+    ctx.drawImage(bmp, 0, 0);
+    return ctx.getImageData(0, 0, bmp.width, bmp.height);
+  };
+  const [A, B] = [await load(a), await load(b)];
+  if (A.width !== B.width || A.height !== B.height) return {same_size: false};
+  const W = A.width, H = A.height, p = A.data, q = B.data;
+  let off = 0, exact = 0;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = 4 * (y * W + x);
+      let best = 255;
+      for (let dy = -1; dy <= 1 && best > 48; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy, xx = x + dx;
+          if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+          const j = 4 * (yy * W + xx);
+          const d = Math.max(Math.abs(p[i] - q[j]), Math.abs(p[i + 1] - q[j + 1]),
+                             Math.abs(p[i + 2] - q[j + 2]));
+          if (d < best) best = d;
+          if (dx === 0 && dy === 0 && d > 48) exact += 1;
+        }
+      }
+      if (best > 48) off += 1;
+    }
+  }
+  return {same_size: true, off: off / (W * H), exact: exact / (W * H)};
+}"""
+
+# Redraw every figure with plotly itself (this drops the dashboard's canvas overlays).
+_PLOTLY_REDRAW_JS = """async () => {
+  for (const gd of document.querySelectorAll('.rnnviz-fig.js-plotly-plot')) {
+    await window.Plotly.redraw(gd);
+  }
+  return document.querySelectorAll('.rnnviz-overlay').length;
+}"""
+
+
+def _check_fast_paint_matches_plotly(run) -> None:
+    """Frames are painted on canvas overlays (curves, heatmaps, the time cursor): the picture
+    must be the one plotly draws from the same data."""
+    import base64
+
+    page = run.page
+    figs = page.locator(".rnnviz-fig")
+    names = [figs.nth(i).get_attribute("data-fig") for i in range(figs.count())]
+    overlays = {n: page.locator(f'.rnnviz-fig[data-fig="{n}"] .rnnviz-overlay').count()
+                for n in names}
+    assert all(overlays.values()), f"a figure was not painted by the fast path: {overlays}"
+    fast = [figs.nth(i).screenshot() for i in range(len(names))]
+    assert page.evaluate(_PLOTLY_REDRAW_JS) == 0  # plotly's own drawing now
+    page.wait_for_timeout(300)
+    for i, name in enumerate(names):
+        slow = figs.nth(i).screenshot()
+        diff = page.evaluate(_DIFF_JS, [base64.b64encode(fast[i]).decode(),
+                                        base64.b64encode(slow).decode()])
+        # heatmaps and the cursor match pixel for pixel; long curves differ by plotly's line
+        # simplification (it merges nearly collinear points, moving them by a fraction of a
+        # pixel), while a missing or misplaced curve differs in about 1 % of the pixels
+        assert diff["same_size"] and diff["off"] < (0.003 if name == "history" else 0.0005), (
+            name, diff)
+
+
 def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     run = run_notebook_in_lab(NOTEBOOK)
     page = run.page
@@ -87,10 +157,13 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     assert page.get_attribute(DASH, "data-step") == step
     run.screenshot("paused", DASH)
 
-    # 4. one batch, then reset
-    page.click(".rnnviz-step")
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == str(int(step) + 1), 20,
-              "one more step after +1 batch")
+    # 4. one batch (twice: the first may move a colour range, which plotly redraws), then reset
+    for k in (1, 2):
+        page.click(".rnnviz-step")
+        _wait_for(page, lambda k=k: page.get_attribute(DASH, "data-step") == str(int(step) + k),
+                  20, "one more step after +1 batch")
+        page.wait_for_timeout(600)  # any redraw plotly still owes (at most every 0.4 s)
+    _check_fast_paint_matches_plotly(run)
     page.click(".rnnviz-reset")
     _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "0", 20,
               "step 0 after reset")
