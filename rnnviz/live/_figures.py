@@ -61,6 +61,12 @@ class Frame:
                            "buffer": len(self.buffers)})
         self.buffers.append(a.tobytes())
 
+    def same(self, fig: str, trace: int, key: str, like: int) -> None:
+        """Point ``key`` at the buffer of part ``like`` (one copy of an x shared by curves)."""
+        part = self.parts[like]
+        self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": part["shape"],
+                           "buffer": part["buffer"]})
+
     def value(self, fig: str, trace: int, key: str, value: Any) -> None:
         self.parts.append({"fig": fig, "trace": trace, "key": key, "value": value})
 
@@ -150,9 +156,12 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None) -> dic
     fig.update_yaxes(fixedrange=True)
     if name == "history":
         fig.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0}, margin={"b": 95})
-    if name == "grad_flow":  # the subtitle does not fit half a dashboard
+    if name == "grad_flow":  # half a dashboard: no subtitle, decade ticks, no "unit" title
         fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0},
                           margin={"b": 110, "t": 80}, title_subtitle_text=None)
+        fig.update_yaxes(dtick=1, selector={"type": "log"})
+        for _, yref in time_axes[1:]:  # the heatmaps' y title would run into the curves
+            fig.layout[f"yaxis{yref[1:]}"].title.text = None
     spec = _plain(json.loads(fig.to_json()))
     baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
@@ -210,13 +219,13 @@ def history_frame(frame: Frame, trainer: Any, baselines: list[int] = ()) -> None
     h = trainer.history
     idx = _decimate(len(h.step))
     step = np.asarray(h.step, dtype=np.float64)
-    x = step[idx]
-    frame.array("history", 0, "x", x)
+    x_part = len(frame.parts)
+    frame.array("history", 0, "x", step[idx])
     for k, key in enumerate(("loss", "metric", "grad_norm")):
         y = np.asarray(getattr(h, key), dtype=np.float64)[idx]
         frame.array("history", k, "y", np.where(np.isfinite(y), y, np.nan))
         if k:
-            frame.array("history", k, "x", x)
+            frame.same("history", k, "x", x_part)
     ends = [float(step[0]), float(step[-1])] if step.size else [0.0, 1.0]
     for k in baselines:  # the dashed "chance / no memory" lines span the steps so far
         frame.value("history", k, "x", ends)
