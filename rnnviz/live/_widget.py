@@ -119,7 +119,9 @@ class Dashboard(anywidget.AnyWidget):
         self.frame_ms_parts: dict[str, float] = {}  # the total split: status, trace, build, send
         self.latency: deque[tuple[float, float, float]] = deque(maxlen=200)  # to, in, from browser
         self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=WINDOW)
-        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.015)
+        # 40 ms chunks: they end early whenever a frame is due, so in practice training
+        # yields once per frame; a pause or an ack waits at most one chunk
+        self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.04)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
         trace = F.probe_trace(trainer)
