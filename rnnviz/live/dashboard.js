@@ -429,10 +429,10 @@ async function render({ model, el }) {
   let localMs = 0; // from a frame's arrival to its ack
   const stats = { fast: 0, full: 0, fastMs: 0, fullMs: 0, byFig: {}, why: {} };
   let closed = false;
-  // A heatmap whose colour range and shape did not change is repainted directly: its z goes
-  // into a T x H canvas (one pixel per cell) that replaces the image plotly drew. That costs
-  // well under a millisecond; a full Plotly.react of a figure costs 10-40 ms, so figures that
-  // need one (curves with moving axes, new colour ranges) are redrawn at most every SLOW_MS.
+  // A frame whose heatmaps keep their colour range and whose curves stay inside their axes
+  // is painted directly on canvas overlays (see overlayFor below): well under a millisecond
+  // per figure. A full Plotly.react costs 50-100 ms in JupyterLab, so figures that need one
+  // (an axis that must grow, a new colour range) are redrawn at most every SLOW_MS.
   const why = (fig, reason) => {
     const k = `${fig.div.dataset.fig} ${reason}`;
     stats.why[k] = (stats.why[k] || 0) + 1;
