@@ -1,14 +1,16 @@
 """The live dashboard in a real JupyterLab + Chromium, against a naive FigureWidget loop.
 
 ``python -m benchmarks.bench_dashboard [--seconds 8]`` (not run by pytest). In one run, one
-kernel, LSTM hidden 32 on Echo with T = 50, views hidden + gates + grad flow + history:
+kernel, LSTM hidden 32 on Echo with T = 50, views hidden + gates + grad flow + history (and
+diagnostics on stderr: CPU by process, the renderer's main thread, iopub messages, kernel
+milliseconds by part, one-way delays, full plotly redraws and why):
 
 1. dashboard playing: frames drawn per second by the browser, training steps per second,
    kernel milliseconds per frame, bytes per frame;
 2. pause: seconds from the click until the last frame is drawn (lag), and whether the last
    frame shows the step training stopped at;
-3. ``trainer.run(n)`` headless in the same kernel: steps per second, for the throughput ratio
-   (dashboard animating / headless);
+3. ``trainer.run(n)`` headless in the same kernel, just before and just after playing:
+   steps per second (their mean), for the throughput ratio (dashboard animating / headless);
 4. a naive loop in the same kernel: four plotly ``FigureWidget``s (the same data) updated
    after every step, unthrottled: updates the browser drew per second, and the backlog it is
    still drawing after the loop ended.
@@ -164,9 +166,9 @@ def cpu_by_process() -> dict[str, float]:
 
 def _headless_rate(page: Any, seconds: float) -> float:
     """Steps per second of ``trainer.run`` in the kernel, about ``seconds`` long."""
-    return kernel_json(page, "(lambda t0: (lambda n: n / (trainer.run(n, progress=False) and "
-                       "time.perf_counter() - t0))(max(20, int(150 * %r))))(time.perf_counter())"
-                       % seconds)
+    n = max(20, int(150 * seconds))
+    return kernel_json(page, f"(lambda t0: {n} / (trainer.run({n}, progress=False) and "
+                       "time.perf_counter() - t0))(time.perf_counter())")
 
 
 def _dataset(page: Any) -> dict:
