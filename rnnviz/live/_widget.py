@@ -72,7 +72,8 @@ def _hook_cells() -> None:
 class Dashboard(anywidget.AnyWidget):
     """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
 
-    _esm = _HERE / "dashboard.js"
+    # one ES module: the painting helpers, then the widget that uses them
+    _esm = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("paint.js", "dashboard.js"))
     _css = _HERE / "dashboard.css"
 
     # controls (browser <-> kernel)

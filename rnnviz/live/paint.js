@@ -1,0 +1,386 @@
+// rnnviz dashboard, part 1 of 2: painting frames without a full plotly redraw.
+//
+// Pure helpers on plotly's drawn figures (no widget state): axis geometry, colour lookup
+// tables, and the canvas overlays that show a new frame's heatmaps and curves in well under a
+// millisecond. _widget.py joins this file and dashboard.js into one ES module.
+
+const CURSOR = "#E69F00";
+const CURSOR_OPACITY = 0.8; // explicit: a template's shape default (0.3) is too faint to project
+
+function axisName(id) { // "x2" -> "xaxis2"
+  return id ? `${id[0]}axis${id.slice(1)}` : "xaxis";
+}
+
+function uniform(values) { // evenly spaced brick centres (or none given)
+  if (!values || values.length < 3) return true;
+  const step = values[1] - values[0];
+  for (let i = 2; i < values.length; i++) {
+    if (Math.abs(values[i] - values[i - 1] - step) > 1e-6 * Math.abs(step)) return false;
+  }
+  return true;
+}
+
+function dropOverlays(fig) { // the overlays of a figure plotly just redrew
+  for (const ov of fig.overlays ? fig.overlays.values() : []) {
+    ov.canvas.remove();
+    for (const e of ov.hidden) e.style.visibility = ""; // plotly may have reused them
+  }
+  fig.overlays = new Map();
+}
+
+function edges(values, n) { // brick edges from plotly's calcdata (it holds edges or centres)
+  if (!values || values.length === n + 1) return values;
+  if (values.length !== n || n < 2) return null;
+  const half = (values[1] - values[0]) / 2;
+  return [values[0] - half, values[n - 1] + half];
+}
+
+function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
+  const map = new Map();
+  for (const g of gd.querySelectorAll("g.hm")) {
+    const cd = g.__data__;
+    const img = g.querySelector("image");
+    if (img && cd && cd[0] && cd[0].trace) map.set(cd[0].trace.index, img);
+  }
+  return map;
+}
+
+function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
+  // z (rows x cols, row 0 at the bottom of an upward y axis) -> RGBA pixels (row 0 on top)
+  const px = image.data;
+  const scale = 255 / (zmax - zmin);
+  for (let r = 0; r < rows; r++) {
+    const o0 = 4 * (flipY ? r : rows - 1 - r) * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = flat[r * cols + c];
+      const o = o0 + 4 * (flipX ? cols - 1 - c : c);
+      if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
+      const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
+      px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+    }
+  }
+}
+
+function lineElements(gd) { // trace index -> the line <path> and marker <path>s plotly drew
+  const map = new Map();
+  for (const g of gd.querySelectorAll("g.trace.scatter")) {
+    const cd = g.__data__;
+    if (!cd || !cd[0] || !cd[0].trace) continue;
+    map.set(cd[0].trace.index, {
+      line: g.querySelector("path.js-line"),
+      points: Array.from(g.querySelectorAll("g.points path.point")),
+    });
+  }
+  return map;
+}
+
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+const arrayish = (v) => Array.isArray(v) || ArrayBuffer.isView(v);
+
+function inRange(ax, v) { // is data value v inside the axis' current range?
+  const l = ax.type === "log" ? Math.log10(v) : v;
+  const [a, b] = ax.range;
+  return l >= Math.min(a, b) && l <= Math.max(a, b);
+}
+
+function niceUp(v) { // the smallest 1, 1.2, 1.5, 2, 3, 5 or 7 x 10^k >= v (v > 0)
+  const e = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.2, 1.5, 2, 3, 5, 7, 10]) if (m * e >= v) return m * e;
+  return 10 * e;
+}
+
+function growRanges(fig) {
+  // Fixed axis ranges with room to grow into, so most frames only move the curves:
+  // x against training step gets 100% headroom; log y axes get a decade below and above.
+  const xs = {}, ys = {}, lin = {};
+  const extend = (ends, ax, values) => {
+    const v = values.filter(isNum);
+    if (!v.length) return;
+    const e = ends[ax] || (ends[ax] = [Infinity, -Infinity]);
+    e[0] = Math.min(e[0], ...v); e[1] = Math.max(e[1], ...v);
+  };
+  const fixed = new Set(fig.spec.fixed_axes || []); // ranges known in advance (accuracy)
+  for (const tr of fig.data) {
+    if (tr.type !== "scatter" || !arrayish(tr.x) || !arrayish(tr.y)) continue;
+    if (fig.spec.grow === "x") extend(xs, axisName(tr.xaxis || "x"), Array.from(tr.x));
+    const ya = axisName(tr.yaxis || "y");
+    if (fixed.has(ya)) continue;
+    if ((fig.layout[ya] || {}).type === "log") {
+      extend(ys, ya, Array.from(tr.y).filter((v) => v > 0).map(Math.log10));
+    } else if (fig.spec.grow === "x") {
+      extend(lin, ya, Array.from(tr.y));
+    }
+  }
+  // Linear y axes of growing curves (loss, metric): from 0 (or below the data) to a round
+  // span 15-50% above it, so the curves move inside a fixed frame and the axis is redrawn only when they leave.
+  for (const [ax, [lo, hi]] of Object.entries(lin)) {
+    const base = lo >= 0 ? 0 : lo - 0.1 * (hi - lo);
+    const top = base + niceUp(hi > base ? 1.15 * (hi - base) : 1);
+    fig.layout[ax] = Object.assign({}, fig.layout[ax], { range: [base, top], autorange: false });
+  }
+  for (const [ax, [lo, hi]] of Object.entries(xs)) {
+    fig.layout[ax] = Object.assign({}, fig.layout[ax], {
+      range: [lo, lo + Math.max(2 * (hi - lo), 100)], autorange: false,
+    });
+  }
+  for (const [ax, [lo, hi]] of Object.entries(ys)) {
+    fig.layout[ax] = Object.assign({}, fig.layout[ax], {
+      range: [Math.floor(lo) - 1, Math.ceil(hi) + 1], autorange: false,
+    });
+  }
+}
+
+const LUTS = new Map();
+function colorLut(colorscale) { // 256 RGBA entries interpolated from a plotly colorscale
+  if (!Array.isArray(colorscale) || colorscale.length < 2) return null;
+  const key = JSON.stringify(colorscale);
+  if (LUTS.has(key)) return LUTS.get(key);
+  const ctx = document.createElement("canvas").getContext("2d");
+  const stops = colorscale.map(([at, color]) => {
+    ctx.fillStyle = "#000";
+    ctx.fillStyle = color;
+    ctx.fillRect(0, 0, 1, 1);
+    const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+    return [Number(at), r, g, b];
+  });
+  const lut = new Uint8ClampedArray(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const f = i / 255;
+    let k = 1;
+    while (k < stops.length - 1 && stops[k][0] < f) k++;
+    const [a0, r0, g0, b0] = stops[k - 1];
+    const [a1, r1, g1, b1] = stops[k];
+    const w = a1 > a0 ? Math.min(1, Math.max(0, (f - a0) / (a1 - a0))) : 0;
+    lut.set([r0 + w * (r1 - r0), g0 + w * (g1 - g0), b0 + w * (b1 - b0), 255], 4 * i);
+  }
+  LUTS.set(key, lut);
+  return lut;
+}
+
+// Overlays. Between full redraws, what changed is drawn on one <canvas> per subplot, laid
+// over its plot area: above plotly's SVG (so the SVG is never touched, re-encoded or
+// re-rasterised) and below plotly's hover layer and annotations. A heatmap's cells go into
+// a cols x rows bitmap (one pixel per cell) that is scaled onto the overlay; a curve is
+// drawn from fig.data in the style plotly gave it, and plotly's own path for it is hidden.
+// The time cursor is drawn last, as plotly draws it above the data. Any plotly redraw (a
+// full frame, a resize) drops the overlays: plotly's SVG then shows the same data, and the
+// next frame lays new overlays on the new geometry.
+function overlayFor(fig, full) {
+  const key = `${full.xaxis || "x"} ${full.yaxis || "y"}`;
+  if (!fig.overlays) fig.overlays = new Map();
+  let ov = fig.overlays.get(key);
+  if (ov) return ov;
+  const gd = fig.div;
+  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  const container = gd.querySelector(".svg-container");
+  const svg = container && container.querySelector(":scope > svg.main-svg");
+  if (!xa || !ya || !svg || !(xa._length > 0 && ya._length > 0)) return null;
+  // on whole pixels (a layer at a fractional offset is snapped, shifting every mark), with
+  // the plot area at (ox, oy) inside it
+  const dpr = window.devicePixelRatio || 1;
+  const left = Math.floor(xa._offset), top = Math.floor(ya._offset);
+  const width = Math.ceil(xa._offset + xa._length) - left;
+  const height = Math.ceil(ya._offset + ya._length) - top;
+  const canvas = document.createElement("canvas");
+  canvas.className = "rnnviz-overlay";
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  Object.assign(canvas.style, {
+    position: "absolute", left: `${left}px`, top: `${top}px`, width: `${width}px`,
+    height: `${height}px`, pointerEvents: "none",
+  });
+  svg.after(canvas); // the second main-svg (hover labels, annotations) stays above it
+  const timeAxis = fig.spec.time_axes.some(([x, y]) => x === (full.xaxis || "x")
+                                           && y === (full.yaxis || "y"));
+  ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa._offset - left,
+         oy: ya._offset - top, heat: new Map(),
+         lines: new Map(), hidden: [], cursor: timeAxis, dirty: false };
+  fig.overlays.set(key, ov);
+  return ov;
+}
+function drawOverlay(fig, ov, t) { // t: the time cursor
+  const { ctx, canvas, xa, ya, dpr, ox, oy } = ov;
+  ov.dirty = false;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.imageSmoothingEnabled = false;
+  for (const hm of ov.heat.values()) { // where plotly put its image: in plot-area pixels
+    ctx.setTransform(dpr * Math.sign(hm.w), 0, 0, dpr * Math.sign(hm.h), dpr * (ox + hm.x),
+                     dpr * (oy + hm.y));
+    ctx.drawImage(hm.cells, 0, 0, Math.abs(hm.w), Math.abs(hm.h)); // a reversed axis mirrors
+  }
+  ctx.save();
+  ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as c2p gives
+  ctx.beginPath();
+  ctx.rect(0, 0, xa._length, ya._length);
+  ctx.clip(); // plotly clips curves to the plot area too
+  for (const [index, st] of ov.lines) {
+    const xs = fig.data[index].x, ys = fig.data[index].y;
+    const log = ya.type === "log";
+    const pts = [];
+    ctx.beginPath();
+    let pen = false;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i], y = ys[i];
+      if (!isNum(x) || !isNum(y) || (log && !(y > 0))) { pen = false; continue; }
+      const px = xa.c2p(x), py = ya.c2p(y);
+      if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+      pen = true;
+      pts.push(px, py);
+    }
+    ctx.globalAlpha = st.opacity;
+    if (st.width > 0) {
+      ctx.strokeStyle = st.stroke;
+      ctx.lineWidth = st.width;
+      ctx.setLineDash(st.dash);
+      ctx.lineJoin = "round";
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    if (st.radius > 0) {
+      ctx.fillStyle = st.fill;
+      ctx.beginPath();
+      for (let i = 0; i < pts.length; i += 2) {
+        ctx.moveTo(pts[i] + st.radius, pts[i + 1]);
+        ctx.arc(pts[i], pts[i + 1], st.radius, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+  }
+  if (ov.cursor) { // plotly's cursor line is under the overlay: draw it again on top
+    ctx.restore();
+    // plotly draws shapes with crisp edges: on whole device pixels
+    const x = dpr * (ox + xa.c2p(t));
+    const x0 = Math.round(x - 1.5 * dpr), x1 = Math.round(x + 1.5 * dpr);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = CURSOR_OPACITY;
+    ctx.fillStyle = CURSOR;
+    ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya._length));
+    ctx.globalAlpha = 1;
+    return;
+  }
+  ctx.restore();
+}
+function lineStyle(els, full) { // how plotly drew a curve, read back from its SVG
+  const px = (v) => parseFloat(v) || 0;
+  const style = { stroke: "#000", width: 0, dash: [], fill: "#000", radius: 0, opacity: 1 };
+  if (els.line) {
+    const cs = getComputedStyle(els.line);
+    style.stroke = cs.stroke;
+    style.width = px(cs.strokeWidth);
+    style.dash = cs.strokeDasharray === "none" ? [] : cs.strokeDasharray.split(",").map(px);
+    style.opacity = cs.strokeOpacity === "" ? 1 : Number(cs.strokeOpacity);
+  }
+  if ((full.mode || "").includes("markers")) {
+    const m = full.marker || {};
+    if (!els.points.length || typeof m.size !== "number" || (m.symbol || "circle") !== "circle"
+        || (m.line && m.line.width > 0)) return null; // only plain dots are redrawn here
+    style.fill = getComputedStyle(els.points[0]).fill;
+    style.radius = m.size / 2;
+  }
+  return style;
+}
+function paintLine(fig, index) {
+  const gd = fig.div;
+  const full = gd._fullData && gd._fullData[index];
+  if (!full || full.type !== "scatter" || full.visible !== true) return false;
+  const mode = full.mode || "";
+  if (mode.includes("text") || (full.fill || "none") !== "none"
+      || (mode.includes("lines") && (full.line || {}).shape !== "linear")) return false;
+  const xs = fig.data[index].x, ys = fig.data[index].y;
+  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  if (!xa || !ya || !arrayish(xs) || !arrayish(ys) || xs.length !== ys.length) return false;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i], y = ys[i];
+    if (!isNum(x) || !isNum(y) || (ya.type === "log" && !(y > 0))) continue;
+    if (!inRange(xa, x) || !inRange(ya, y)) return false; // the axes must grow: full redraw
+  }
+  const ov = overlayFor(fig, full);
+  if (!ov) return false;
+  if (!ov.lines.has(index)) { // first time since plotly drew it: take over from its path
+    if (!fig.lines) fig.lines = lineElements(gd);
+    const els = fig.lines.get(index);
+    const style = els && (!mode.includes("lines") || els.line) && lineStyle(els, full);
+    if (!style) return false;
+    for (const e of [els.line, ...els.points]) {
+      if (e) { e.style.visibility = "hidden"; ov.hidden.push(e); }
+    }
+    ov.lines.set(index, style);
+  }
+  ov.dirty = true;
+  return true;
+}
+function paintHeatmap(fig, index, flat, shape) {
+  const gd = fig.div;
+  const full = gd._fullData && gd._fullData[index];
+  if (!full || full.type !== "heatmap" || !gd.calcdata || !gd.calcdata[index]) return false;
+  const [rows, cols] = shape;
+  const cd0 = gd.calcdata[index][0];
+  if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
+  const lut = colorLut(full.colorscale);
+  const zmin = full.zmin, zmax = full.zmax;
+  if (!lut || !(zmax > zmin)) return false;
+  if (fig.spec.highlight) return paintImage(fig, index, flat, shape, lut, zmin, zmax);
+  const ov = overlayFor(fig, full);
+  if (!ov) return false;
+  let hm = ov.heat.get(index);
+  if (!hm || hm.rows !== rows || hm.cols !== cols) {
+    // where the bricks go, in the overlay's pixels (plotly's calcdata has their edges)
+    const xe = edges(cd0.x, cols), ye = edges(cd0.y, rows);
+    if (!xe || !ye || !uniform(cd0.x) || !uniform(cd0.y)) return false;
+    const x0 = ov.xa.c2p(xe[0]), x1 = ov.xa.c2p(xe[xe.length - 1]);
+    const y0 = ov.ya.c2p(ye[0]), y1 = ov.ya.c2p(ye[ye.length - 1]);
+    if (![x0, x1, y0, y1].every(isNum)) return false;
+    const cells = document.createElement("canvas");
+    cells.width = cols;
+    cells.height = rows;
+    // bitmap row 0 is the last row of z (the top of an upward y axis)
+    hm = { cells, cellsCtx: cells.getContext("2d"), image: new ImageData(cols, rows), rows,
+           cols, x: x0, w: x1 - x0, y: y1, h: y0 - y1 };
+    if (!fig.images) fig.images = heatmapImages(gd);
+    const img = fig.images.get(index);
+    if (img) { // exactly where plotly put its image (it rounds to whole pixels)
+      const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
+        (k) => parseFloat(img.getAttribute(k)));
+      if ([ix, iy, iw, ih].every(isNum)) {
+        Object.assign(hm, { x: hm.w > 0 ? ix : ix + iw, w: Math.sign(hm.w) * iw,
+                            y: hm.h > 0 ? iy : iy + ih, h: Math.sign(hm.h) * ih });
+      }
+    }
+    ov.heat.set(index, hm);
+  }
+  colour(hm.image, flat, rows, cols, lut, zmin, zmax, false);
+  hm.cellsCtx.putImageData(hm.image, 0, 0);
+  ov.dirty = true;
+  cd0.z = fig.data[index].z; // hover reads the new values
+  return true;
+}
+// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
+// plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
+function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
+  const gd = fig.div;
+  if (!fig.images) fig.images = heatmapImages(gd);
+  const img = fig.images.get(index);
+  const cd0 = gd.calcdata[index][0];
+  if (!img || !uniform(cd0.x) || !uniform(cd0.y)) return false;
+  const full = gd._fullData[index];
+  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  const [rows, cols] = shape;
+  if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
+    fig.png = document.createElement("canvas");
+    fig.png.width = cols;
+    fig.png.height = rows;
+  }
+  const ctx = fig.png.getContext("2d");
+  const image = ctx.createImageData(cols, rows);
+  colour(image, flat, rows, cols, lut, zmin, zmax, xa && xa.range[0] > xa.range[1],
+         ya && ya.range[0] > ya.range[1]);
+  ctx.putImageData(image, 0, 0);
+  img.setAttribute("href", fig.png.toDataURL("image/png"));
+  img.removeAttribute("xlink:href");
+  img.setAttribute("preserveAspectRatio", "none");
+  img.style.imageRendering = "pixelated";
+  cd0.z = fig.data[index].z;
+  return true;
+}
