@@ -282,6 +282,18 @@ def test_frame_rate_is_capped() -> None:
     assert pacer.request() and len(sent) == 2
 
 
+def test_late_frames_do_not_lower_the_frame_rate() -> None:
+    pacer, clock, sent = make_pacer(fps=25)
+    end = clock.now + 10.0
+    while clock.now < end:  # the loop gets to ask only every 7 ms: most frames go late
+        if pacer.request():
+            pacer.ack(len(sent))  # the browser draws each at once
+        clock.now += 0.007
+    gaps = np.diff(sent)
+    assert 24.7 <= len(sent) / 10.0 <= 25.3  # not the 23.8 frames/s of 42 ms gaps
+    assert gaps.min() >= 0.75 / 25 - 1e-9  # and never bunched up
+
+
 def test_a_lost_ack_does_not_block_forever() -> None:
     pacer, clock, sent = make_pacer(timeout=1.0)
     pacer.request()

@@ -21,7 +21,7 @@ def dashboard(
     trainer: Any,
     views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
     *,
-    fps: int = 25,
+    fps: int = 23,
     theme: str = "auto",
 ) -> Dashboard:
     """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.
@@ -37,7 +37,8 @@ def dashboard(
     Args:
         trainer: an :class:`rnnviz.Trainer`.
         views: any of ``"hidden"``, ``"gates"``, ``"grad_flow"``, ``"unrolled"``.
-        fps: at most this many frames per second (1 to 60).
+        fps: frames per second while training (1 to 60); the default, 23, keeps above 20
+            with room for a busy machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
 
     Returns:

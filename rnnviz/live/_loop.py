@@ -3,9 +3,9 @@
 Frames are paced by what the browser has drawn (latest wins, never a queue):
 
 1. ``FramePacer.request()`` marks the picture dirty;
-2. a frame is sent only when fewer than ``max_in_flight`` are unacknowledged and at least
-   ``1 / fps`` s passed since the last one; it is built from the state *at send time*, so a
-   backlog cannot form;
+2. a frame is sent only when fewer than ``max_in_flight`` are unacknowledged and its slot in
+   a schedule of ``fps`` frames per second has come; it is built from the state *at send
+   time*, so a backlog cannot form;
 3. the browser keeps only the newest frame, draws it and acks its ``seq`` (at most every
    quarter second while training); ``ack(seq)`` frees that slot and those of older frames
    and, if the picture got dirty meanwhile, sends the next frame at once;
@@ -66,7 +66,7 @@ class FramePacer:
         self.dirty = False
         self._urgent = False  # the pending request may exceed the window by one frame
         self.in_flight: dict[Any, float] = {}  # seq -> when it was sent
-        self.sent_at = -float("inf")
+        self.next_at = -float("inf")  # when the next frame may go (see _pump)
         self.acking = True  # acks arrive (False after a frame timed out, until the next ack)
         self.frames_sent = 0
         self.frames_acked = 0
@@ -92,7 +92,7 @@ class FramePacer:
     @property
     def ready(self) -> bool:
         """A frame requested now would be sent at once (a slot is free and 1 / fps passed)."""
-        return not self.busy and self._clock() - self.sent_at >= self.min_interval
+        return not self.busy and self._clock() >= self.next_at
 
     @property
     def idle(self) -> bool:
@@ -132,7 +132,7 @@ class FramePacer:
             return False
         now = self._clock()
         self._expire(now)
-        wait = self.sent_at + self.min_interval - now
+        wait = self.next_at - now
         if len(self.in_flight) >= self.window + self._urgent:
             wait = max(wait, min(self.in_flight.values()) + self.ack_timeout - now)
         if wait > 0:
@@ -141,7 +141,10 @@ class FramePacer:
         self.dirty = self._urgent = False
         seq = self._send()
         self.in_flight[seq] = now
-        self.sent_at = now
+        # Frames keep to a schedule of one per 1 / fps: one sent late (a training step or a
+        # message was running when it fell due) shortens the next wait by up to a quarter of
+        # the interval, so lateness does not lower the frame rate, and frames never bunch up.
+        self.next_at = max(self.next_at, now - self.min_interval / 4) + self.min_interval
         self.frames_sent += 1
         return True
 

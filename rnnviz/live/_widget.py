@@ -103,7 +103,7 @@ class Dashboard(anywidget.AnyWidget):
     probe_size = tl.Int(1, help="Sequences in the probe batch.").tag(sync=True)
     views = tl.List(tl.Unicode(), help="Figures shown besides the history.").tag(sync=True)
     theme = tl.Unicode("auto", help="'auto', 'light' or 'dark'.").tag(sync=True)
-    fps = tl.Int(25, help="At most this many frames per second.").tag(sync=True)
+    fps = tl.Int(23, help="At most this many frames per second.").tag(sync=True)
     figures = tl.Dict(help="Plotly JSON of every figure, sent once; frames update them.").tag(
         sync=True)
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
