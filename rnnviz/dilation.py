@@ -41,7 +41,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnviz import _validate
-from rnnviz.models import GRU, LSTM, Elman, State, check_lengths, is_core
+from rnnviz.models import GRU, LSTM, Elman, State, is_core
 
 __all__ = ["Dilated", "Paths", "dilate", "path_lengths"]
 
@@ -111,35 +111,9 @@ class Dilated:
         module.load_state_dict({k: v.detach().clone() for k, v in state.items()})
         return module
 
-    # -- forward --------------------------------------------------------------------------
-    def forward(
-        self, input: Tensor, hx: State | None = None, *, lengths: Any = None, explicit: bool = False
-    ) -> tuple[Tensor, State]:
-        """Run the dilated stack (fused per layer, or the explicit per-step loop)."""
-        core: Any = self
-        if isinstance(input, PackedSequence):
-            raise TypeError("input must be a padded tensor, not a PackedSequence (pass lengths instead)")
-        core._check_input(input)
-        batched = input.dim() == 3
-        x = input if not batched else (input if core.batch_first else input.transpose(0, 1))
-        x = x if batched else x.unsqueeze(0)  # (B, T, I)
-        B, T, _ = x.shape
-        if hx is not None:
-            core._check_hx(hx, B if batched else None, input.dtype)
-            if not batched:
-                hx = tuple(v.unsqueeze(1) for v in hx) if core.cell_type == "lstm" else hx.unsqueeze(1)
-        if lengths is not None:
-            lengths = check_lengths(lengths, B, T)
-        if explicit:
-            output, h_n, _ = self._explicit(x, hx, lengths)
-        else:
-            output, h_n = self._fused(x, hx, lengths)
-        if not batched:
-            output = output.squeeze(0)  # (T, H)
-            h_n = tuple(v.squeeze(1) for v in h_n) if core.cell_type == "lstm" else h_n.squeeze(1)
-        elif not core.batch_first:
-            output = output.transpose(0, 1)  # (T, B, H)
-        return output, h_n
+    # -- forward: _Core.forward, with this class's _fused, _explicit lookback and no torch
+    # shortcut (torch's own forward would run the plain, undilated network) ----------------
+    _torch_computes = False
 
     def _fused(self, x: Tensor, hx: State | None, lengths: Tensor | None) -> tuple[Tensor, State]:
         """Each layer: interleave into ``B * d`` chains, one fused torch call, de-interleave."""

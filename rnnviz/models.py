@@ -89,6 +89,9 @@ class _Core:
 
     cell_type: str
     _torch_class: type[nn.RNNBase]
+    # torch's own forward computes this network, so packed and plain unbatched inputs can go
+    # to it directly (not so for a dilated core, rnnviz.dilation)
+    _torch_computes = True
 
     # -- construction -------------------------------------------------------------------------
 
@@ -191,13 +194,17 @@ class _Core:
             ``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``); output is zero on padded steps.
         """
         if isinstance(input, PackedSequence):
+            if not self._torch_computes:
+                raise TypeError("input must be a padded tensor, not a PackedSequence (pass "
+                                "lengths instead)")
             if explicit or lengths is not None:
                 raise ValueError("input must be a padded tensor (not a PackedSequence) when "
                                  "explicit=True or lengths is given")
             return super().forward(input, hx)
         self._check_input(input)
         batched = input.dim() == 3
-        if not batched and hx is None and lengths is None and not explicit:
+        if self._torch_computes and not batched and hx is None and lengths is None \
+                and not explicit:
             return super().forward(input, hx)
         # 1. canonical layout: x (B, T, I), state (L*D, B, H)
         x = input if not batched else (input if self.batch_first else input.transpose(0, 1))
