@@ -17,6 +17,13 @@ def _describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def task(value: Any, attrs: Iterable[str]) -> None:
+    """Raise a TypeError unless ``value`` has every attribute in ``attrs`` (an rnnviz task)."""
+    for attr in attrs:
+        if not hasattr(value, attr):
+            raise TypeError(f"task must be an rnnviz task (with .{attr}), got {type(value).__name__}")
+
+
 def positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
     """Return ``value`` if it is an int > 0 (or >= 0), else raise naming ``name``."""
     low = 0 if allow_zero else 1

@@ -124,9 +124,7 @@ class Seq2Seq(nn.Module):
     @classmethod
     def from_task(cls, task: Any, **kwargs: Any) -> Seq2Seq:
         """The model for a symbol-to-symbol task (sizes from the task; ``loss_fn = task.loss``)."""
-        for attr in ("input_size", "output_size", "input_kind", "loss"):
-            if not hasattr(task, attr):
-                raise TypeError(f"task must be an rnnviz task (with .{attr}), got {type(task).__name__}")
+        _validate.task(task, ("input_size", "output_size", "input_kind", "loss"))
         if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy":
             raise ValueError(
                 "task must have symbol inputs and class targets (e.g. tasks.Reverse), got "

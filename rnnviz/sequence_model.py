@@ -164,11 +164,7 @@ class SequenceModel(nn.Module):
             >>> task = rnnviz.tasks.Echo(delay=2, seed=0)  # doctest: +SKIP
             >>> model = SequenceModel.from_task(task, cell="gru", hidden_size=16)  # doctest: +SKIP
         """
-        for attr in ("input_kind", "input_size", "output_size", "kind", "loss"):
-            if not hasattr(task, attr):
-                raise TypeError(
-                    f"task must be an rnnviz task (with .{attr}), got {type(task).__name__}"
-                )
+        _validate.task(task, ("input_kind", "input_size", "output_size", "kind", "loss"))
         kind = _validate.choice("task.kind", task.kind, ("many_to_one", "many_to_many", "synced"))
         input_kind = _validate.choice("task.input_kind", task.input_kind, ("symbols", "real"))
         kwargs.setdefault("encoding", "onehot" if input_kind == "symbols" else "identity")

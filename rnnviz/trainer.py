@@ -413,11 +413,8 @@ class Trainer:
 
 
 def _check_task(task: Any) -> None:
-    for attr in ("batch", "loss", "metric", "input_size", "output_size", "kind", "input_kind"):
-        if not hasattr(task, attr):
-            raise TypeError(
-                f"task must be an rnnviz task (with .{attr}), got {type(task).__name__}"
-            )
+    _validate.task(task, ("batch", "loss", "metric", "input_size", "output_size", "kind",
+                          "input_kind"))
 
 
 def _check_compatible(model: SequenceModel, task: Any) -> None:
