@@ -91,7 +91,7 @@ class FramePacer:
 
     @property
     def ready(self) -> bool:
-        """A frame requested now would be sent at once (a slot is free and 1 / fps passed)."""
+        """A frame requested now would be sent at once (a slot is free and its time came)."""
         return not self.busy and self._clock() >= self.next_at
 
     @property

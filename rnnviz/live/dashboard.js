@@ -277,7 +277,7 @@ async function render({ model, el }) {
   let lastAcked = -Infinity; // seq of the last frame acknowledged
   let frames = 0;
   let drawMs = 0;
-  let localMs = 0; // from a frame's arrival to its ack
+  let localMs = 0; // from a frame's arrival to its drawing
   const stats = { fast: 0, full: 0, fastMs: 0, fullMs: 0, byFig: {}, why: {} };
   let closed = false;
   // A frame whose heatmaps keep their colour range and whose curves stay inside their axes
@@ -330,12 +330,12 @@ async function render({ model, el }) {
       }
       else stats.fast += 1;
     }
+    const t = model.get("t");
     for (const fig of Object.values(figs)) {
       if (full.has(fig) || !fig.overlays) continue;
-      for (const ov of fig.overlays.values()) if (ov.dirty) drawOverlay(fig, ov, model.get("t"));
+      for (const ov of fig.overlays.values()) if (ov.dirty) drawOverlay(fig, ov, t);
     }
     stats.fastMs += performance.now() - fastStart;
-    const t = model.get("t");
     const due = [];
     for (const fig of full) {
       if (now - fig.lastFull >= SLOW_MS || !fig.drawnOnce) {

@@ -248,8 +248,8 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     }
     ctx.globalAlpha = 1;
   }
+  ctx.restore();
   if (ov.cursor) { // plotly's cursor line is under the overlay: draw it again on top
-    ctx.restore();
     // plotly draws shapes with crisp edges: on whole device pixels
     const x = dpr * (ox + xa.c2p(t));
     const x0 = Math.round(x - 1.5 * dpr), x1 = Math.round(x + 1.5 * dpr);
@@ -258,9 +258,7 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     ctx.fillStyle = CURSOR;
     ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya._length));
     ctx.globalAlpha = 1;
-    return;
   }
-  ctx.restore();
 }
 function lineStyle(els, full) { // how plotly drew a curve, read back from its SVG
   const px = (v) => parseFloat(v) || 0;
@@ -350,7 +348,7 @@ function paintHeatmap(fig, index, flat, shape) {
     }
     ov.heat.set(index, hm);
   }
-  colour(hm.image, flat, rows, cols, lut, zmin, zmax, false);
+  colour(hm.image, flat, rows, cols, lut, zmin, zmax);
   hm.cellsCtx.putImageData(hm.image, 0, 0);
   ov.dirty = true;
   cd0.z = fig.data[index].z; // hover reads the new values
