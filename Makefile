@@ -31,8 +31,9 @@ lint: $(STAMP)
 
 # Tiny models run fastest on one thread, and CI's two cores are shared by pytest, kernels
 # and Chromium. (Equal rounded results across thread counts are tested separately.)
+# RNNVIZ_SOLUTIONS=1 runs the lessons' %%solution cells, so nbval checks every solution.
 test: $(STAMP) browser lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests lessons --nbval-lax \
+	OMP_NUM_THREADS=1 RNNVIZ_SOLUTIONS=1 $(BIN)/python -m pytest tests lessons --nbval-lax \
 		--nbval-sanitize-with lessons/sanitize.cfg -p no:cacheprovider
 
 bench: $(STAMP) browser

@@ -86,3 +86,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext rnnviz``: registers the ``%%solution`` cell magic of the lessons."""
+    from rnnviz._solution import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _register_solution_magic() -> None:
+    from rnnviz._solution import register_if_ipython
+
+    register_if_ipython()
+
+
+_register_solution_magic()

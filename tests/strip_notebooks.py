@@ -51,8 +51,12 @@ def dumps(nb: dict) -> str:
 
 def execute(nb: dict, cwd: Path, timeout: int = 120) -> dict:
     """Run every cell of ``nb`` in a fresh kernel (cwd = the notebook's folder)."""
+    import os
+
     import nbclient
     import nbformat
+
+    os.environ["RNNVIZ_SOLUTIONS"] = "1"  # run the %%solution cells, as nbval does in make test
 
     node = nbformat.reads(json.dumps(nb), as_version=4)
     client = nbclient.NotebookClient(
