@@ -2,8 +2,10 @@
 
 Models (same arguments and weights as ``torch.nn``): ``Elman``, ``LSTM``, ``GRU``, their
 one-step cells, and ``SequenceModel`` (encoding + core + readout, built from a task).
-Numbers: ``trace``, ``jacobian_norms``, ``spectral_radius``. Data: ``tasks``. Training:
-``Trainer``. Views return plotly figures: ``plot_*`` and ``animate_*``. Live: ``dashboard``.
+Numbers: ``trace`` (a ``Trace``; a ``Seq2SeqTrace`` for a ``Seq2Seq``), ``jacobian_norms``,
+``spectral_radius``. Data: ``tasks``. Training: ``Trainer`` (of any ``Trainable``: a
+``SequenceModel`` or a ``Seq2Seq``). Views return plotly figures: ``plot_*`` and
+``animate_*``. Live: ``dashboard``.
 
 Example:
     >>> import rnnviz
@@ -38,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "path_lengths": "rnnviz.dilation",
     # numbers
     "Trace": "rnnviz._types",
+    "Seq2SeqTrace": "rnnviz._types",
     "Batch": "rnnviz._types",
     "trace": "rnnviz.tracing",
     "jacobian_norms": "rnnviz.tracing",
@@ -47,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "generate": "rnnviz.sampling",
     # training
     "Trainer": "rnnviz.trainer",
+    "Trainable": "rnnviz._types",
     # views
     "plot_unrolled": "rnnviz.views",
     "plot_hidden": "rnnviz.views",

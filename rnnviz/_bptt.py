@@ -42,7 +42,8 @@ from torch import Tensor
 from rnnviz import _validate
 from rnnviz._types import GATE_NAMES
 
-__all__ = ["LayerRun", "run_layer", "backward_layer", "by_hand", "head"]
+__all__ = ["LayerRun", "run_layer", "backward_layer", "backward_layer_state", "forward_core",
+           "backward_core", "record", "by_hand", "head"]
 
 # The loops below do a dozen tiny operations per step on (B, H) arrays. numpy does each in
 # about a microsecond, torch in several; that is where the speed comes from.
@@ -179,6 +180,33 @@ def backward_layer(
         ``(grad_hidden (B, T, H), grad_cell (B, T, H) or None, grad_input (B, T, I))``: the
         total adjoints of every computed ``h_t`` (and ``c_t``) and the layer input's gradient.
     """
+    return backward_layer_state(run, grad_out)[:3]
+
+
+def backward_layer_state(
+    run: LayerRun,
+    grad_out: np.ndarray,
+    grad_final: tuple[np.ndarray, np.ndarray | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray | None]:
+    r""":func:`backward_layer` with the final state as an output and the initial state as an input.
+
+    .. math::
+        \bar s_{\text{last}} = \partial L / \partial h_n, \qquad
+        \partial L / \partial h_0 = \textstyle\sum_{t:\ t - \text{lookback} < 0} \bar s_{t-1}
+
+    An encoder's final state ``h_n`` feeds a decoder, so the gradient enters the encoder at
+    its last step (and padded steps carry it back to each sequence's last real step); a
+    decoder starts from a given state, so the gradient w.r.t. that initial state is an output.
+
+    Args:
+        run: the forward record. grad_out: ``(B, T, H)`` dL/d(output) from above.
+        grad_final: ``(dL/dh_n (B, H), dL/dc_n (B, H) or None)``, the gradient w.r.t. the state
+            carried out of the last step (``t = T - 1``; ``t = 0`` in reverse), or ``None``.
+            Only for ``lookback == 1`` (a dilated layer has several final chains).
+
+    Returns:
+        ``(grad_hidden, grad_cell, grad_input, grad_h0 (B, H), grad_c0 (B, H) or None)``.
+    """
     B, T, H = grad_out.shape
     kind = run.cell_type
     # 1. every local derivative that does not depend on the recurrence, for all steps at once
@@ -200,6 +228,15 @@ def backward_layer(
     keep = None if mask is None else 1.0 - mask  # (B, T, 1)
     carry_h = np.zeros((B, T, H), grad_out.dtype)  # dL/d(state after step t), filled by later steps
     carry_c = np.zeros((B, T, H), grad_out.dtype)
+    grad_h0 = np.zeros((B, H), grad_out.dtype)  # dL/d(initial state), from the first step(s)
+    grad_c0 = np.zeros((B, H), grad_out.dtype)
+    if grad_final is not None:
+        if run.lookback != 1:
+            raise ValueError(f"grad_final needs lookback 1, got {run.lookback}")
+        last = 0 if run.reverse else T - 1
+        carry_h[:, last] += grad_final[0]
+        if kind == "lstm" and grad_final[1] is not None:
+            carry_c[:, last] += grad_final[1]
     gh_all, gc_all, da_all = ([None] * T for _ in range(3))
     for t in _order(T, not run.reverse):
         # 2. gradient w.r.t. the computed h_t (and c_t); padded steps pass the state through
@@ -236,10 +273,14 @@ def backward_layer(
             carry_h[:, p] += s_new
             if kind == "lstm":
                 carry_c[:, p] += s_c
+        else:  # this step continued the initial state
+            grad_h0 += s_new
+            if kind == "lstm":
+                grad_c0 += s_c
     grad_h = np.stack(gh_all, axis=1)  # (B, T, H)
     grad_c = np.stack(gc_all, axis=1) if kind == "lstm" else None
     grad_input = np.stack(da_all, axis=1) @ run.w_ih  # (B, T, I)
-    return grad_h, grad_c, grad_input
+    return grad_h, grad_c, grad_input, grad_h0, (grad_c0 if kind == "lstm" else None)
 
 
 def to_torch(value: np.ndarray | None) -> Tensor | None:
@@ -277,10 +318,8 @@ def by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
 
 def _by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
              target: Any, loss_fn: Any) -> dict[str, Any]:
-    L, D, H = core.num_layers, core.num_directions, core.hidden_size
-    lstm = core.cell_type == "lstm"
     # 1. forward, layer by layer, keeping every step (rnnviz._bptt)
-    runs, out = _forward(core, enc, h0, lengths)  # out: (B, T, D*H)
+    runs, out = forward_core(core, enc, h0, lengths)  # out: (B, T, D*H)
     # 2. the loss, and its gradient w.r.t. the core output
     p: dict[str, Any] = {"out": out, "loss": None, "grad_hidden": None, "grad_cell": None,
                          "grad_input": None}
@@ -295,32 +334,70 @@ def _by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,
     if target is not None:
         grad = np.zeros(out.shape, runs[0].w_hh.dtype) if grad is None else \
             grad.detach().cpu().numpy()  # (B, T, D*H)
-        gh, gc = [None] * (L * D), [None] * (L * D)
-        for layer in reversed(range(L)):
-            below = None
-            for d in range(D):
-                k = layer * D + d
-                gh[k], gc[k], gx = backward_layer(runs[k], grad[..., d * H : (d + 1) * H])
-                below = gx if below is None else below + gx
-            grad = below  # (B, T, D*H) of the layer below, or (B, T, I) at the bottom
-        p["grad_hidden"] = to_torch(np.stack(gh))  # (L*D, B, T, H)
-        p["grad_cell"] = to_torch(np.stack(gc)) if lstm else None
-        p["grad_input"] = to_torch(grad)  # (B, T, I)
+        p.update(backward_core(core, runs, grad))
     # 4. every recorded step as (L*D, B, T, .)
+    p.update(record(core, runs))
+    return p
+
+
+def backward_core(core: Any, runs: list[LayerRun], grad: np.ndarray,
+                  grad_final: tuple[np.ndarray, np.ndarray | None] | None = None
+                  ) -> dict[str, Any]:
+    """BPTT by hand through every layer of ``core``, top layer first.
+
+    Args:
+        core, runs: the core and its forward record (:func:`forward_core`).
+        grad: ``(B, T, D*H)`` dL/d(core output).
+        grad_final: ``(dL/dh_n (L*D, B, H), dL/dc_n or None)``, gradient w.r.t. the final
+            state of every layer (an encoder's context), or ``None``.
+
+    Returns:
+        ``grad_hidden``, ``grad_cell`` ``(L*D, B, T, H)``, ``grad_input`` ``(B, T, I)`` and
+        ``grad_h0``, ``grad_c0`` ``(L*D, B, H)`` (the initial state's gradient), as tensors.
+    """
+    L, D, H = core.num_layers, core.num_directions, core.hidden_size
+    lstm = core.cell_type == "lstm"
+    K = L * D
+    gh, gc, g0h, g0c = [None] * K, [None] * K, [None] * K, [None] * K
+    for layer in reversed(range(L)):
+        below = None
+        for d in range(D):
+            k = layer * D + d
+            final = None if grad_final is None else (
+                grad_final[0][k], None if grad_final[1] is None else grad_final[1][k])
+            gh[k], gc[k], gx, g0h[k], g0c[k] = backward_layer_state(
+                runs[k], grad[..., d * H : (d + 1) * H], final)
+            below = gx if below is None else below + gx
+        grad = below  # (B, T, D*H) of the layer below, or (B, T, I) at the bottom
+    return {
+        "grad_hidden": to_torch(np.stack(gh)),  # (L*D, B, T, H)
+        "grad_cell": to_torch(np.stack(gc)) if lstm else None,
+        "grad_input": to_torch(grad),  # (B, T, I)
+        "grad_h0": to_torch(np.stack(g0h)),  # (L*D, B, H)
+        "grad_c0": to_torch(np.stack(g0c)) if lstm else None,
+    }
+
+
+def record(core: Any, runs: list[LayerRun]) -> dict[str, Any]:
+    """Every recorded step of the forward pass as ``(L*D, B, T, .)`` tensors: ``hidden``,
+    ``cell`` (LSTM), ``gates`` (by name) and ``preact`` (Elman)."""
 
     def per_step(name: str) -> Tensor:
         return to_torch(np.stack([getattr(r, name) for r in runs]))
 
+    lstm = core.cell_type == "lstm"
     act = per_step("act")  # Elman preact (H); LSTM [i f g o] (4H); GRU [r z n] (3H)
     names = GATE_NAMES[core.cell_type]
     chunks = act.chunk(len(names), dim=-1) if names else ()
-    p["gates"] = {n: v.contiguous() for n, v in zip(names, chunks, strict=True)}
-    p["hidden"], p["cell"] = per_step("hidden"), per_step("cell") if lstm else None
-    p["preact"] = act if core.cell_type == "elman" else None
-    return p
+    return {
+        "gates": {n: v.contiguous() for n, v in zip(names, chunks, strict=True)},
+        "hidden": per_step("hidden"),
+        "cell": per_step("cell") if lstm else None,
+        "preact": act if core.cell_type == "elman" else None,
+    }
 
 
-def _forward(
+def forward_core(
     core: Any, enc: Tensor, h0: Any, lengths: Tensor | None
 ) -> tuple[list[LayerRun], Tensor]:
     """Every layer and direction of ``core`` on ``enc`` (B, T, I); eval mode (no dropout)."""

@@ -1,8 +1,11 @@
-"""The data contracts every part of rnnviz shares: a `Trace` of one run and a task `Batch`."""
+"""The data contracts every part of rnnviz shares: a `Trace` of one run (a `Seq2SeqTrace` for
+an encoder-decoder), a task `Batch`, and `Trainable`, what a model offers the `Trainer`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -73,6 +76,154 @@ class Trace:
         if direction not in range(self.num_directions):
             raise ValueError(f"direction must be in [0, {self.num_directions}), got {direction}")
         return layer * self.num_directions + direction
+
+
+@dataclass
+class Seq2SeqTrace:
+    r"""Every number of one encoder-decoder run: two core traces joined by the context.
+
+    .. math::
+        h_s = \mathrm{enc}(x_s, h_{s-1}), \quad c = h_{\mathrm{last}}, \quad
+        z_{-1} = c, \quad z_t = \mathrm{dec}(u_t, z_{t-1}), \quad
+        \mathrm{logits}_t = W z_t + b
+
+    where the decoder reads ``u_0 = <go>`` and then ``u_t = y_{t-1}``, the true previous word
+    (**teacher forcing**, what ``rnnviz.trace(seq2seq, x, y)`` and the ``Trainer`` record), or
+    its own previous guess (**greedy decoding**, what :meth:`rnnviz.Seq2Seq.translate` and
+    ``rnnviz.trace(seq2seq, x)`` record). With teacher forcing and a target the trace also holds
+    the loss and the BPTT adjoints of both halves: ``dL/dz_t`` in the decoder, ``dL/dc`` at the
+    context, and ``dL/dh_s`` in the encoder, where the gradient arrives only through ``c``.
+
+    ``encoder`` and ``decoder`` are ordinary :class:`Trace` objects, so every core view
+    (``plot_hidden``, ``plot_gates``, ``plot_grad_flow``, ``plot_unrolled``) draws either half.
+    All tensors are detached, on the CPU and batch-first.
+
+    Attributes:
+        encoder: the encoder core's run over the source. ``inputs`` = source ids ``(B, S)``,
+            ``lengths`` = real source lengths (or ``None``), ``hidden`` ``(L, B, S, H)`` (zero on
+            padding), ``output`` = the encoder's output ``(B, S, H)``; with a loss, ``loss``
+            and ``grad_hidden`` (``dL/dh_s``); its ``target`` is ``None``.
+        decoder: the decoder core's run. ``inputs`` = the ids it read ``(B, T)`` (``start`` is
+            ``<go>``), ``hidden`` ``(L, B, T, H)``, ``output`` = logits ``(B, T, O)``,
+            ``target`` ``(B, T)`` (``-100`` = not scored) or ``None``, ``loss``,
+            ``grad_hidden`` (``dL/dz_t``).
+        grad_context: ``dL/dc`` ``(L, B, H)``, the gradient at the decoder's initial state
+            (what flows back into the encoder), or ``None`` without a loss.
+        grad_context_cell: the same for the LSTM cell state, else ``None``.
+        tokens: ``(B, T)`` the words written: the argmax of the logits (teacher forcing) or
+            the greedy words.
+        teacher_forcing: which of the two runs this is (see above).
+        start: the id of ``<go>`` in ``decoder.inputs``.
+        vocab, output_vocab: names of the source and output ids, or ``None``.
+
+    Shapes (properties):
+        source ``(B, S)``; lengths ``(B,)`` (always a tensor); context ``(L, B, H)`` = the
+        encoder's hidden state at each sequence's last real step (= ``z_{-1}``);
+        context_cell ``(L, B, H)`` (LSTM) or ``None``; output ``(B, T, O)``; target ``(B, T)``.
+    """
+
+    encoder: Trace
+    decoder: Trace
+    tokens: torch.Tensor  # (B, T)
+    teacher_forcing: bool
+    start: int
+    grad_context: torch.Tensor | None = None  # (L, B, H)
+    grad_context_cell: torch.Tensor | None = None  # (L, B, H)
+    vocab: list[str] | None = None
+    output_vocab: list[str] | None = None
+
+    # -- views of the parts: one source of truth, nothing stored twice --------------------
+    @property
+    def cell_type(self) -> str:
+        return self.encoder.cell_type
+
+    @property
+    def num_layers(self) -> int:
+        return self.encoder.num_layers
+
+    @property
+    def hidden_size(self) -> int:
+        return self.encoder.hidden_size
+
+    @property
+    def batch_size(self) -> int:
+        return self.encoder.batch_size
+
+    @property
+    def source(self) -> torch.Tensor:
+        """Source ids ``(B, S)``."""
+        return self.encoder.inputs
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        """Real source lengths ``(B,)`` (``S`` everywhere when the trace has no lengths)."""
+        if self.encoder.lengths is not None:
+            return self.encoder.lengths
+        return torch.full((self.batch_size,), self.encoder.seq_len, dtype=torch.long)
+
+    def _at_last(self, per_step: torch.Tensor) -> torch.Tensor:
+        rows = torch.arange(self.batch_size)
+        return per_step[:, rows, self.lengths - 1]  # (L, B, H)
+
+    @property
+    def context(self) -> torch.Tensor:
+        """The context ``c`` ``(L, B, H)``: the encoder's state at each last real step."""
+        return self._at_last(self.encoder.hidden)
+
+    @property
+    def context_cell(self) -> torch.Tensor | None:
+        """The LSTM cell part of the context ``(L, B, H)``, else ``None``."""
+        return None if self.encoder.cell is None else self._at_last(self.encoder.cell)
+
+    @property
+    def output(self) -> torch.Tensor:
+        """Logits ``(B, T, O)``."""
+        return self.decoder.output
+
+    @property
+    def target(self) -> torch.Tensor | None:
+        """The reference ``(B, T)`` (``-100`` = not scored), or ``None``."""
+        return self.decoder.target
+
+    @property
+    def loss(self) -> float | None:
+        return self.decoder.loss
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """What :class:`rnnviz.Trainer` (and the trace of its probe) needs from a model.
+
+    :class:`rnnviz.SequenceModel` and :class:`rnnviz.Seq2Seq` implement it. ``parameters``,
+    ``state_dict`` and ``load_state_dict`` come from ``torch.nn.Module``.
+
+    Members:
+        seed: seed of the weight initialisation; ``reset_parameters()`` re-initialises from it.
+        cell_type, hidden_size, num_layers: the recurrent part (for titles and dashboards).
+        check_task(task): raise ``ValueError`` (naming the mismatch) unless the model fits.
+        batch_output(x, y, lengths, check=True): the output ``loss_fn(output, y)`` scores for
+            one batch (a SequenceModel ignores ``y``; a Seq2Seq reads it by teacher forcing);
+            ``check=False`` skips the input checks on the trainer's hot path.
+    """
+
+    seed: int
+    cell_type: str
+    hidden_size: int
+    num_layers: int
+
+    def parameters(self, recurse: bool = True) -> Iterator[torch.nn.Parameter]: ...
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> Any: ...
+
+    def reset_parameters(self) -> None: ...
+
+    def check_task(self, task: Any) -> None: ...
+
+    def batch_output(self, x: torch.Tensor, y: torch.Tensor,
+                     lengths: torch.Tensor | None = None, *, check: bool = True) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)

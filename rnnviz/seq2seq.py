@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -35,37 +34,17 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnviz import _validate
+from rnnviz._types import Seq2SeqTrace
 from rnnviz.models import GRU, LSTM, Elman, State, check_lengths
 from rnnviz.tasks._base import IGNORE_INDEX
 
-__all__ = ["Seq2Seq", "Translation"]
+__all__ = ["Seq2Seq", "Seq2SeqTrace", "Translation"]
 
 CELLS: dict[str, type[nn.RNNBase]] = {"elman": Elman, "lstm": LSTM, "gru": GRU}
 
 
-@dataclass(frozen=True)
-class Translation:
-    """One greedy translation of a batch, with the states behind it (top layer, detached).
-
-    Attributes:
-        source: ``(B, S)`` source ids. lengths: ``(B,)`` real source lengths.
-        tokens: ``(B, T)`` the decoder's greedy output ids.
-        encoder: ``(B, S, H)`` encoder states h_s (zero on padding).
-        context: ``(B, H)`` the context vector c (the encoder's last real state).
-        decoder: ``(B, T, H)`` decoder states z_t.
-        target: ``(B, T)`` the reference ids (``-100`` = not scored) or ``None``.
-        vocab, output_vocab: names of the source and output ids, or ``None``.
-    """
-
-    source: Tensor
-    lengths: Tensor
-    tokens: Tensor
-    encoder: Tensor
-    context: Tensor
-    decoder: Tensor
-    target: Tensor | None = None
-    vocab: list[str] | None = None
-    output_vocab: list[str] | None = None
+# The record of a greedy translation is the record of any seq2seq run (one record type).
+Translation = Seq2SeqTrace
 
 
 class Seq2Seq(nn.Module):
@@ -92,6 +71,18 @@ class Seq2Seq(nn.Module):
     Attributes:
         encoder, decoder: the cores (``batch_first=True``). linear: the readout.
         start: the id of ``<go>`` in the decoder's input. task, loss_fn: set by ``from_task``.
+
+    It is :class:`rnnviz.Trainable`: ``rnnviz.Trainer(model, tasks.Reverse(...))`` trains it
+    by teacher forcing, and ``rnnviz.trace(model, x, y, lengths=lengths)`` records a run
+    (a :class:`rnnviz.Seq2SeqTrace`).
+
+    Example:
+        >>> import rnnviz
+        >>> task = rnnviz.tasks.Reverse(num_symbols=4, max_len=5, seed=0)
+        >>> model = Seq2Seq.from_task(task, hidden_size=8, seed=0)
+        >>> trainer = rnnviz.Trainer(model, task, batch_size=16, seed=0)
+        >>> trainer.run(3, progress=False).step
+        [1, 2, 3]
     """
 
     def __init__(
@@ -114,12 +105,12 @@ class Seq2Seq(nn.Module):
         self.start = output_size
         core = CELLS[self.cell_type]
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
             self.encoder = core(input_size, hidden_size, num_layers=num_layers, batch_first=True)
             self.decoder = core(output_size + 1, hidden_size, num_layers=num_layers, batch_first=True)
             self.linear = nn.Linear(hidden_size, output_size)
         self.task: Any = None
         self.loss_fn: Any = None
+        self.reset_parameters()  # seeded weights, global RNG untouched
 
     @classmethod
     def from_task(cls, task: Any, **kwargs: Any) -> Seq2Seq:
@@ -133,6 +124,33 @@ class Seq2Seq(nn.Module):
         model = cls(task.input_size, task.output_size, **kwargs)
         model.task, model.loss_fn = task, task.loss
         return model
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Re-initialise every weight from ``self.seed`` (global torch RNG untouched)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.encoder.reset_parameters()
+            self.decoder.reset_parameters()
+            self.linear.reset_parameters()
+
+    def check_task(self, task: Any) -> None:
+        """Raise ``ValueError`` unless ``task`` is one this model can train on: symbol inputs,
+        a class target at every step, and the model's vocabulary sizes."""
+        hint = "; build it with Seq2Seq.from_task(task)"
+        if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy" \
+                or task.kind == "many_to_one":
+            raise ValueError(
+                "task must have symbol inputs and a class target at every step (e.g. "
+                f"tasks.Reverse), got input_kind={task.input_kind!r}, kind={task.kind!r}, "
+                f"loss_name={getattr(task, 'loss_name', None)!r}"
+            )
+        for name in ("input_size", "output_size"):
+            if getattr(self, name) != getattr(task, name):
+                raise ValueError(
+                    f"model.{name} must equal task.{name} = {getattr(task, name)}, "
+                    f"got {getattr(self, name)}{hint}"
+                )
 
     @property
     def num_parameters(self) -> int:
@@ -184,6 +202,24 @@ class Seq2Seq(nn.Module):
         out, _ = self.decoder(self._decoder_step_input(prev), context)  # (B, T, H)
         return self.linear(out)  # (B, T, O)
 
+    def batch_output(
+        self, x: Tensor, y: Tensor, lengths: Tensor | None = None, *, check: bool = True
+    ) -> Tensor:
+        """What the loss scores on a training batch: the teacher-forced logits ``(B, T, O)``.
+
+        ``check=False`` skips the input checks (the trainer's hot path, for batches of a task
+        whose first batch passed them); same numbers as :meth:`forward`.
+        """
+        if check:
+            return self(x, y, lengths)
+        dtype = self.linear.weight.dtype
+        e = F.one_hot(x, self.input_size).to(dtype)  # (B, S, V_in)
+        _, context = self.encoder._fused(e, None, lengths)  # (L, B, H)
+        prev = torch.cat([torch.full_like(y[:, :1], self.start), y[:, :-1]], dim=1)  # (B, T)
+        prev = torch.where(prev == IGNORE_INDEX, self.start, prev)
+        out, _ = self.decoder._fused(self._decoder_step_input(prev), context, None)  # (B, T, H)
+        return self.linear(out)  # (B, T, O)
+
     @torch.no_grad()
     def decode(self, context: State, steps: int) -> tuple[Tensor, Tensor]:
         """Greedy decoding from a given context: feed ``<go>``, then each step's own argmax.
@@ -218,36 +254,30 @@ class Seq2Seq(nn.Module):
         *,
         steps: int | None = None,
         target: Tensor | None = None,
-    ) -> Translation:
+    ) -> Seq2SeqTrace:
         """Greedy decoding with every state recorded: feed ``<go>``, then each step's argmax.
 
-        Args:
-            x, lengths: the source. steps: output steps (default: the source length S).
-            target: optional reference ``(B, T)`` kept in the result (for the views).
-        """
-        x, lengths = self._source(x, lengths)
-        steps = _validate.positive_int("steps", x.shape[1] if steps is None else steps)
-        if target is not None:
-            target = self._ids("target", target, self.output_size, allow_ignore=True)
-        enc_out, state = self.encode(x, lengths)  # (B, S, H)
-        B = enc_out.shape[0]
-        context = (state[0] if self.cell_type == "lstm" else state)[-1]  # (B, H) top layer
-        tokens, states = self.decode(state, steps)  # (B, T), (B, T, H)
-        S = enc_out.shape[1]
-        lengths = torch.full((B,), S) if lengths is None else check_lengths(lengths, B, S)
-        task = self.task
-        return Translation(
-            source=x.detach().cpu().long(),
-            lengths=lengths,
-            tokens=tokens,
-            encoder=enc_out.detach().cpu(),
-            context=context.detach().cpu(),
-            decoder=states.cpu(),
-            target=None if target is None else target.cpu(),
-            vocab=getattr(task, "vocab", None),
-            output_vocab=getattr(task, "output_vocab", None),
-        )
+        The words are those of :meth:`greedy`; the record is the same type as
+        ``rnnviz.trace(model, x, y)`` gives for a teacher-forced run (with
+        ``teacher_forcing=False`` and no loss), so :func:`rnnviz.plot_seq2seq` draws either.
 
+        Args:
+            x, lengths: the source ``(B, S)`` and its real lengths ``(B,)`` or ``None``.
+            steps: output steps (default: the source length S).
+            target: optional reference ``(B, T)`` kept as ``decoder.target`` (for the views).
+
+        Returns:
+            A :class:`rnnviz.Seq2SeqTrace`: ``tokens (B, steps)``, ``context (L, B, H)``,
+            ``encoder.hidden (L, B, S, H)``, ``decoder.hidden (L, B, steps, H)``.
+        """
+        from rnnviz.tracing import trace_seq2seq
+
+        return trace_seq2seq(self, x, None, lengths=lengths, steps=steps, reference=target)
+
+    @torch.no_grad()
     def greedy(self, x: Tensor, lengths: Tensor | None = None, *, steps: int | None = None) -> Tensor:
         """Greedy decoding: output ids ``(B, steps)`` (default ``steps`` = the source length S)."""
-        return self.translate(x, lengths, steps=steps).tokens
+        x, lengths = self._source(x, lengths)
+        steps = _validate.positive_int("steps", x.shape[1] if steps is None else steps)
+        _, state = self.encode(x, lengths)
+        return self.decode(state, steps)[0]

@@ -64,6 +64,9 @@ class SequenceModel(nn.Module):
         task: the task the model was built for (:meth:`from_task`) or ``None``.
         loss_fn: ``task.loss`` (used by :func:`rnnviz.trace`) or ``None``.
 
+    It is :class:`rnnviz.Trainable` (``check_task``, ``batch_output``, ``reset_parameters``):
+    what :class:`rnnviz.Trainer` trains.
+
     Example:
         >>> import torch
         >>> model = SequenceModel(5, 3, cell="gru", hidden_size=8, readout="last", seed=0)
@@ -193,6 +196,30 @@ class SequenceModel(nn.Module):
             self.core.reset_parameters()
             self.linear.reset_parameters()
 
+    def check_task(self, task: Any) -> None:
+        """Raise ``ValueError`` unless the model fits ``task``: its sizes, a readout for the
+        task's kind (``"last"`` for many-to-one) and an encoding for its inputs."""
+        hint = "; build it with SequenceModel.from_task(task)"
+        for name in ("input_size", "output_size"):
+            if getattr(self, name) != getattr(task, name):
+                raise ValueError(
+                    f"model.{name} must equal task.{name} = {getattr(task, name)}, "
+                    f"got {getattr(self, name)}{hint}"
+                )
+        want = "last" if task.kind == "many_to_one" else "per_step"
+        if self.readout_type != want:
+            raise ValueError(
+                f"model readout must be {want!r} for a {task.kind!r} task, "
+                f"got {self.readout_type!r}{hint}"
+            )
+        symbols = task.input_kind == "symbols"
+        if symbols == (self.encoding == "identity"):
+            need = "'onehot' or 'embedding'" if symbols else "'identity'"
+            raise ValueError(
+                f"model encoding must be {need} for {task.input_kind!r} inputs, "
+                f"got {self.encoding!r}{hint}"
+            )
+
     # ------------------------------------------------------------------ properties
     @property
     def num_directions(self) -> int:
@@ -268,6 +295,21 @@ class SequenceModel(nn.Module):
             lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long
         out, _ = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
         return self.readout(out, lengths)
+
+    def batch_output(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        lengths: torch.Tensor | None = None,
+        *,
+        check: bool = True,
+    ) -> torch.Tensor:
+        """What the loss scores on a training batch: :meth:`forward` (``y`` is not read).
+
+        ``check=False`` runs the fused path without input checks (the trainer's hot path,
+        for batches of a task whose first batch passed them); same numbers.
+        """
+        return self(x, lengths=lengths) if check else self._forward_unchecked(x, lengths)
 
     def _forward_unchecked(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """:meth:`forward` on the fused path without input checks, for batches already known

@@ -2,7 +2,8 @@
 
 ``model`` everywhere is an rnnviz core (``Elman``, ``LSTM``, ``GRU``) or a sequence model
 (anything with ``.core``, ``.encode(x) -> (B, T, I)``, ``.readout(core_output, lengths)`` and
-``.loss_fn``). Nothing here changes the model: its train/eval modes are restored, its
+``.loss_fn``); ``trace`` also takes an :class:`rnnviz.Seq2Seq` (and returns a
+``Seq2SeqTrace``). Nothing here changes the model: its train/eval modes are restored, its
 parameters' ``.grad`` are untouched (gradients come from ``torch.autograd.grad``).
 """
 
@@ -13,12 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from rnnviz import _validate
-from rnnviz._bptt import by_hand, head
-from rnnviz._types import Trace
+from rnnviz._bptt import backward_core, by_hand, forward_core, head, record, to_torch
+from rnnviz._types import Seq2SeqTrace, Trace
 from rnnviz.models import State, _Core, check_lengths, is_core
 
 
@@ -109,7 +112,7 @@ def trace(
     lengths: Any = None,
     h0: State | None = None,
     loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
-) -> Trace:
+) -> Trace | Seq2SeqTrace:
     """Run ``model`` once through the explicit path and record every state, gate and adjoint.
 
     Steps: 1. encode and validate; 2. run the cell equations step by step in eval mode,
@@ -119,19 +122,28 @@ def trace(
     total adjoints ``dL/dh_t``, ``dL/dc_t`` and ``dL/dx_t`` (equal to autograd's, 3-5x
     faster); 5. stack, zero padded steps.
 
+    An :class:`rnnviz.Seq2Seq` gives a :class:`rnnviz.Seq2SeqTrace` (the encoder's and the
+    decoder's ``Trace`` joined by the context): with a ``target``, the teacher-forced run the
+    ``Trainer`` trains (the decoder reads ``<go>, y_0 .. y_{T-2}``), with the loss and the
+    adjoints of both halves (``dL/dh_s`` reaches the encoder through the context only);
+    without one, greedy decoding for ``S`` steps (as :meth:`rnnviz.Seq2Seq.translate`).
+
     Args:
-        model: a core or a sequence model (see the module docstring).
+        model: a core, a sequence model (see the module docstring) or a ``Seq2Seq``.
         x: core: ``(B, T, I)`` float (``(T, B, I)`` if the core is not batch-first); sequence
-            model: the task input it encodes.
-        target: optional target for the loss.
-        lengths: ``(B,)`` real lengths, or ``None``.
-        h0: initial state ``(L*D, B, H)`` (LSTM: pair ``(h_0, c_0)``), zeros if ``None``.
+            model: the task input it encodes; Seq2Seq: ``(B, S)`` source ids.
+        target: optional target for the loss (Seq2Seq: ``(B, T)`` ids, ``-100`` = not scored).
+        lengths: ``(B,)`` real lengths (Seq2Seq: of the source), or ``None``.
+        h0: initial state ``(L*D, B, H)`` (LSTM: pair ``(h_0, c_0)``), zeros if ``None``
+            (Seq2Seq: the encoder's).
         loss_fn: ``loss_fn(output, target) -> scalar``; defaults to ``model.loss_fn`` for a
-            sequence model; required for a bare core with a target. ``output`` is what the
-            model returns: the core's output tensor (in its own layout) or the logits.
+            sequence model (Seq2Seq: else cross entropy over the scored steps); required for a
+            bare core with a target. ``output`` is what the model returns: the core's output
+            tensor (in its own layout) or the logits.
 
     Returns:
-        A ``Trace`` (all tensors detached, CPU, batch-first, zero on padded steps).
+        A ``Trace`` (all tensors detached, CPU, batch-first, zero on padded steps), or a
+        ``Seq2SeqTrace`` for a ``Seq2Seq``.
 
     Example:
         >>> from rnnviz.models import LSTM
@@ -141,6 +153,8 @@ def trace(
         >>> tr.gates["f"].shape, tr.grad_hidden.shape
         (torch.Size([1, 3, 6, 4]), torch.Size([1, 3, 6, 4]))
     """
+    if _is_seq2seq(model):
+        return trace_seq2seq(model, x, target, lengths=lengths, h0=h0, loss_fn=loss_fn)
     core, seq = _resolve(model)
     if loss_fn is None and seq is not None:
         loss_fn = getattr(seq, "loss_fn", None)
@@ -151,17 +165,23 @@ def trace(
         )
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
-    L, D, H = core.num_layers, core.num_directions, core.hidden_size
     with _eval_mode(model):
         # 1. encode and validate
         enc, lengths, h0, shown = _prepare(core, seq, x, lengths, h0)
         enc = enc.detach()  # (B, T, I)
-        B, T, _ = enc.shape
         # 2-4. the standard cells: forward and BPTT by hand; a subclass with its own
         #      recurrence (its own _explicit): autograd through that loop
         hand = type(core)._explicit is _Core._explicit
         p = (by_hand if hand else _by_autograd)(core, seq, enc, h0, lengths, target, loss_fn)
     # 5. zero padded steps
+    output = p["out"] if seq is None else p["output"]  # batch-first
+    return _as_trace(core, p, inputs=shown, output=output, target=target, lengths=lengths)
+
+
+def _as_trace(core: Any, p: dict[str, Any], *, inputs: Tensor, output: Tensor, target: Any,
+              lengths: Tensor | None) -> Trace:
+    """A ``Trace`` from a run's record ``p`` (detached, CPU, zero on padded steps)."""
+    T = p["hidden"].shape[2]
     mask = None
     if lengths is not None:
         mask = (torch.arange(T)[None, :] < lengths[:, None])[None, :, :, None]  # (1, B, T, 1)
@@ -174,12 +194,12 @@ def trace(
 
     return Trace(
         cell_type=core.cell_type,
-        num_layers=L,
-        num_directions=D,
-        hidden_size=H,
+        num_layers=core.num_layers,
+        num_directions=core.num_directions,
+        hidden_size=core.hidden_size,
         hidden=clean(p["hidden"]),
-        inputs=shown.detach().cpu(),
-        output=(p["out"] if seq is None else p["output"]).detach().cpu(),  # batch-first
+        inputs=inputs.detach().cpu(),
+        output=output.detach().cpu(),
         cell=clean(p["cell"]),
         gates={name: clean(v) for name, v in p["gates"].items()},
         preact=clean(p["preact"]),
@@ -190,6 +210,150 @@ def trace(
         grad_cell=clean(p["grad_cell"]),
         grad_input=None if p["grad_input"] is None else p["grad_input"].detach().cpu(),
         nonlinearity=getattr(core, "nonlinearity", "tanh"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# an encoder-decoder
+
+
+def _is_seq2seq(model: Any) -> bool:
+    from rnnviz.seq2seq import Seq2Seq
+
+    return isinstance(model, Seq2Seq)
+
+
+def _scored_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
+    """Cross entropy over the scored steps (``target != -100``)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                           ignore_index=-100)
+
+
+def trace_seq2seq(
+    model: Any,
+    x: Tensor,
+    target: Tensor | None = None,
+    *,
+    lengths: Any = None,
+    h0: Any = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+    steps: int | None = None,
+    reference: Tensor | None = None,
+) -> Seq2SeqTrace:
+    r"""One encoder-decoder run recorded: ``rnnviz.trace(seq2seq, ...)`` and ``translate``.
+
+    .. math::
+        \bar z_t = \partial L / \partial z_t \text{ (decoder BPTT)}, \qquad
+        \bar c = \partial L / \partial z_{-1}, \qquad
+        \bar h_s = \partial L / \partial h_s \text{ (encoder BPTT from } \bar h_{\mathrm{last}} = \bar c)
+
+    Steps: 1. check; 2. the encoder's cell equations step by step (``rnnviz._bptt``), the
+    context ``c`` = its state at each last real step; 3. the decoder's inputs: ``<go>`` then
+    the target's previous words (teacher forcing), or the words of greedy decoding (torch's
+    fused path, exactly :meth:`rnnviz.Seq2Seq.greedy`); 4. the decoder from ``c``, the readout
+    and, with a target, the loss and its gradient w.r.t. the decoder output (autograd through
+    the readout only); 5. BPTT by hand through the decoder, which gives ``dL/dc``, then through
+    the encoder, entering at its final state.
+
+    Args:
+        model: a :class:`rnnviz.Seq2Seq`.
+        x: ``(B, S)`` source ids. target: ``(B, T)`` ids (``-100`` = not scored) for teacher
+            forcing, or ``None`` for greedy decoding.
+        lengths: ``(B,)`` real source lengths, or ``None``. h0: the encoder's initial state.
+        loss_fn: ``loss_fn(logits (B, T, O), target) -> scalar``; default ``model.loss_fn``,
+            else cross entropy over the scored steps.
+        steps: greedy steps (default ``S``); only without ``target``.
+        reference: greedy only: ``(B, T)`` ids kept as ``decoder.target`` for the views.
+
+    Returns:
+        A :class:`rnnviz.Seq2SeqTrace`.
+    """
+    # 1. check
+    x, lengths = model._source(x, lengths)  # (B, S), (B,) or None
+    B, S = x.shape
+    forced = target is not None
+    if forced:
+        target = model._ids("target", target, model.output_size, allow_ignore=True)  # (B, T)
+        if target.shape[0] != B:
+            raise ValueError(f"target must have the batch size of x ({B}), got {target.shape[0]}")
+        if steps is not None or reference is not None:
+            raise ValueError("steps and reference are for greedy decoding (no target)")
+        if loss_fn is None:
+            loss_fn = getattr(model, "loss_fn", None) or _scored_cross_entropy
+        if not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+    else:
+        steps = _validate.positive_int("steps", S if steps is None else steps)
+        if reference is not None:
+            reference = model._ids("target", reference, model.output_size, allow_ignore=True)
+    dtype = model.linear.weight.dtype
+    lstm = model.cell_type == "lstm"
+    if h0 is not None:
+        model.encoder._check_hx(h0, B, dtype, "h0")
+    with _eval_mode(model), np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                                        under="ignore"):
+        # 2. the encoder, and the context: its state at each last real step, every layer
+        e = F.one_hot(x, model.input_size).to(dtype)  # (B, S, V_in)
+        runs_e, out_e = forward_core(model.encoder, e, h0, lengths)  # (B, S, H)
+        rows = torch.arange(B)
+        last = torch.full((B,), S - 1) if lengths is None else lengths - 1  # (B,)
+        ctx_h = torch.stack([to_torch(r.hidden)[rows, last] for r in runs_e])  # (L, B, H)
+        ctx = (ctx_h, torch.stack([to_torch(r.cell)[rows, last] for r in runs_e])) if lstm \
+            else ctx_h
+        # 3. what the decoder reads: <go>, then the previous true word or its own guess
+        if forced:
+            prev = torch.cat([torch.full_like(target[:, :1], model.start), target[:, :-1]], 1)
+            prev = torch.where(prev == -100, model.start, prev)  # (B, T) padding: never scored
+        else:
+            with torch.no_grad():
+                _, state = model.encode(x, lengths)
+                tokens, _ = model.decode(state, steps)  # (B, T)
+            prev = torch.cat([torch.full_like(tokens[:, :1], model.start), tokens[:, :-1]], 1)
+        # 4. the decoder from the context, the readout, the loss
+        u = F.one_hot(prev, model.output_size + 1).to(dtype)  # (B, T, V_out+1)
+        runs_d, out_d = forward_core(model.decoder, u, ctx, None)  # (B, T, H)
+        pe: dict[str, Any] = {"loss": None, "grad_hidden": None, "grad_cell": None,
+                              "grad_input": None}
+        pd = dict(pe)
+        grad = None
+        with torch.enable_grad():
+            leaf = out_d.detach().requires_grad_(forced)  # (B, T, H)
+            logits = model.linear(leaf)  # (B, T, O)
+            if forced:
+                loss = loss_fn(logits, target)
+                if not isinstance(loss, Tensor) or loss.numel() != 1:
+                    raise ValueError(
+                        f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}")
+                pd["loss"] = pe["loss"] = float(loss.detach())
+                if loss.requires_grad:
+                    grad = torch.autograd.grad(loss, leaf, allow_unused=True)[0]
+        logits = logits.detach()
+        if forced:
+            tokens = logits.argmax(dim=-1)  # (B, T)
+        # 5. BPTT by hand: the decoder (which gives dL/dc), then the encoder from its final state
+        grad_ctx = grad_ctx_cell = None
+        if forced:
+            g = np.zeros(out_d.shape, runs_d[0].w_hh.dtype) if grad is None else grad.numpy()
+            pd.update(backward_core(model.decoder, runs_d, g))  # g: (B, T, H)
+            grad_ctx, grad_ctx_cell = pd["grad_h0"], pd["grad_c0"]  # (L, B, H)
+            final = (grad_ctx.numpy(), None if grad_ctx_cell is None else grad_ctx_cell.numpy())
+            zero = np.zeros(out_e.shape, g.dtype)  # (B, S, H): the encoder's outputs are unused
+            pe.update(backward_core(model.encoder, runs_e, zero, grad_final=final))
+        pe.update(record(model.encoder, runs_e))
+        pd.update(record(model.decoder, runs_d))
+    task = getattr(model, "task", None)
+    return Seq2SeqTrace(
+        encoder=_as_trace(model.encoder, pe, inputs=x, output=out_e, target=None,
+                          lengths=lengths),
+        decoder=_as_trace(model.decoder, pd, inputs=prev, output=logits,
+                          target=target if forced else reference, lengths=None),
+        tokens=tokens.detach().cpu(),
+        teacher_forcing=forced,
+        start=model.start,
+        grad_context=None if grad_ctx is None else grad_ctx.clone(),
+        grad_context_cell=None if grad_ctx_cell is None else grad_ctx_cell.clone(),
+        vocab=getattr(task, "vocab", None),
+        output_vocab=getattr(task, "output_vocab", None),
     )
 
 

@@ -1,4 +1,5 @@
-"""Train a SequenceModel on a task, step by step, with history, snapshots and safe stops."""
+"""Train a model (a SequenceModel or a Seq2Seq: any ``Trainable``) on a task, step by step,
+with history, snapshots and safe stops."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from typing import Any
 import torch
 
 from rnnviz import _validate
-from rnnviz._types import Batch, Trace
-from rnnviz.sequence_model import SequenceModel
+from rnnviz._types import Batch, Seq2SeqTrace, Trace, Trainable
 from rnnviz.tasks._base import Task
 
 __all__ = ["Trainer", "History", "Snapshot", "StepResult"]
@@ -54,10 +54,11 @@ class History:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The trace of the fixed probe batch after ``step`` completed steps."""
+    """The trace of the fixed probe batch after ``step`` completed steps: a ``Trace``, or a
+    ``Seq2SeqTrace`` (teacher forcing, with loss and gradients) for a ``Seq2Seq``."""
 
     step: int
-    trace: Trace
+    trace: Trace | Seq2SeqTrace
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class Trainer:
     One step:
 
     1. draw the batch ``task.batch(batch_size, seed=...)`` (seeded by ``seed`` and the step);
-    2. forward on the fused fast path, ``loss = loss_fn(output, y)``;
+    2. forward on the fused fast path, ``output = model.batch_output(x, y, lengths)`` (a
+       ``Seq2Seq`` reads ``y`` by teacher forcing), ``loss = loss_fn(output, y)``;
     3. backward; ``grad_norm`` = total gradient norm (clip it to ``clip`` when set);
     4. optimizer update; append ``step, loss, metric, grad_norm`` to :attr:`history`;
     5. every ``snapshot_every`` steps, trace the fixed :attr:`probe` batch into
@@ -98,7 +100,8 @@ class Trainer:
     Same seeds on the same machine give a bit-identical history.
 
     Args:
-        model: a :class:`rnnviz.SequenceModel` whose sizes match ``task``.
+        model: a :class:`rnnviz.SequenceModel` or :class:`rnnviz.Seq2Seq` that fits ``task``
+            (any :class:`rnnviz.Trainable`; ``model.check_task(task)`` must pass).
         task: an :mod:`rnnviz.tasks` task.
         lr: learning rate. Default: 1e-2.
         optimizer: ``"adam"``, ``"sgd"`` or ``"rmsprop"``. Default: ``"adam"``.
@@ -122,11 +125,18 @@ class Trainer:
         >>> history = trainer.run(200)  # doctest: +SKIP
         >>> history.loss[-1] < task.baseline().loss  # doctest: +SKIP
         True
+
+        An encoder-decoder trains the same way (teacher forcing; snapshots are
+        ``Seq2SeqTrace`` records):
+
+        >>> reverse = rnnviz.tasks.Reverse(num_symbols=4, max_len=5, seed=0)  # doctest: +SKIP
+        >>> s2s = rnnviz.Seq2Seq.from_task(reverse, hidden_size=16, seed=0)  # doctest: +SKIP
+        >>> Trainer(s2s, reverse, lr=1e-2, seed=0).run(300)  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        model: SequenceModel,
+        model: Trainable,
         task: Any,
         *,
         lr: float = 1e-2,
@@ -140,13 +150,15 @@ class Trainer:
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         # 1. check the arguments
-        if not isinstance(model, SequenceModel):
+        if not isinstance(model, Trainable):
             raise TypeError(
-                "model must be an rnnviz.SequenceModel (e.g. SequenceModel.from_task(task)), "
-                f"got {type(model).__name__}"
+                "model must be an rnnviz.SequenceModel or rnnviz.Seq2Seq (e.g. "
+                "SequenceModel.from_task(task)), or another rnnviz.Trainable with "
+                "reset_parameters, check_task and batch_output, got "
+                f"{type(model).__name__}"
             )
         _check_task(task)
-        _check_compatible(model, task)
+        model.check_task(task)
         self.model = model
         self.task = task
         self._lr = _validate.positive_float("lr", lr)
@@ -288,10 +300,10 @@ class Trainer:
         for p in self._params:
             p.grad = None
         if self._checked:  # the task's batches were checked once: skip the per-call checks
-            output = self.model._forward_unchecked(x, lengths)
+            output = self.model.batch_output(x, y, lengths, check=False)
             loss, score = self._loss(output, y), self._metric
         else:
-            output = self.model(x, lengths=lengths)
+            output = self.model.batch_output(x, y, lengths)
             loss, score = self.loss_fn(output, y), self.task.metric
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
@@ -415,26 +427,3 @@ class Trainer:
 def _check_task(task: Any) -> None:
     _validate.task(task, ("batch", "loss", "metric", "input_size", "output_size", "kind",
                           "input_kind"))
-
-
-def _check_compatible(model: SequenceModel, task: Any) -> None:
-    hint = "; build it with SequenceModel.from_task(task)"
-    for name in ("input_size", "output_size"):
-        if getattr(model, name) != getattr(task, name):
-            raise ValueError(
-                f"model.{name} must equal task.{name} = {getattr(task, name)}, "
-                f"got {getattr(model, name)}{hint}"
-            )
-    want = "last" if task.kind == "many_to_one" else "per_step"
-    if model.readout_type != want:
-        raise ValueError(
-            f"model readout must be {want!r} for a {task.kind!r} task, "
-            f"got {model.readout_type!r}{hint}"
-        )
-    symbols = task.input_kind == "symbols"
-    if symbols == (model.encoding == "identity"):
-        need = "'onehot' or 'embedding'" if symbols else "'identity'"
-        raise ValueError(
-            f"model encoding must be {need} for {task.input_kind!r} inputs, "
-            f"got {model.encoding!r}{hint}"
-        )

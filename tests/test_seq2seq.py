@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import rnnviz
 from rnnviz import tasks
-from rnnviz.seq2seq import Seq2Seq, Translation
+from rnnviz.seq2seq import Seq2Seq, Seq2SeqTrace, Translation
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -85,19 +85,124 @@ def test_translation_records_the_context_and_the_states():
     model = Seq2Seq.from_task(task, cell="lstm", hidden_size=5, num_layers=2, seed=1)
     x, y, lengths = task.batch(6, seed=2)
     tr = model.translate(x, lengths, target=y)
-    assert isinstance(tr, Translation)
-    assert tr.tokens.shape == y.shape and tr.decoder.shape == (6, y.shape[1], 5)
-    assert tr.encoder.shape == (6, x.shape[1], 5) and tr.vocab == task.vocab
-    rows = torch.arange(6)
-    torch.testing.assert_close(tr.context, tr.encoder[rows, lengths - 1])  # top layer, last real step
+    assert isinstance(tr, Seq2SeqTrace) and Translation is Seq2SeqTrace  # one record type
+    assert not tr.teacher_forcing and tr.loss is None and tr.grad_context is None
+    T = y.shape[1]
+    assert tr.tokens.shape == y.shape and tr.decoder.hidden.shape == (2, 6, T, 5)
+    assert tr.encoder.hidden.shape == (2, 6, x.shape[1], 5) and tr.vocab == task.vocab
+    assert tr.context.shape == tr.context_cell.shape == (2, 6, 5)
+    # the context is every layer's encoder state at the last real step, as torch computes it
+    want = torch_context(model.double(), x, lengths)
+    model.float()
+    torch.testing.assert_close(tr.context, want[0].float(), atol=1e-5, rtol=0)
+    torch.testing.assert_close(tr.context_cell, want[1].float(), atol=1e-5, rtol=0)
     assert torch.equal(tr.target, y) and torch.equal(tr.lengths, lengths)
-    # the decoder sees the source only through the context: another context, another output
+    assert torch.equal(tr.source, x)
+    # greedy: the decoder read <go>, then its own previous word; its states are decode()'s
+    assert torch.equal(tr.decoder.inputs[:, 0], torch.full((6,), model.start))
+    assert torch.equal(tr.decoder.inputs[:, 1:], tr.tokens[:, :-1])
     _, ctx = model.encode(x, lengths)
+    ids, states = model.decode(ctx, T)
+    assert torch.equal(ids, tr.tokens) and torch.equal(model.greedy(x, lengths), tr.tokens)
+    torch.testing.assert_close(tr.decoder.hidden[-1], states, atol=1e-5, rtol=0)
+    torch.testing.assert_close(tr.output.argmax(-1), tr.tokens)
+    # trace without a target is the same greedy record
+    again = rnnviz.trace(model, x, lengths=lengths)
+    assert torch.equal(again.tokens, tr.tokens) and not again.teacher_forcing
+    # the decoder sees the source only through the context: another context, another output
     swapped = tuple(s.flip(1) for s in ctx)  # sequence b gets the context of sequence B-1-b
     ids, _ = model.decode(swapped, y.shape[1])
     assert torch.equal(ids, tr.tokens.flip(0))
 
 
+def autograd_run(model, x, y, lengths, loss_fn):
+    """The teacher-forced run through the cores' explicit loops, and torch.autograd.grad of
+    the loss w.r.t. every computed state of both halves and the context."""
+    lstm = model.cell_type == "lstm"
+    e = F.one_hot(x, model.input_size).double()
+    _, ctx, rec_e = model.encoder._explicit(e, None, lengths, record=True, training=False)
+    prev = torch.cat([torch.full_like(y[:, :1], model.start), y[:, :-1]], dim=1)
+    prev = torch.where(prev == -100, model.start, prev)
+    u = F.one_hot(prev, model.output_size + 1).double()
+    out, _, rec_d = model.decoder._explicit(u, ctx, None, record=True, training=False)
+    logits = model.linear(out)
+    loss = loss_fn(logits, y)
+    groups = [rec_e.hidden, rec_d.hidden] + ([rec_e.cell, rec_d.cell] if lstm else [])
+    flat = [[h for steps in g for h in steps] for g in groups]
+    ctx_list = list(ctx) if lstm else [ctx]
+    grads = torch.autograd.grad(loss, [t for f in flat for t in f] + ctx_list, allow_unused=True)
+    grads = [torch.zeros_like(w) if g is None else g
+             for w, g in zip([t for f in flat for t in f] + ctx_list, grads, strict=True)]
+    out_groups, i = [], 0
+    for g, f in zip(groups, flat, strict=True):
+        T = len(g[0])
+        chunk = grads[i : i + len(f)]
+        out_groups.append(torch.stack([torch.stack(chunk[k * T : (k + 1) * T], dim=1)
+                                       for k in range(len(g))]))  # (L, B, T, H)
+        i += len(f)
+    states = [torch.stack([torch.stack(steps, dim=1) for steps in g]).detach() for g in groups]
+    return logits.detach(), float(loss.detach()), states, out_groups, grads[i:]
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("with_lengths", [True, False])
+def test_trace_of_a_teacher_forced_run_equals_torch_and_autograd(cell, layers, with_lengths):
+    task = tasks.Reverse(num_symbols=3, min_len=1, max_len=5, seed=0)
+    model = Seq2Seq.from_task(task, cell=cell, hidden_size=4, num_layers=layers, seed=3).double()
+    x, y, lengths = task.batch(5, seed=7)
+    if not with_lengths:
+        lengths = None
+    tr = rnnviz.trace(model, x, y, lengths=lengths)
+    assert isinstance(tr, Seq2SeqTrace) and tr.teacher_forcing
+    # 1. forward: the logits and loss of the model's own (torch) forward
+    logits = model(x, y, lengths)
+    torch.testing.assert_close(tr.output, logits.detach(), atol=1e-10, rtol=1e-10)
+    assert tr.loss == pytest.approx(float(task.loss(logits, y).detach()), rel=1e-10)
+    torch.testing.assert_close(tr.tokens, logits.argmax(-1))
+    assert tr.decoder.loss == tr.encoder.loss == tr.loss and tr.encoder.target is None
+    ctx = torch_context(model, x, lengths)
+    torch.testing.assert_close(tr.context, ctx[0] if cell == "lstm" else ctx, atol=1e-10, rtol=0)
+    # 2. every state and adjoint, against autograd through the explicit loops
+    want_logits, want_loss, states, grads, grad_ctx = autograd_run(model, x, y, lengths,
+                                                                   task.loss)
+    assert tr.loss == pytest.approx(want_loss, rel=1e-10)
+    S = x.shape[1]
+    real = torch.ones(5, S, dtype=torch.bool) if lengths is None else \
+        torch.arange(S)[None, :] < lengths[:, None]  # (B, S)
+    close = dict(atol=1e-10, rtol=1e-8)
+    torch.testing.assert_close(tr.encoder.hidden, states[0] * real[None, :, :, None], **close)
+    torch.testing.assert_close(tr.decoder.hidden, states[1], **close)
+    torch.testing.assert_close(tr.encoder.grad_hidden, grads[0], **close)
+    torch.testing.assert_close(tr.decoder.grad_hidden, grads[1], **close)
+    torch.testing.assert_close(tr.grad_context, grad_ctx[0], **close)
+    if cell == "lstm":
+        torch.testing.assert_close(tr.encoder.grad_cell, grads[2], **close)
+        torch.testing.assert_close(tr.decoder.grad_cell, grads[3], **close)
+        torch.testing.assert_close(tr.grad_context_cell, grad_ctx[1], **close)
+    else:
+        assert tr.grad_context_cell is None
+    assert tr.encoder.grad_hidden.abs().sum() > 0  # the gradient reaches the encoder via c
+    # 3. nothing changed in the model
+    assert all(p.grad is None for p in model.parameters()) and model.training
+
+
+def test_trace_with_a_custom_loss_and_an_encoder_h0():
+    model = Seq2Seq(4, 3, cell="gru", hidden_size=5, seed=0).double()  # no task: no loss_fn
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randint(0, 4, (2, 5), generator=g), torch.randint(0, 3, (2, 4), generator=g)
+    tr = rnnviz.trace(model, x, y)  # default: cross entropy over the scored steps
+    with torch.no_grad():
+        want = float(F.cross_entropy(model(x, y).reshape(-1, 3), y.reshape(-1)))
+    assert tr.loss == pytest.approx(want, rel=1e-10)
+    half = rnnviz.trace(model, x, y, loss_fn=lambda out, t: 0.5 * F.cross_entropy(
+        out.reshape(-1, 3), t.reshape(-1)))
+    torch.testing.assert_close(half.grad_context, 0.5 * tr.grad_context)
+    h0 = torch.randn(1, 2, 5, generator=g, dtype=torch.float64)
+    with_h0 = rnnviz.trace(model, x, y, h0=h0)
+    enc = model.encoder.to_torch()
+    _, h_n = enc(F.one_hot(x, 4).double(), h0)
+    torch.testing.assert_close(with_h0.context, h_n)
 def test_from_task_and_a_few_steps_of_training_lower_the_loss():
     task = tasks.Reverse(num_symbols=3, max_len=3, seed=0)
     model = Seq2Seq.from_task(task, hidden_size=8, seed=0)
@@ -143,6 +248,10 @@ def test_reverse_baseline_matches_counting():
 
 
 # -- the view ---------------------------------------------------------------------------------
+def _bold(text):
+    return text.removeprefix("<b>").removesuffix("</b>")
+
+
 def test_plot_seq2seq_shows_source_context_and_words():
     task = tasks.Reverse(num_symbols=4, min_len=3, max_len=5, seed=0)
     model = Seq2Seq.from_task(task, hidden_size=6, seed=0)
@@ -154,7 +263,7 @@ def test_plot_seq2seq_shows_source_context_and_words():
     assert list(heat) == ["encoder h_s", "context c", "decoder z_t"]
     assert len(heat["encoder h_s"].x) == n
     torch.testing.assert_close(
-        torch.tensor(heat["context c"].z)[:, 0].float(), tr.context[1], atol=1e-4, rtol=0
+        torch.tensor(heat["context c"].z)[:, 0].float(), tr.context[-1, 1], atol=1e-4, rtol=0
     )
     src = next(t for t in fig.data if t.name == "source x_s")
     assert [s.strip("<b/>") for s in src.text] == list(task.decode(x[1, :n]))
@@ -163,8 +272,21 @@ def test_plot_seq2seq_shows_source_context_and_words():
     assert len(written.text) == len(ref)
     right = [a == b for a, b in zip(tr.tokens[1].tolist(), ref, strict=False)]
     assert [c == "#009E73" for c in written.textfont.color] == right
+    reads = next(t for t in fig.data if t.name == "decoder reads")
+    assert [_bold(s) for s in reads.text] == ["<go>"] + [
+        task.output_vocab[i] for i in tr.tokens[1, : len(ref) - 1].tolist()]  # its own words
     no_ref = rnnviz.plot_seq2seq(model.translate(x, lengths), sample=-1)
     assert not any(t.name == "reference" for t in no_ref.data)
+    # a teacher-forced trace (what the Trainer snapshots): the decoder reads the true words
+    forced = rnnviz.trace(model, x, y, lengths=lengths)
+    fig = rnnviz.plot_seq2seq(forced, sample=1)
+    reads = next(t for t in fig.data if t.name == "decoder reads")
+    assert [_bold(s) for s in reads.text] == ["<go>"] + [
+        task.output_vocab[i] for i in ref[:-1]]
+    assert "teacher forcing" in fig.layout.title.subtitle.text
+    written = next(t for t in fig.data if t.name == "decoder writes")
+    assert [_bold(s) for s in written.text] == [
+        task.output_vocab[i] for i in forced.tokens[1, : len(ref)].tolist()]
 
 
 # -- bad inputs ---------------------------------------------------------------------------------
@@ -211,7 +333,38 @@ def _model():
             ValueError,
             "target",
         ),
-        (lambda: rnnviz.plot_seq2seq("nope"), TypeError, "Translation"),
+        (lambda: rnnviz.plot_seq2seq("nope"), TypeError, "must be a Seq2SeqTrace"),
+        (
+            lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
+                                 torch.zeros(3, 3, dtype=torch.long)),
+            ValueError,
+            r"target must have the batch size of x \(2\)",
+        ),
+        (
+            lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
+                                 torch.full((2, 3), 5)),
+            ValueError,
+            r"target must hold ids in \[0, 3\) or -100",
+        ),
+        (
+            lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
+                                 torch.zeros(2, 3, dtype=torch.long), loss_fn="ce"),
+            TypeError,
+            "loss_fn must be callable",
+        ),
+        (
+            lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
+                                 h0=torch.zeros(2, 2, 5)),
+            ValueError,
+            "h0 must have shape",
+        ),
+        (
+            lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
+                                 torch.zeros(2, 3, dtype=torch.long),
+                                 loss_fn=lambda o, t: o.sum(-1)),
+            ValueError,
+            "loss_fn must return a scalar",
+        ),
         (
             lambda: rnnviz.plot_seq2seq(_model().translate(torch.zeros(2, 3, dtype=torch.long)), sample=2),
             ValueError,

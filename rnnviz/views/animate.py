@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz._types import Trace
+from rnnviz._types import Seq2SeqTrace, Trace
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
 from rnnviz.views.gradients import build_grad_flow, plot_grad_flow
@@ -24,6 +24,7 @@ from rnnviz.views.heatmaps import (
     plot_gates,
     plot_hidden,
 )
+from rnnviz.views.seq2seq import plot_seq2seq
 from rnnviz.views.unrolled import build_unrolled, grad_arrows, highlight_xy, plot_unrolled
 
 COVER = "rgb(150,150,150)"  # opaque: the future is hidden
@@ -214,13 +215,18 @@ _VIEWS: dict[str, Callable[..., go.Figure]] = {
     "hidden": plot_hidden, "gates": plot_gates, "unrolled": plot_unrolled,
     "grad_flow": plot_grad_flow, "saturation": plot_gate_saturation,
 }
+PARTS = ("encoder", "decoder")
 
 
-def _snapshot(s: Any) -> tuple[int, Trace]:
+def _check_record(record: Any, name: str) -> Trace | Seq2SeqTrace:
+    return record if isinstance(record, Seq2SeqTrace) else D.check_trace(record, name)
+
+
+def _snapshot(s: Any) -> tuple[int, Trace | Seq2SeqTrace]:
     if hasattr(s, "step") and hasattr(s, "trace"):
-        return int(s.step), D.check_trace(s.trace, "snapshot.trace")
+        return int(s.step), _check_record(s.trace, "snapshot.trace")
     if isinstance(s, tuple) and len(s) == 2:
-        return int(s[0]), D.check_trace(s[1], "snapshot trace")
+        return int(s[0]), _check_record(s[1], "snapshot trace")
     raise TypeError(f"each snapshot must have .step and .trace, got {type(s).__name__}")
 
 
@@ -233,21 +239,80 @@ def _changing(trace: Any) -> dict:
     for key in ("x", "y"):
         v = getattr(trace, key)
         out[key] = None if v is None else D.sig_rounded(np.asarray(v, dtype=float))
+    if trace.type == "scatter" and trace.text is not None:  # words, e.g. what a decoder wrote
+        out["text"] = list(trace.text) if not isinstance(trace.text, str) else trace.text
+        out["textfont"] = trace.textfont.to_plotly_json()
     return out
 
 
-def animate_training(snapshots: Iterable[Any], view: str = "hidden", *, theme: str = "auto",
-                     duration: int = 500, **view_args: Any) -> go.Figure:
-    """One frame per training snapshot (``trainer.snapshots``: objects with ``.step`` and
-    ``.trace``) of a view: ``"hidden"``, ``"gates"``, ``"unrolled"``, ``"grad_flow"`` or
-    ``"saturation"``. ``view_args`` go to the view (e.g. ``sample=0``, ``layer=0``)."""
-    if not isinstance(view, str) or view not in _VIEWS:
-        raise ValueError(f"view must be one of {list(_VIEWS)}, got {view!r}")
+def _title(fig: go.Figure, step: int) -> dict:
+    """The frame's title: the view's own (it may name the run's words) and its subtitle."""
+    title = {"text": f"{fig.layout.title.text or ''} · training step {step}"}
+    subtitle = fig.layout.title.subtitle.text
+    if subtitle:
+        title["subtitle"] = {"text": subtitle}
+    return title
+
+
+def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
+                     part: str | None = None, theme: str = "auto", duration: int = 500,
+                     **view_args: Any) -> go.Figure:
+    """One frame per training snapshot of a view: how the probe batch changes as training goes.
+
+    Args:
+        snapshots: a ``Trainer`` (its ``.snapshots``), or snapshots (objects with ``.step``
+            and ``.trace``, or ``(step, trace)`` pairs).
+        view: ``"hidden"``, ``"gates"``, ``"unrolled"``, ``"grad_flow"`` or ``"saturation"``
+            of a ``Trace``; ``"seq2seq"`` (:func:`rnnviz.plot_seq2seq`) for the
+            ``Seq2SeqTrace`` snapshots of a ``Seq2Seq``. Default: ``"hidden"``, or
+            ``"seq2seq"`` for a seq2seq run.
+        part: for a core view of seq2seq snapshots, which half: ``"encoder"`` or
+            ``"decoder"``.
+        theme, duration: colour theme; milliseconds per frame when playing.
+        view_args: go to the view (e.g. ``sample=0``, ``layer=0``).
+
+    Returns:
+        A plotly figure with one frame per snapshot, a slider and play / pause buttons.
+
+    Example:
+        >>> fig = animate_training(trainer, "hidden")  # doctest: +SKIP
+        >>> fig = animate_training(seq2seq_trainer)  # "seq2seq"  # doctest: +SKIP
+        >>> fig = animate_training(seq2seq_trainer, "hidden", part="encoder")  # doctest: +SKIP
+    """
+    views = [*_VIEWS, "seq2seq"]
+    if view is not None and (not isinstance(view, str) or view not in views):
+        raise ValueError(f"view must be one of {views}, got {view!r}")
+    if hasattr(snapshots, "snapshots") and hasattr(snapshots, "history"):  # a Trainer
+        snapshots = snapshots.snapshots
     snaps = [_snapshot(s) for s in list(snapshots)]
     if not snaps:
         raise ValueError("snapshots is empty: train first (trainer.run) so there is something "
                          "to animate")
-    figs = [_VIEWS[view](tr, theme=theme, **view_args) for _, tr in snaps]
+    seq = isinstance(snaps[0][1], Seq2SeqTrace)
+    if any(isinstance(tr, Seq2SeqTrace) != seq for _, tr in snaps):
+        raise ValueError("all snapshots must come from the same model (traces of two kinds)")
+    view = ("seq2seq" if seq else "hidden") if view is None else view
+    if view == "seq2seq":
+        if not seq:
+            raise ValueError("view='seq2seq' needs the snapshots of a Seq2Seq, got Trace "
+                             "snapshots (use 'hidden', 'gates', ...)")
+        if part is not None:
+            raise ValueError(f"part is for core views of seq2seq snapshots, got {part!r} "
+                             "with view='seq2seq'")
+        records = [tr for _, tr in snaps]
+        draw = plot_seq2seq
+    elif seq:
+        if part not in PARTS:
+            raise ValueError(f"part must be 'encoder' or 'decoder' to draw view={view!r} of "
+                             f"seq2seq snapshots, got {part!r}")
+        records = [getattr(tr, part) for _, tr in snaps]
+        draw = _VIEWS[view]
+    else:
+        if part is not None:
+            raise ValueError(f"part is only for seq2seq snapshots, got {part!r}")
+        records = [tr for _, tr in snaps]
+        draw = _VIEWS[view]
+    figs = [draw(tr, theme=theme, **view_args) for tr in records]
     base = figs[0]
     shapes = [tuple(t.type for t in f.data) for f in figs]
     if len(set(shapes)) != 1:
@@ -255,11 +320,10 @@ def animate_training(snapshots: Iterable[Any], view: str = "hidden", *, theme: s
     datas = [[_changing(t) for t in f.data] for f in figs]
     moving = [i for i in range(len(base.data))
               if any(_differs(d[i], datas[0][i]) for d in datas[1:])]
-    title = base.layout.title.text or ""
     frames = [go.Frame(name=f"s{step}", traces=moving, data=[d[i] for i in moving],
-                       layout={"title": {"text": f"{title} · training step {step}"}})
-              for (step, _), d in zip(snaps, datas, strict=True)]
-    base.update_layout(title_text=f"{title} · training step {snaps[0][0]}")
+                       layout={"title": _title(fig, step)})
+              for (step, _), d, fig in zip(snaps, datas, figs, strict=True)]
+    base.update_layout(title=_title(base, snaps[0][0]))
     return _controls(base, frames, [str(s) for s, _ in snaps], prefix="training step ",
                      duration=duration)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.seq2seq import Translation
+from rnnviz._types import Seq2SeqTrace
 from rnnviz.tasks._base import IGNORE_INDEX
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
@@ -19,28 +19,31 @@ def _names(ids: list[int], vocab: list[str] | None) -> list[str]:
     return [vocab[i] if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
 
 
-def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "auto") -> go.Figure:
-    """One translation: the source read by the encoder, the context vector, the decoder's words.
+def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "auto") -> go.Figure:
+    """One seq2seq run: the source read by the encoder, the context vector, the decoder's words.
 
-    Columns, left to right: the encoder's states ``h_s`` (units x source steps, the source
-    symbols below), the context ``c`` (outlined: the only thing the decoder learns about the
-    source), then the decoder's states ``z_t`` with what it read below (``<go>``, then its own
-    previous word) and what it wrote above, green where it matches the reference and red
-    where it does not (the reference is shown above when the translation has a target).
-    The decoder columns stop at the reference's length, or after the first end symbol.
+    Columns, left to right: the encoder's states ``h_s`` (top layer, units x source steps, the
+    source symbols below), the context ``c`` (outlined: the only thing the decoder learns
+    about the source), then the decoder's states ``z_t`` with what it read below (``<go>``,
+    then its own previous word when decoding greedily, or the true previous word under
+    teacher forcing) and what it wrote above (its argmax), green where it matches the
+    reference and red where it does not (the reference is shown above when the run has a
+    target). The decoder columns stop at the reference's length, or after the first end symbol.
 
     Args:
-        translation: from :meth:`rnnviz.Seq2Seq.translate`.
+        translation: a :class:`rnnviz.Seq2SeqTrace`: from :meth:`rnnviz.Seq2Seq.translate`
+            (greedy), ``rnnviz.trace(seq2seq, x, y)`` (teacher forcing) or a seq2seq
+            trainer's snapshot (``trainer.snapshots[-1].trace``).
         sample: which sequence of the batch.
         theme: ``"auto"``, ``"light"`` or ``"dark"``.
 
     Returns:
         A plotly figure (nothing is displayed).
     """
-    if not isinstance(translation, Translation):
+    if not isinstance(translation, Seq2SeqTrace):
         raise TypeError(
-            "translation must be a Translation (from Seq2Seq.translate(x, lengths)), "
-            f"got {type(translation).__name__}"
+            "translation must be a Seq2SeqTrace (from Seq2Seq.translate(x, lengths) or "
+            f"rnnviz.trace(seq2seq, x, y)), got {type(translation).__name__}"
         )
     S.check_theme(theme)
     pal = S.palette(theme)
@@ -61,9 +64,9 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
         end = translation.output_vocab[-1] if translation.output_vocab else None
         n_out = out.index(end) + 1 if end in out else len(out)
     out = out[:n_out]
-    enc = D.as_numpy(translation.encoder[s, :n_src]).T  # (H, S)
-    ctx = D.as_numpy(translation.context[s])[:, None]  # (H, 1)
-    dec = D.as_numpy(translation.decoder[s, :n_out]).T  # (H, T)
+    enc = D.as_numpy(translation.encoder.hidden[-1, s, :n_src]).T  # (H, S) top layer
+    ctx = D.as_numpy(translation.context[-1, s])[:, None]  # (H, 1)
+    dec = D.as_numpy(translation.decoder.hidden[-1, s, :n_out]).T  # (H, T)
     H = enc.shape[0]
     x_enc = np.arange(n_src, dtype=float)
     x_ctx = n_src + 0.7
@@ -102,7 +105,9 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
     # 3. symbols: source below the encoder, decoder inputs below the decoder, outputs above
     below, above = -1.4 * u, H - 0.5 + 1.3 * u
     ref_y = above + 1.6 * u
-    dec_in = ["<go>"] + out[:-1]
+    read = translation.decoder.inputs[s, :n_out].tolist()  # (T,) ids, start = <go>
+    dec_in = ["<go>" if i == translation.start else _names([i], translation.output_vocab)[0]
+              for i in read]
     colors = (
         [pal.fg] * n_out
         if ref is None
@@ -110,7 +115,7 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
     )
     rows = [
         (x_enc, below, src, [INPUT_COLOR] * n_src, "source x_s"),
-        (x_dec, below, dec_in, [pal.fg] * n_out, "decoder reads"),
+        (x_dec, below, dec_in, [pal.fg] * n_out, "decoder reads"),  # greedy: its own words
         (x_dec, above, out, colors, "decoder writes"),
     ]
     if ref is not None:
@@ -149,6 +154,8 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
     words = "".join(src)
     S.apply_theme(fig, theme, title=f"Encoder-decoder: {words} → {''.join(out)}")
     right = "" if ref is None else f" · {sum(a == b for a, b in zip(out, ref, strict=True))} of {n_out} right"
+    if translation.teacher_forcing:
+        right += " · teacher forcing: the decoder reads the true previous word"
     fig.update_layout(
         title_subtitle_text=f"everything the decoder knows about the source passes through the "
         f"{H} numbers of c{right}",
