@@ -1,14 +1,19 @@
-"""Trainer: learning, determinism, divergence, interrupts, bounded snapshots, validation."""
+"""Trainer: learning, determinism, divergence, interrupts, bounded snapshots, validation; the
+same for a Seq2Seq (teacher forcing)."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
+import rnnviz
 from rnnviz import tasks
-from rnnviz._types import Trace
+from rnnviz._types import Seq2SeqTrace, Trace, Trainable
+from rnnviz.seq2seq import Seq2Seq
 from rnnviz.sequence_model import SequenceModel
 from rnnviz.trainer import History, Snapshot, Trainer
 
@@ -443,3 +448,168 @@ def test_long_run_keeps_only_max_snapshots_alive():
     assert len(trainer.snapshots) == 3
     assert grown <= 3, f"{grown} more traces alive after 300 snapshotted steps (bound 3)"
     assert len(trainer.history) == 300
+
+
+# -------------------------------------------------------------------------- Seq2Seq
+def _s2s_trainer(task=None, *, cell="gru", hidden_size=8, model_seed=0, **kwargs) -> Trainer:
+    task = task or tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=0)
+    model = Seq2Seq.from_task(task, cell=cell, hidden_size=hidden_size, seed=model_seed)
+    kwargs.setdefault("batch_size", 16)
+    kwargs.setdefault("snapshot_every", 0)
+    return Trainer(model, task, **kwargs)
+
+
+def _plain_teacher_forcing(model, x, y, lengths):
+    """Teacher forcing with torch.nn modules only: nn.GRU/LSTM/RNN on packed sources, the
+    decoder from the encoder's h_n, reading <go> and the true previous words."""
+    enc, dec = model.encoder.to_torch(), model.decoder.to_torch()
+    e = F.one_hot(x, model.input_size).float()  # (B, S, V_in)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True,
+                                                     enforce_sorted=False)
+    _, context = enc(packed)  # (L, B, H): each sequence's last real state
+    prev = torch.cat([torch.full_like(y[:, :1], model.start), y[:, :-1]], dim=1)  # (B, T)
+    prev = torch.where(prev == -100, model.start, prev)
+    out, _ = dec(F.one_hot(prev, model.output_size + 1).float(), context)  # (B, T, H)
+    return out @ model.linear.weight.T + model.linear.bias  # (B, T, O)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_seq2seq_trainer_equals_a_plain_torch_loop(cell):
+    # every recorded number equals a loop with the public API (model(x, y), task.loss, Adam)
+    # on the same seeded batches; the first step's loss also equals torch.nn modules alone
+    task = tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=0)
+    trainer = _s2s_trainer(task, cell=cell, lr=1e-2, seed=7)
+    ref = _s2s_trainer(task, cell=cell, lr=1e-2, seed=7)
+    model, opt = ref.model, torch.optim.Adam(ref.model.parameters(), lr=1e-2)
+    trainer.run(4, progress=False)
+    for k in range(1, 5):
+        x, y, lengths = task.batch(ref.batch_size, seed=ref._batch_seed(k))
+        opt.zero_grad()
+        output = model(x, y, lengths)  # teacher forcing
+        loss = task.loss(output, y)
+        if k == 1:
+            plain = _plain_teacher_forcing(model, x, y, lengths)
+            torch.testing.assert_close(output, plain, atol=1e-5, rtol=1e-5)
+        loss.backward()
+        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
+        assert trainer.history.loss[k - 1] == pytest.approx(float(loss.detach()), rel=1e-6)
+        assert trainer.history.metric[k - 1] == pytest.approx(task.metric(output, y), rel=1e-6)
+        assert trainer.history.grad_norm[k - 1] == pytest.approx(float(norm), rel=1e-5)
+        opt.step()
+    assert _same(_weights(trainer), _weights(ref))
+
+
+def test_seq2seq_learns_reverse_beyond_the_no_memory_baseline():
+    task = tasks.Reverse(num_symbols=3, min_len=1, max_len=3, seed=0)
+    trainer = _s2s_trainer(task, hidden_size=16, lr=2e-2, batch_size=32)
+    history = trainer.run(60, progress=False)
+    base = task.baseline()
+    assert sum(history.metric[-5:]) / 5 > base.metric + 0.15
+    assert sum(history.loss[-5:]) / 5 < 0.8 * base.loss
+
+
+def test_seq2seq_snapshots_are_bounded_teacher_forced_traces_of_the_probe():
+    trainer = _s2s_trainer(cell="lstm", snapshot_every=1, max_snapshots=3, probe_size=2)
+    first = trainer.snapshots[0]
+    assert first.step == 0 and isinstance(first.trace, Seq2SeqTrace)
+    trainer.run(8, progress=False)
+    assert [s.step for s in trainer.snapshots] == [6, 7, 8]
+    snap = trainer.snapshots[-1].trace
+    x, y, lengths = trainer.probe
+    assert snap.teacher_forcing and snap.batch_size == 2
+    assert torch.equal(snap.source, x) and torch.equal(snap.target, y)
+    assert torch.equal(snap.lengths, lengths)
+    assert snap.grad_context is not None and snap.encoder.grad_hidden is not None
+    # the snapshot is the trace of the current weights (one record type: rnnviz.trace's)
+    again = rnnviz.trace(trainer.model, x, y, lengths=lengths)
+    assert snap.loss == again.loss
+    with torch.no_grad():
+        want = float(trainer.task.loss(trainer.model(x, y, lengths), y))
+    assert snap.loss == pytest.approx(want, rel=1e-5)
+
+
+def test_seq2seq_runs_are_deterministic_and_reset_restarts_them():
+    a, b = _s2s_trainer(seed=3, snapshot_every=4), _s2s_trainer(seed=3, snapshot_every=4)
+    init = _weights(a)
+    a.run(8, progress=False)
+    b.run(8, progress=False)
+    assert a.history == b.history and _same(_weights(a), _weights(b))
+    first = list(a.history.loss)
+    a.reset()
+    assert _same(_weights(a), init) and len(a.history) == 0
+    assert [s.step for s in a.snapshots] == [0]
+    a.run(8, progress=False)
+    assert a.history.loss == first
+    a.reset(seed=5)
+    assert a.model.seed == 5 and not _same(_weights(a), init)
+    assert _same(_weights(a), list(Seq2Seq.from_task(a.task, cell="gru", hidden_size=8,
+                                                     seed=5).parameters()))
+
+
+@pytest.mark.parametrize("where", ["loss", "gradient"])
+def test_seq2seq_nonfinite_step_is_discarded_and_last_update_undone(where):
+    task = tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=0)
+    trainer = _s2s_trainer(task, loss_fn=_nan_at(4, task, where))
+    before = []
+    for _ in range(4):
+        before.append(_weights(trainer))
+        result = trainer.step()
+    assert result.diverged and trainer.state == "diverged" and len(trainer.history) == 3
+    assert _same(_weights(trainer), before[2])
+    trainer.resume()
+    trainer.run(2, progress=False)
+    assert trainer.history.step == [1, 2, 3, 4, 5] and trainer.state == "ready"
+
+
+def test_seq2seq_huge_learning_rate_diverges_cleanly(capsys):
+    trainer = _s2s_trainer(optimizer="sgd", lr=1e38, snapshot_every=1)
+    history = trainer.run(20, progress=False)
+    assert trainer.state == "diverged" and "Training diverged" in capsys.readouterr().out
+    assert all(math.isfinite(v) for v in history.loss)
+    assert all(torch.isfinite(w).all() for w in _weights(trainer))
+
+
+def test_seq2seq_must_fit_the_task():
+    reverse = tasks.Reverse(num_symbols=4, seed=0)
+    with pytest.raises(ValueError, match="model.input_size must equal task.input_size = 5, got 6"):
+        Trainer(Seq2Seq(6, 5), reverse)
+    with pytest.raises(ValueError, match="model.output_size must equal task.output_size = 5"):
+        Trainer(Seq2Seq(5, 4), reverse)
+    recall = tasks.DelayedRecall(seed=0)  # one class per sequence: nothing to decode
+    with pytest.raises(ValueError, match="symbol inputs and a class target at every step"):
+        Trainer(Seq2Seq(recall.input_size, recall.output_size), recall)
+    Trainer(Seq2Seq(2, 2), tasks.Parity(seq_len=6)).run(1, progress=False)  # synced: fine
+    with pytest.raises(ValueError, match="symbol inputs and a class target at every step"):
+        Trainer(Seq2Seq(1, 1), tasks.Sine())
+    with pytest.raises(TypeError, match=r"model must be an rnnviz.SequenceModel or rnnviz.Seq2Seq"):
+        Trainer(Seq2Seq(5, 5).encoder, reverse)
+    assert isinstance(Seq2Seq(5, 5), Trainable) and isinstance(SequenceModel(4, 4), Trainable)
+    assert not isinstance(torch.nn.LSTM(4, 8), Trainable)
+
+
+def test_plot_history_and_animate_training_of_a_seq2seq_trainer():
+    from rnnviz import views
+
+    trainer = _s2s_trainer(snapshot_every=2, probe_size=2)
+    trainer.run(4, progress=False)
+    hist = views.plot_history(trainer)
+    assert list(hist.data[0].x) == [1, 2, 3, 4]
+    fig = views.animate_training(trainer)  # the seq2seq view by default
+    assert len(fig.frames) == 3 and fig.layout.sliders[0].steps[-1].label == "4"
+    assert "training step 4" in fig.frames[-1].layout.title.text
+    heat = [d for d in fig.data if d.type == "heatmap"]
+    assert [d.name for d in heat] == ["encoder h_s", "context c", "decoder z_t"]
+    z = np.asarray(fig.frames[-1].data[[i for i, t in enumerate(fig.frames[-1].traces)
+                                        if fig.data[t].name == "context c"][0]].z, dtype=float)
+    np.testing.assert_allclose(z[:, 0], trainer.snapshots[-1].trace.context[-1, 0].numpy(),
+                               rtol=1e-3, atol=1e-5)
+    enc = views.animate_training(trainer.snapshots, "hidden", part="encoder")
+    assert len(enc.frames) == 3
+    dec = views.animate_training(trainer, "grad_flow", part="decoder")
+    assert len(dec.frames) == 3
+    with pytest.raises(ValueError, match="part must be 'encoder' or 'decoder'"):
+        views.animate_training(trainer, "hidden")
+    with pytest.raises(ValueError, match="view='seq2seq' needs the snapshots of a Seq2Seq"):
+        views.animate_training(_trainer(snapshot_every=1), "seq2seq")
+    with pytest.raises(ValueError, match="part is only for seq2seq snapshots"):
+        views.animate_training(_trainer(snapshot_every=1), "hidden", part="encoder")
