@@ -54,9 +54,10 @@ def _resolve(model: Any) -> tuple[Any, Any]:
         return model, None
     if is_core(getattr(model, "core", None)):
         return model.core, model
+    hint = " (for a Seq2Seq, pass model.encoder or model.decoder)" if _is_seq2seq(model) else ""
     raise TypeError(
         "model must be an rnnviz Elman / LSTM / GRU or a sequence model with a .core, "
-        f"got {type(model).__name__}"
+        f"got {type(model).__name__}{hint}"
     )
 
 

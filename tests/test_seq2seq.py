@@ -335,6 +335,16 @@ def _model():
         ),
         (lambda: rnnviz.plot_seq2seq("nope"), TypeError, "must be a Seq2SeqTrace"),
         (
+            lambda: rnnviz.plot_hidden(rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long))),
+            TypeError,
+            r"got a Seq2SeqTrace: pass its trace.encoder or trace.decoder",
+        ),
+        (
+            lambda: rnnviz.jacobian_norms(_model(), torch.zeros(2, 3, dtype=torch.long)),
+            TypeError,
+            r"for a Seq2Seq, pass model.encoder or model.decoder",
+        ),
+        (
             lambda: rnnviz.trace(_model(), torch.zeros(2, 3, dtype=torch.long),
                                  torch.zeros(3, 3, dtype=torch.long)),
             ValueError,

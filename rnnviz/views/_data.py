@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnviz._types import Trace
+from rnnviz._types import Seq2SeqTrace, Trace
 from rnnviz.views._style import DIRECTION_NAMES
 
 
@@ -45,6 +45,11 @@ def finite_max(arrays: Any, *, absolute: bool = False, default: float = 1.0) -> 
 
 
 def check_trace(trace: Any, name: str = "trace") -> Trace:
+    if isinstance(trace, Seq2SeqTrace):
+        raise TypeError(
+            f"{name} must be an rnnviz Trace of one core, got a Seq2SeqTrace: pass its "
+            f"{name}.encoder or {name}.decoder (or draw the whole run with rnnviz.plot_seq2seq)"
+        )
     if not isinstance(trace, Trace):
         raise TypeError(
             f"{name} must be an rnnviz Trace (from rnnviz.trace(model, x)), "
