@@ -388,3 +388,23 @@ def _model():
 def test_bad_inputs_name_the_argument(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+def test_core_views_draw_either_half_of_a_seq2seq_trace(cell):
+    # the encoder and decoder of a Seq2SeqTrace are ordinary Traces: every core view draws them
+    task = tasks.Reverse(num_symbols=3, min_len=1, max_len=4, seed=0)
+    model = Seq2Seq.from_task(task, cell=cell, hidden_size=4, num_layers=2, seed=0)
+    x, y, lengths = task.batch(3, seed=1)
+    tr = rnnviz.trace(model, x, y, lengths=lengths)
+    for part in (tr.encoder, tr.decoder):
+        assert isinstance(part, rnnviz.Trace)
+        rnnviz.plot_hidden(part, sample=1)
+        rnnviz.plot_grad_flow(part)
+        rnnviz.plot_unrolled(part, sample=0, backward=True)
+        if cell != "elman":
+            rnnviz.plot_gates(part, layer=-1)
+            rnnviz.plot_gate_saturation(part)
+    # what the views read: the encoder is zero on padding, the decoder runs every step
+    assert torch.all(tr.encoder.hidden[:, 0, int(lengths[0]):] == 0)
+    assert tr.decoder.lengths is None and tr.decoder.output.shape == (3, y.shape[1], 4)
