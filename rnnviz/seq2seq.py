@@ -115,12 +115,8 @@ class Seq2Seq(nn.Module):
     @classmethod
     def from_task(cls, task: Any, **kwargs: Any) -> Seq2Seq:
         """The model for a symbol-to-symbol task (sizes from the task; ``loss_fn = task.loss``)."""
-        _validate.task(task, ("input_size", "output_size", "input_kind", "loss"))
-        if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy":
-            raise ValueError(
-                "task must have symbol inputs and class targets (e.g. tasks.Reverse), got "
-                f"input_kind={task.input_kind!r}, loss_name={getattr(task, 'loss_name', None)!r}"
-            )
+        _validate.task(task, ("input_size", "output_size", "input_kind", "kind", "loss"))
+        _check_kind(task)
         model = cls(task.input_size, task.output_size, **kwargs)
         model.task, model.loss_fn = task, task.loss
         return model
@@ -138,13 +134,7 @@ class Seq2Seq(nn.Module):
         """Raise ``ValueError`` unless ``task`` is one this model can train on: symbol inputs,
         a class target at every step, and the model's vocabulary sizes."""
         hint = "; build it with Seq2Seq.from_task(task)"
-        if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy" \
-                or task.kind == "many_to_one":
-            raise ValueError(
-                "task must have symbol inputs and a class target at every step (e.g. "
-                f"tasks.Reverse), got input_kind={task.input_kind!r}, kind={task.kind!r}, "
-                f"loss_name={getattr(task, 'loss_name', None)!r}"
-            )
+        _check_kind(task)
         for name in ("input_size", "output_size"):
             if getattr(self, name) != getattr(task, name):
                 raise ValueError(
@@ -281,3 +271,14 @@ class Seq2Seq(nn.Module):
         steps = _validate.positive_int("steps", x.shape[1] if steps is None else steps)
         _, state = self.encode(x, lengths)
         return self.decode(state, steps)[0]
+
+
+def _check_kind(task: Any) -> None:
+    """A task a Seq2Seq can learn: symbol inputs and a class target at every step."""
+    if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy" \
+            or task.kind == "many_to_one":
+        raise ValueError(
+            "task must have symbol inputs and a class target at every step (e.g. "
+            f"tasks.Reverse), got input_kind={task.input_kind!r}, kind={task.kind!r}, "
+            f"loss_name={getattr(task, 'loss_name', None)!r}"
+        )

@@ -302,6 +302,7 @@ def _model():
         (lambda: Seq2Seq(4, 3, hidden_size=2.0), ValueError, "hidden_size"),
         (lambda: Seq2Seq.from_task(object()), TypeError, "task must be an rnnviz task"),
         (lambda: Seq2Seq.from_task(tasks.Sine()), ValueError, "symbol inputs"),
+        (lambda: Seq2Seq.from_task(tasks.DelayedRecall()), ValueError, "a class target at every step"),
         (lambda: _model()(torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.long)), TypeError, "x must be"),
         (
             lambda: _model()(torch.full((2, 3), 4), torch.zeros(2, 3, dtype=torch.long)),
