@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, uses_language
 from rnnviz.views import _style as S
 
 INPUT, RNN, OUTPUT = "#E69F00", "#009E73", "#56B4E9"  # Okabe-Ito orange, green, sky blue
 
-# (title, example, number of RNN steps, steps with an input, steps with an output)
+# (title, example, number of RNN steps, steps with an input, steps with an output); the
+# English text, translated when drawn
 TASKS: tuple[tuple[str, str, int, tuple[int, ...], tuple[int, ...]], ...] = (
-    ("one-to-one", "plain network<br>(no recurrence)", 1, (0,), (0,)),
-    ("one-to-many", "image captioning<br>(image → words)", 3, (0,), (0, 1, 2)),
-    ("many-to-one", "sentiment classification<br>(words → label)", 3, (0, 1, 2), (2,)),
-    ("many-to-many", "translation<br>(words → words)", 5, (0, 1, 2), (3, 4)),
-    ("synchronised<br>many-to-many", "labelling every<br>video frame", 4, (0, 1, 2, 3),
+    (N_("one-to-one"), N_("plain network<br>(no recurrence)"), 1, (0,), (0,)),
+    (N_("one-to-many"), N_("image captioning<br>(image → words)"), 3, (0,), (0, 1, 2)),
+    (N_("many-to-one"), N_("sentiment classification<br>(words → label)"), 3, (0, 1, 2), (2,)),
+    (N_("many-to-many"), N_("translation<br>(words → words)"), 5, (0, 1, 2), (3, 4)),
+    (N_("synchronised<br>many-to-many"), N_("labelling every<br>video frame"), 4, (0, 1, 2, 3),
      (0, 1, 2, 3)),
 )
 
 
-def plot_task_shapes(theme: str = "auto") -> go.Figure:
+@uses_language
+def plot_task_shapes(theme: str = "auto", *, lang: str | None = None) -> go.Figure:
     """The five sequence-task shapes side by side: input boxes (orange, bottom), RNN boxes
-    (green, with recurrent arrows), output boxes (blue, top), with the course's examples."""
+    (green, with recurrent arrows), output boxes (blue, top), with the course's examples.
+    ``lang`` (``"en"``, ``"ru"``) overrides :func:`rnnviz.set_language` for this figure."""
     S.check_theme(theme)
     pal = S.palette(theme)
     fig = go.Figure()
@@ -50,22 +54,22 @@ def plot_task_shapes(theme: str = "auto") -> go.Figure:
                 _arrow(notes, x, y_rnn + box / 2, x, y_out - box / 2, pal.fg)
             if t > 0:
                 _arrow(notes, x - 1 + box / 2, y_rnn, x - box / 2, y_rnn, pal.fg)
-        notes.append({"x": mid, "y": y_out + 0.75, "text": f"<b>{title}</b>",
+        notes.append({"x": mid, "y": y_out + 0.75, "text": f"<b>{_(title)}</b>",
                       "showarrow": False, "yanchor": "bottom", "font": {"size": S.FONT_SIZE + 2}})
-        notes.append({"x": mid, "y": y_in - 0.6, "text": example, "showarrow": False,
+        notes.append({"x": mid, "y": y_in - 0.6, "text": _(example), "showarrow": False,
                       "yanchor": "top", "font": {"size": S.FONT_SIZE}})
         x0 += n - 1 + gap
     # an invisible trace so the axes span the drawing and hover says what colours mean
     fig.add_trace(go.Scatter(x=[-0.6, x0 - gap + 0.6], y=[y_in - 1.9, y_out + 1.5],
                              mode="markers", marker={"opacity": 0}, hoverinfo="skip",
                              showlegend=False))
-    for name, color in (("input x", INPUT), ("RNN step h", RNN), ("output y", OUTPUT)):
+    for name, color in ((_("input x"), INPUT), (_("RNN step h"), RNN), (_("output y"), OUTPUT)):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                  marker={"symbol": "square", "size": 16, "color": color}))
     fig.update_layout(shapes=shapes, annotations=notes)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
-    S.apply_theme(fig, theme, title="Five shapes of sequence task")
+    S.apply_theme(fig, theme, title=_("Five shapes of sequence task"))
     fig.update_layout(height=560, legend={"orientation": "h", "y": 1.0, "x": 1,
                                           "xanchor": "right", "yanchor": "bottom"})
     return fig
