@@ -124,7 +124,7 @@ def update() -> None:
 # ----------------------------------------------------------------- symbols and placeholders
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # str.format fields: {name}, {value!r}
-_TAG = re.compile(r"<[^<>]+>")  # <br>, <b>, </b>
+_TAG = re.compile(r"<(?!br>)[^<>]+>")  # <b>, </b>; line breaks (<br>) are the translator's choice
 _CODE = re.compile(r"`[^`]+`")
 _SYMBOL = re.compile(
     r"(?<![\w'’])(?:"
@@ -135,10 +135,10 @@ _SYMBOL = re.compile(
 
 
 def symbols(text: str) -> list[str]:
-    """The things a translation must carry over unchanged: format placeholders, HTML tags,
-    code spans, and symbols (h_t, c_t, gate letters, torch argument names, RNN/LSTM/GRU)."""
+    """The things a translation must carry over unchanged: format placeholders, HTML tags
+    other than <br>, code spans, and symbols (h_t, c_t, gate letters, torch argument names, RNN/LSTM/GRU)."""
     found = _PLACEHOLDER.findall(text) + _TAG.findall(text) + _CODE.findall(text)
-    rest = _CODE.sub(" ", _TAG.sub(" ", _PLACEHOLDER.sub(" ", text)))
+    rest = _CODE.sub(" ", re.sub(r"<[^<>]+>", " ", _PLACEHOLDER.sub(" ", text)))
     return sorted(found + _SYMBOL.findall(rest))
 
 

@@ -162,7 +162,9 @@ def test_catalogue_is_shipped_as_package_data() -> None:
     ("hidden_size must be positive", "размер hidden-size должен быть > 0", ["'hidden_size' is missing"]),
     ("RNN step h", "шаг РНС h", ["'RNN' is missing"]),
     ("Text coloured by {name}", "Текст: {имя}", ["'{name}' is missing", "'{имя}' is new"]),
-    ("one<br>two", "один два", ["'<br>' is missing"]),
+    ("<b>one</b>", "один", ["'</b>' is missing", "'<b>' is missing"]),
+    ("one<br>two", "один два", []),  # line breaks are the translator's to place
+    ("one two", "один<br>два", []),
     ("a unit's value", "значение нейрона", []),  # 'a' and the s of unit's are words
 ])
 def test_symbols_survive_translation(msgid, msgstr, problems) -> None:
@@ -273,7 +275,7 @@ def test_views_speak_russian_and_english() -> None:
     assert text_fig.layout.title.text == "Text coloured by unit"  # English as before i18n
     assert text_fig.data[0].hovertemplate == ("'%{customdata[0]}' (character %{customdata[1]})"
                                               "<br>unit = %{z:.4f}<extra></extra>")
-    assert text_fig.data[0].colorbar.title.text == "unit activation"
+    assert text_fig.data[0].colorbar.title.text == "activation"
     rnnviz.set_language("ru")
     russian = _views()
     for name, fig in russian.items():
@@ -285,6 +287,7 @@ def test_views_speak_russian_and_english() -> None:
     assert [t.name for t in shapes.data[1:]] == ["вход x", "шаг RNN h", "выход y"]
     notes = [a.text for a in shapes.layout.annotations]
     assert "<b>многие ко многим</b>" in notes and "<b>h</b>" in notes and "<b>x</b>" in notes
+    assert russian["plot_text_activation"].data[0].colorbar.title.text == "активация"
     assert russian["plot_text_activation"].data[0].hovertemplate == (
         "«%{customdata[0]}» (символ %{customdata[1]})<br>нейрон = %{z:.4f}<extra></extra>")
 
@@ -301,6 +304,7 @@ def test_lang_argument_is_one_figure_only() -> None:
 def test_a_students_unit_name_is_shown_as_given() -> None:
     fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="слой 0, нейрон 7", lang="ru")
     assert fig.layout.title.text == "Текст, раскрашенный по активации: слой 0, нейрон 7"
-    assert fig.data[0].colorbar.title.text == "активация: слой 0, нейрон 7"
+    assert fig.data[0].colorbar.title.text == "активация"
+    assert fig.layout.width > 520  # widened for the title
     fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="layer {0} unit 7")
     assert fig.layout.title.text == "Text coloured by layer {0} unit 7"  # braces are not fields

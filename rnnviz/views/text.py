@@ -73,13 +73,11 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     finite = v[np.isfinite(v)]
     big = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
     if unit_name is None:
-        name, title, bar = _("unit"), _("Text coloured by unit"), _("unit activation")
+        name, title = _("unit"), _("Text coloured by unit")
     else:
         name = html.escape(unit_name)
         # TRANSLATORS: {name} is the student's own label for the unit, e.g. "layer 0 unit 7"
         title = _("Text coloured by {name}").format(name=name)
-        # TRANSLATORS: colour-bar title; {name} as above
-        bar = _("{name} activation").format(name=name)
     # plotly's placeholders go in through .format, so the catalogue holds none of them
     # TRANSLATORS: hover on one character; {value} is its unit's activation
     hover = _("'{char}' (character {index})<br>{name} = {value}").format(
@@ -88,11 +86,15 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
         z=D.rounded(z), text=shown, texttemplate="%{text}", customdata=hover_data,
         textfont={"family": S.MONO_FAMILY, "size": S.FONT_SIZE + 2}, colorscale=S.STATE_SCALE,
         zmin=-big, zmax=big, xgap=1, ygap=3, hoverongaps=False,
-        colorbar=S.colorbar(bar),
+        # short, and on top: a one-line text's colour bar is too short for a title beside it
+        colorbar={**S.colorbar(_("activation")), "title": {
+            "text": _("activation"), "side": "top", "font": {"size": S.FONT_SIZE - 1}}},
         hovertemplate=hover + "<extra></extra>"))
     fig.update_xaxes(visible=False, range=[-0.5, n_cols - 0.5])
     fig.update_yaxes(visible=False, autorange="reversed")
     S.apply_theme(fig, theme, title=title)
-    fig.update_layout(height=150 + 38 * n_rows, width=max(520, 200 + 21 * n_cols),
+    # wide enough for the title too (longer in Russian, and unit_name is the student's)
+    title_px = len(html.unescape(title)) * 0.56 * S.TITLE_SIZE + 60
+    fig.update_layout(height=150 + 38 * n_rows, width=int(max(520, 200 + 21 * n_cols, title_px)),
                       margin={"l": 20, "r": 20, "t": 80, "b": 20})
     return fig
