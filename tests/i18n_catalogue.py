@@ -226,7 +226,7 @@ CALLS = {"colorbar": "plot", "Label": "widget", "HTML": "widget", "HTMLMath": "w
          "set_postfix_str": "widget", "warn": "error", "print": "print"}
 TRANSLATORS = {"_", "gettext", "ngettext", "pgettext", "npgettext", "N_"}
 # lower-case words that are symbols, not English
-NOT_WORDS = {"tanh", "exp", "log", "softmax", "argmax", "max", "min", "px"}
+NOT_WORDS = {"tanh", "exp", "log", "softmax", "argmax", "max", "min", "px", "dL"}  # dL/dh_t
 IGNORE = "# i18n-ignore"  # on a line whose message is for developers, not students
 
 # The modules whose user-facing strings are all translated, and which rules hold in them.

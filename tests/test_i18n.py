@@ -224,7 +224,7 @@ def test_scanner_flags_what_a_student_reads() -> None:
 
 def test_has_words() -> None:
     for text in ("h_t", "x", "<b>h</b>", "%{z:.4f}<extra></extra>", "{name} = %{z}", "LSTM",
-                 "W_hh @ h_{t-1}", "tanh", "", "→", "1e-3"):
+                 "W_hh @ h_{t-1}", "tanh", "", "→", "1e-3", "‖dL/dh_t‖"):
         assert not C.has_words(text), text
     for text in ("unit", "Loss", "скрытое состояние", "layer {l}", "step h"):
         assert C.has_words(text), text
