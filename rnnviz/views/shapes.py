@@ -15,6 +15,7 @@ INPUT, RNN, OUTPUT = "#E69F00", "#009E73", "#56B4E9"  # Okabe-Ito orange, green,
 # Russian) would otherwise touch in a plot area PLOT_PX wide (a 1000-px-wide notebook; narrower,
 # labels touch in English too), a letter being CHAR_EM wide.
 GAP, PLOT_PX, CHAR_EM = 3.0, 950.0, 0.56
+HEIGHT = 560
 
 # (title, example, number of RNN steps, steps with an input, steps with an output); the
 # English text, translated when drawn
@@ -75,7 +76,7 @@ def plot_task_shapes(theme: str = "auto", *, lang: str | None = None) -> go.Figu
     fig.update_xaxes(visible=False, range=[x_lo, x_hi])  # not autorange: it pads for the text
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
     S.apply_theme(fig, theme, title=_("Five shapes of sequence task"))
-    fig.update_layout(height=560, legend={"orientation": "h", "y": 1.0, "x": 1,
+    fig.update_layout(height=HEIGHT, legend={"orientation": "h", "y": 1.0, "x": 1,
                                           "xanchor": "right", "yanchor": "bottom"})
     return fig
 
@@ -95,7 +96,7 @@ def _centres(ns: list[int], labels: list[tuple[str, str]],
                                        half[k - 1] + half[k]))
         lo = min(-0.6, mids[0] - half[0])
         hi = max(mids[-1] + (ns[-1] - 1) / 2 + 0.6, mids[-1] + half[-1])
-        per_box = min(PLOT_PX / (hi - lo), 400 / y_span)
+        per_box = min(PLOT_PX / (hi - lo), (HEIGHT - 160) / y_span)  # margins 90 + 70
     return mids, (lo, hi)
 
 
