@@ -71,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "export_html": "rnnviz.views",
     # live
     "dashboard": "rnnviz.live",
+    "set_language": "rnnviz.i18n", "get_language": "rnnviz.i18n",  # language: en, ru
 }
 
 _SUBMODULES = ("tasks", "tokens")

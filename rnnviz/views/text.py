@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import _, uses_language
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
 
@@ -22,8 +23,10 @@ def _cell(ch: str) -> tuple[str, str]:
     return html.escape(shown, quote=True), html.escape(_VISIBLE.get(ch, shown), quote=True)
 
 
+@uses_language
 def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None,
-                         theme: str = "auto", wrap: int = 60) -> go.Figure:
+                         theme: str = "auto", wrap: int = 60,
+                         lang: str | None = None) -> go.Figure:
     """Each character of ``text`` on a cell coloured by ``values[k]`` (the unit's activation
     after reading that character), wrapped at newlines and at ``wrap`` characters.
 
@@ -35,6 +38,7 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
         values: ``len(text)`` numbers (list, array or tensor), e.g. ``trace.hidden[l, b, :, u]``.
         unit_name: shown in the title, e.g. ``"layer 0 unit 7"``.
         wrap: characters per line.
+        lang: ``"en"`` or ``"ru"`` for this figure only (default: :func:`rnnviz.set_language`).
     """
     S.check_theme(theme)
     if not isinstance(text, str):
@@ -60,25 +64,37 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     n_rows, n_cols = pos[-1][0] + 1, max(p[1] for p in pos) + 1
     z = np.full((n_rows, n_cols), np.nan)
     shown = np.full((n_rows, n_cols), "", dtype=object)
-    hover = np.full((n_rows, n_cols, 2), "", dtype=object)
+    hover_data = np.full((n_rows, n_cols, 2), "", dtype=object)
     for k, (ch, (r, c)) in enumerate(zip(text, pos, strict=True)):
         z[r, c] = v[k]
-        shown[r, c], hover[r, c, 0] = _cell(ch)
-        hover[r, c, 1] = str(k)
+        shown[r, c], hover_data[r, c, 0] = _cell(ch)
+        hover_data[r, c, 1] = str(k)
     # 2. colour: signed diverging scale, [-1, 1] for tanh-range values
     finite = v[np.isfinite(v)]
     big = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    name = html.escape(unit_name) if unit_name is not None else "unit"
+    if unit_name is None:
+        name, title = _("unit"), _("Text coloured by unit")
+    else:
+        name = html.escape(unit_name)
+        # TRANSLATORS: {name} is the student's own label for the unit, e.g. "layer 0 unit 7"
+        title = _("Text coloured by {name}").format(name=name)
+    # plotly's placeholders go in through .format, so the catalogue holds none of them
+    # TRANSLATORS: hover on one character; {value} is its unit's activation
+    hover = _("'{char}' (character {index})<br>{name} = {value}").format(
+        char="%{customdata[0]}", index="%{customdata[1]}", name=name, value="%{z:.4f}")
     fig = go.Figure(go.Heatmap(
-        z=D.rounded(z), text=shown, texttemplate="%{text}", customdata=hover,
+        z=D.rounded(z), text=shown, texttemplate="%{text}", customdata=hover_data,
         textfont={"family": S.MONO_FAMILY, "size": S.FONT_SIZE + 2}, colorscale=S.STATE_SCALE,
         zmin=-big, zmax=big, xgap=1, ygap=3, hoverongaps=False,
-        colorbar=S.colorbar(f"{name} activation"),
-        hovertemplate="'%{customdata[0]}' (character %{customdata[1]})<br>"
-        f"{name} = %{{z:.4f}}<extra></extra>"))
+        # short, and on top: a one-line text's colour bar is too short for a title beside it
+        colorbar={**S.colorbar(_("activation")), "title": {
+            "text": _("activation"), "side": "top", "font": {"size": S.FONT_SIZE - 1}}},
+        hovertemplate=hover + "<extra></extra>"))
     fig.update_xaxes(visible=False, range=[-0.5, n_cols - 0.5])
     fig.update_yaxes(visible=False, autorange="reversed")
-    S.apply_theme(fig, theme, title=f"Text coloured by {name}")
-    fig.update_layout(height=150 + 38 * n_rows, width=max(520, 200 + 21 * n_cols),
+    S.apply_theme(fig, theme, title=title)
+    # wide enough for the title too (longer in Russian, and unit_name is the student's)
+    title_px = len(html.unescape(title)) * 0.56 * S.TITLE_SIZE + 60
+    fig.update_layout(height=150 + 38 * n_rows, width=int(max(520, 200 + 21 * n_cols, title_px)),
                       margin={"l": 20, "r": 20, "t": 80, "b": 20})
     return fig

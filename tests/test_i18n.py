@@ -1,0 +1,310 @@
+"""rnnviz speaks English and Russian: choosing the language, the gettext catalogue being
+complete and compiled, symbols surviving translation, no unwrapped user-facing strings in
+the converted modules, and the converted views drawn in each language."""
+
+from __future__ import annotations
+
+import fnmatch
+import gettext
+import re
+import subprocess
+import sys
+import threading
+import tomllib
+import warnings
+
+import pytest
+
+import rnnviz
+from rnnviz import i18n
+from tests import i18n_catalogue as C
+
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_language(monkeypatch):
+    """Every test starts with no set_language choice and no RNNVIZ_LANG, and leaves none."""
+    monkeypatch.delenv("RNNVIZ_LANG", raising=False)
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.setattr(i18n, "_warned_env", set())
+    yield
+    assert i18n._override.get() is None
+
+
+# ----------------------------------------------------------------------- choosing a language
+
+
+def test_set_language_round_trip() -> None:
+    assert rnnviz.get_language() == "en"
+    rnnviz.set_language("ru")
+    assert rnnviz.get_language() == "ru" and i18n._("output y") == "выход y"
+    rnnviz.set_language("en")
+    assert rnnviz.get_language() == "en" and i18n._("output y") == "output y"
+    for spelling in ("RU", "ru_RU", "ru-RU", "ru_RU.UTF-8", " ru "):
+        rnnviz.set_language(spelling)
+        assert rnnviz.get_language() == "ru", spelling
+    rnnviz.set_language(None)
+    assert rnnviz.get_language() == "en"
+
+
+def test_default_follows_rnnviz_lang(monkeypatch) -> None:
+    monkeypatch.setenv("RNNVIZ_LANG", "ru_RU.UTF-8")
+    assert rnnviz.get_language() == "ru"
+    rnnviz.set_language("en")  # an explicit choice wins over the environment
+    assert rnnviz.get_language() == "en"
+    rnnviz.set_language(None)
+    assert rnnviz.get_language() == "ru"
+    monkeypatch.setenv("RNNVIZ_LANG", "")
+    assert rnnviz.get_language() == "en"
+
+
+def test_unknown_rnnviz_lang_warns_once_and_speaks_english(monkeypatch) -> None:
+    monkeypatch.setenv("RNNVIZ_LANG", "fr")
+    with pytest.warns(UserWarning, match="RNNVIZ_LANG='fr' is not a language rnnviz speaks"):
+        assert rnnviz.get_language() == "en"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rnnviz.get_language() == "en" and i18n._("unit") == "unit"
+
+
+@pytest.mark.parametrize("bad", ["fr", "", "english", 5, ["ru"]])
+def test_unknown_language_is_a_clear_error(bad) -> None:
+    with pytest.raises(ValueError, match=r"^lang must be one of 'en', 'ru' .*got " + re.escape(repr(bad))):
+        rnnviz.set_language(bad)
+    with pytest.raises(ValueError, match=r"^lang must be one of 'en', 'ru'"):
+        rnnviz.plot_task_shapes(lang=bad)
+    assert rnnviz.get_language() == "en"
+
+
+def test_the_error_is_in_the_language_in_force() -> None:
+    rnnviz.set_language("ru")
+    with pytest.raises(ValueError, match=r"^параметр lang должен быть одним из 'en', 'ru'.*'fr'"):
+        rnnviz.set_language("fr")
+    assert rnnviz.get_language() == "ru"
+
+
+def test_language_block_overrides_and_restores() -> None:
+    rnnviz.set_language("ru")
+    with i18n.language("en") as lang:
+        assert lang == "en" and rnnviz.get_language() == "en"
+        with i18n.language(None):  # None changes nothing
+            assert rnnviz.get_language() == "en"
+        with i18n.language("ru"):
+            assert rnnviz.get_language() == "ru"
+        assert rnnviz.get_language() == "en"
+    assert rnnviz.get_language() == "ru"
+    with pytest.raises(KeyError), i18n.language("en"):
+        raise KeyError  # restored on an error too
+    assert rnnviz.get_language() == "ru"
+
+
+def test_language_block_stays_in_its_thread() -> None:
+    seen = []
+    with i18n.language("ru"):
+        t = threading.Thread(target=lambda: seen.append(rnnviz.get_language()))
+        t.start()
+        t.join()
+    assert seen == ["en"]
+
+
+def test_uses_language_needs_a_keyword_only_lang() -> None:
+    with pytest.raises(TypeError, match="keyword-only 'lang'"):
+        i18n.uses_language(lambda lang=None: lang)
+
+
+def test_russian_plural_forms() -> None:
+    t = i18n.translations("ru")
+    assert isinstance(t, gettext.GNUTranslations)
+    forms = {n: t.plural(n) for n in (1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111)}
+    assert forms == {1: 0, 2: 1, 4: 1, 5: 2, 11: 2, 12: 2, 14: 2, 21: 0, 22: 1, 25: 2, 101: 0,
+                     111: 2}
+
+
+def test_run_time_needs_only_the_standard_library() -> None:
+    code = ("import sys, rnnviz; rnnviz.set_language('ru'); rnnviz.plot_task_shapes(); "
+            "assert 'babel' not in sys.modules, 'babel imported at run time'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=C.ROOT)
+
+
+# ----------------------------------------------------------------------------- the catalogue
+
+
+def test_catalogue_is_complete_translated_and_compiled() -> None:
+    """Every string wrapped in _() & co. anywhere in rnnviz/ (as Babel extracts it) is in
+    the .pot and the .po, has a non-fuzzy Russian translation keeping its symbols and
+    placeholders, the .po has nothing obsolete, and the .mo is compiled from the .po."""
+    problems = C.check()
+    assert not problems, "\n".join(problems)
+
+
+def test_catalogue_is_shipped_as_package_data() -> None:
+    config = tomllib.loads((C.ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["rnnviz"]
+    files = [p.relative_to(C.PACKAGE).as_posix() for p in C.LOCALE_DIR.rglob("*") if p.is_file()]
+    assert {"locale/rnnviz.pot", "locale/ru/LC_MESSAGES/rnnviz.po",
+            "locale/ru/LC_MESSAGES/rnnviz.mo"} <= set(files)
+    for f in files:
+        assert any(fnmatch.fnmatch(f, p) for p in patterns), f"{f} is not package data"
+
+
+@pytest.mark.parametrize(("msgid", "msgstr", "problems"), [
+    ("input x", "вход x", []),
+    ("input x", "вход х", ["'x' is missing"]),  # Cyrillic х
+    ("hidden state h_t", "скрытое состояние h_t", []),
+    ("hidden state h_t", "скрытое состояние h", ["'h_t' is missing"]),
+    ("forget gate f: what to keep of c_{t-1}", "вентиль забывания f: что оставить от c_{t-1}", []),
+    ("forget gate f", "вентиль забывания", ["'f' is missing"]),
+    ("gates i, f, g, o", "вентили i, f, g, o", []),
+    ("gates r, z and n", "вентили r, z и n", []),
+    ("gates r, z and n", "вентили р, z и n", ["'r' is missing"]),
+    ("set `hidden_size`", "задайте `hidden_size`", []),
+    ("hidden_size must be positive", "размер hidden-size должен быть > 0", ["'hidden_size' is missing"]),
+    ("RNN step h", "шаг РНС h", ["'RNN' is missing"]),
+    ("Text coloured by {name}", "Текст: {имя}", ["'{name}' is missing", "'{имя}' is new"]),
+    ("<b>one</b>", "один", ["'</b>' is missing", "'<b>' is missing"]),
+    ("one<br>two", "один два", []),  # line breaks are the translator's to place
+    ("one two", "один<br>два", []),
+    ("a unit's value", "значение нейрона", []),  # 'a' and the s of unit's are words
+])
+def test_symbols_survive_translation(msgid, msgstr, problems) -> None:
+    assert C.symbol_problems(msgid, msgstr) == problems
+
+
+# --------------------------------------------------------------- unwrapped user-facing strings
+
+
+@pytest.mark.parametrize(("path", "rules"), C.SCANNED.items(), ids=list(C.SCANNED))
+def test_user_facing_strings_are_wrapped(path, rules) -> None:
+    """The modules in SCANNED show a student no string that is not wrapped for translation.
+    SCANNED grows as modules are converted; when it is all of rnnviz/ with every rule,
+    replace it with ``{str(p.relative_to(C.ROOT)): C.RULES for p in C.PACKAGE.rglob("*.py")}``
+    (``python -m tests.i18n_catalogue --todo`` lists what is left)."""
+    findings = C.scan(path, rules)
+    assert not findings, "wrap these in _() (see rnnviz/i18n.py):\n" + "\n".join(map(str, findings))
+
+
+SNIPPET = '''
+fig.update_layout(title="Hidden state over time")                      # 2 flagged
+fig.update_layout(title=_("Hidden state over time"))
+fig.add_trace(go.Scatter(name=f"layer {l}", hovertemplate="%{y:.3f}"))  # 4 flagged
+S.apply_theme(fig, theme, title=f"Gates of {cell}")                    # 5 flagged
+notes.append({"text": f"<b>{label}</b>", "x": 0})
+notes.append({"text": "forget gate: what to keep"})                    # 7 flagged
+S.colorbar("h_t")
+S.colorbar("activation")                                               # 9 flagged
+go.Heatmap(colorbar=S.colorbar(_("{name} activation").format(name=n)), name="LSTM")
+raise ValueError(f"wrap must be a positive int, got {wrap!r}")        # 11 flagged
+raise ValueError(_("wrap must be a positive int, got {wrap!r}").format(wrap=wrap))
+raise TypeError("bad " + kind)                                          # 13 flagged
+widgets.Button(description="Train", tooltip=_("Start training"))        # 14 flagged
+widgets.Label("Status: idle")                                           # 15 flagged
+tqdm(total=n, desc="training")                                          # 16 flagged
+print("done in", t)                                                     # 17 flagged
+xaxis={"title": {"text": "time step t"}}                                # 18 flagged
+fig.update_xaxes(ticktext=["x", "h_t", "c_t"])
+fig.update_xaxes(ticktext=["input", "forget"])                          # 20 flagged
+raise RuntimeError(f"internal: {x}")  # i18n-ignore
+TASKS = (N_("one-to-one"),)
+name = "unit" if unit is None else unit
+fig.update_layout(title="a" if x else "Loss")                           # 24 flagged
+'''
+
+
+def test_scanner_flags_what_a_student_reads() -> None:
+    found = C.scan_source(SNIPPET)
+    expected = [i for i, line in enumerate(SNIPPET.splitlines(), start=1) if line.endswith("flagged")]
+    assert [f.line for f in found] == expected
+    rules = {f.line: f.rule for f in found}
+    assert rules[11] == rules[13] == "error" and rules[14] == rules[16] == "widget"
+    assert rules[17] == "print" and rules[2] == rules[9] == "plot"
+    only_plot = C.scan_source(SNIPPET, rules=("plot",))
+    assert {f.rule for f in only_plot} == {"plot"} and 11 not in {f.line for f in only_plot}
+
+
+def test_has_words() -> None:
+    for text in ("h_t", "x", "<b>h</b>", "%{z:.4f}<extra></extra>", "{name} = %{z}", "LSTM",
+                 "W_hh @ h_{t-1}", "tanh", "", "→", "1e-3", "‖dL/dh_t‖"):
+        assert not C.has_words(text), text
+    for text in ("unit", "Loss", "скрытое состояние", "layer {l}", "step h"):
+        assert C.has_words(text), text
+
+
+# -------------------------------------------------------------------------- the two views
+
+
+def _shown(fig) -> list[str]:
+    """Every text a student reads in the figure: titles, legend names, annotations, hover."""
+    keys = {"text", "name", "hovertemplate", "texttemplate"}
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and k in keys:
+                    out.append(v)
+                else:
+                    walk(v)
+        elif isinstance(node, list | tuple):
+            for v in node:
+                if isinstance(v, dict):
+                    walk(v)
+
+    walk(fig.to_plotly_json())
+    return out
+
+
+def _english_words(texts: list[str]) -> list[str]:
+    ascii_parts = [re.sub(r"[^\x00-\x7f]+", " ", t) for t in texts]
+    return [t for t in ascii_parts if C.has_words(t)]
+
+
+def _views(**kw):
+    return {"plot_task_shapes": rnnviz.plot_task_shapes(**kw),
+            "plot_text_activation": rnnviz.plot_text_activation("мама мыла раму\nhello",
+                                                                [0.5] * 20, **kw)}
+
+
+def test_views_speak_russian_and_english() -> None:
+    english = _views()
+    for name, fig in english.items():
+        shown = _shown(fig)
+        assert not any(CYRILLIC.search(s) for s in shown if "мама" not in s), name
+    assert english["plot_task_shapes"].layout.title.text == "Five shapes of sequence task"
+    text_fig = english["plot_text_activation"]
+    assert text_fig.layout.title.text == "Text coloured by unit"  # English as before i18n
+    assert text_fig.data[0].hovertemplate == ("'%{customdata[0]}' (character %{customdata[1]})"
+                                              "<br>unit = %{z:.4f}<extra></extra>")
+    assert text_fig.data[0].colorbar.title.text == "activation"
+    rnnviz.set_language("ru")
+    russian = _views()
+    for name, fig in russian.items():
+        shown = _shown(fig)
+        assert _english_words(shown) == [], name
+        assert CYRILLIC.search(fig.layout.title.text), name
+    shapes = russian["plot_task_shapes"]
+    assert shapes.layout.title.text == "Пять видов задач обработки последовательностей"
+    assert [t.name for t in shapes.data[1:]] == ["вход x", "шаг RNN h", "выход y"]
+    notes = [a.text for a in shapes.layout.annotations]
+    assert "<b>многие ко многим</b>" in notes and "<b>h</b>" in notes and "<b>x</b>" in notes
+    assert russian["plot_text_activation"].data[0].colorbar.title.text == "активация"
+    assert russian["plot_text_activation"].data[0].hovertemplate == (
+        "«%{customdata[0]}» (символ %{customdata[1]})<br>нейрон = %{z:.4f}<extra></extra>")
+
+
+def test_lang_argument_is_one_figure_only() -> None:
+    per_call = _views(lang="ru")
+    assert rnnviz.get_language() == "en"
+    rnnviz.set_language("ru")
+    assert {k: f.to_json() for k, f in per_call.items()} == {k: f.to_json() for k, f in _views().items()}
+    assert _views(lang="en")["plot_task_shapes"].layout.title.text == "Five shapes of sequence task"
+    assert rnnviz.get_language() == "ru"
+
+
+def test_a_students_unit_name_is_shown_as_given() -> None:
+    fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="слой 0, нейрон 7", lang="ru")
+    assert fig.layout.title.text == "Текст, раскрашенный по активации: слой 0, нейрон 7"
+    assert fig.data[0].colorbar.title.text == "активация"
+    assert fig.layout.width > 520  # widened for the title
+    fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="layer {0} unit 7")
+    assert fig.layout.title.text == "Text coloured by layer {0} unit 7"  # braces are not fields
