@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test install browser lint bench clean
+.PHONY: lab test install browser lint bench clean i18n
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ bench: $(STAMP) browser
 	$(BIN)/python -m benchmarks.run
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.bench_lessons
 	$(BIN)/python -m benchmarks.bench_dashboard
+
+# The Russian catalogue: extract rnnviz's strings with Babel into rnnviz/locale/rnnviz.pot, merge
+# them into rnnviz/locale/ru/LC_MESSAGES/rnnviz.po (new ones empty, changed ones fuzzy), compile
+# the .mo; then list what still needs translating (exit 1 until it is all done).
+i18n: $(STAMP)
+	$(BIN)/python -m tests.i18n_catalogue --update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
