@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -29,6 +31,10 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     teacher forcing) and what it wrote above (its argmax), green where it matches the
     reference and red where it does not (the reference is shown above when the run has a
     target). The decoder columns stop at the reference's length, or after the first end symbol.
+
+    With attention (the trace has an ``alignment``), a panel below shows the alignment
+    ``a_ts`` as a heatmap: one row per output word (top to bottom), one column per source
+    symbol, under the encoder column it weights; every row sums to 1.
 
     Args:
         translation: a :class:`rnnviz.Seq2SeqTrace`: from :meth:`rnnviz.Seq2Seq.translate`
@@ -152,14 +158,73 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     )
     fig.update_xaxes(visible=False, range=[-0.8, (x_dec[-1] if n_out else x_ctx) + 0.8])
     words = "".join(src)
+    height = max(420, 260 + 9 * H)
+    if translation.alignment is not None:
+        height = _alignment_panel(fig, translation, s, src, out, x_enc, height, pal)
     S.apply_theme(fig, theme, title=f"Encoder-decoder: {words} → {''.join(out)}")
     right = "" if ref is None else f" · {sum(a == b for a, b in zip(out, ref, strict=True))} of {n_out} right"
     if translation.teacher_forcing:
         right += " · teacher forcing: the decoder reads the true previous word"
+    gist = (f"everything the decoder knows about the source passes through the {H} numbers of c"
+            if translation.alignment is None else
+            "attention: each output step also reads a weighted mix of all encoder states")
     fig.update_layout(
-        title_subtitle_text=f"everything the decoder knows about the source passes through the "
-        f"{H} numbers of c{right}",
-        height=max(420, 260 + 9 * H),
+        title_subtitle_text=f"{gist}{right}",
+        height=height,
         margin={"t": 110, "b": 40},
     )
     return fig
+
+
+def _alignment_panel(fig: go.Figure, translation: Seq2SeqTrace, s: int, src: list[str],
+                     out: list[str], x_enc: np.ndarray, height: int, pal: S.Palette) -> int:
+    """Add the alignment heatmap below the main panel (its own axes ``x2``/``y2``, the source
+    columns under the encoder's); return the new figure height."""
+    n_out, n_src = len(out), len(src)
+    a = D.as_numpy(translation.alignment[s, :n_out, :n_src])  # (T, S) rows sum to 1
+    main_px, gap_px, panel_px = height - 150, 95, max(150, 34 * n_out + 10)
+    area = main_px + gap_px + panel_px
+    split = panel_px / area  # paper fraction of the plot area under the panel's top
+    src_esc = [html.escape(t) for t in src]
+    out_esc = [html.escape(t) for t in out]
+    hover = [[f"writes {out_esc[t]} (step {t})<br>looks at {src_esc[k]} (source step {k})"
+              for k in range(n_src)] for t in range(n_out)]
+    fig.add_trace(
+        go.Heatmap(
+            x=x_enc,
+            y=np.arange(n_out),
+            z=D.rounded(a),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale=S.GATE_SCALE,
+            colorbar=S.colorbar("attention", y=split / 2, length=split),
+            xgap=2,
+            ygap=2,
+            customdata=hover,
+            name="alignment",
+            xaxis="x2",
+            yaxis="y2",
+            hovertemplate="%{customdata}<br>weight %{z:.3f}<extra>alignment</extra>",
+        )
+    )
+    main_x = fig.layout.xaxis.range
+    fig.update_layout(
+        yaxis={"domain": [split + gap_px / area, 1.0]},
+        xaxis2={"domain": [0.0, 1.0], "anchor": "y2", "range": main_x, "tickvals": x_enc,
+                "ticktext": src_esc, "showgrid": False, "zeroline": False,
+                "tickfont": {"family": S.MONO_FAMILY, "size": S.FONT_SIZE, "color": INPUT_COLOR}},
+        yaxis2={"domain": [0.0, split], "anchor": "x2", "tickvals": list(range(n_out)),
+                "ticktext": out_esc, "autorange": "reversed", "showgrid": False,
+                "zeroline": False, "title": {"text": "writes"},
+                "tickfont": {"family": S.MONO_FAMILY, "size": S.FONT_SIZE}},
+    )
+    # the main colour bar beside the main panel only
+    fig.update_traces(colorbar={"y": (1 + split + gap_px / area) / 2,
+                                "len": 0.7 * (1 - split - gap_px / area)},
+                      selector={"name": "encoder h_s"})
+    fig.add_annotation(
+        x=0.0, xref="paper", xanchor="left", y=split + 0.2 * gap_px / area, yref="paper",
+        yanchor="bottom", showarrow=False, font={"size": S.FONT_SIZE, "color": pal.fg},
+        text="attention: where each output word looks in the source (rows sum to 1)",
+    )
+    return int(area + 150)
