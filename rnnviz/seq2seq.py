@@ -186,6 +186,12 @@ class Seq2Seq(nn.Module):
         >>> trainer = rnnviz.Trainer(model, task, batch_size=16, seed=0)
         >>> trainer.run(3, progress=False).step
         [1, 2, 3]
+        >>> attentive = Seq2Seq.from_task(task, hidden_size=8, seed=0, attention="dot")
+        >>> x, y, lengths = task.batch(2, seed=0)
+        >>> attentive.align(x, y, lengths).shape         # (B, T, S): where each output looks
+        torch.Size([2, 6, 6])
+        >>> rnnviz.trace(attentive, x, y, lengths=lengths).alignment.shape
+        torch.Size([2, 6, 6])
     """
 
     def __init__(
