@@ -622,6 +622,9 @@ def test_trainer_trains_a_seq2seq_with_attention():
     snap = trainer.snapshots[-1].trace
     assert snap.teacher_forcing and snap.alignment is not None
     assert snap.alignment.shape == (*trainer.probe.y.shape, trainer.probe.x.shape[1])
+    fig = rnnviz.views.animate_training(trainer)  # the alignment changes from frame to frame
+    heat = [i for i, t in enumerate(fig.data) if t.name == "alignment"]
+    assert len(fig.frames) == 3 and heat and heat[0] in fig.frames[-1].traces
 
 
 def test_plot_seq2seq_draws_the_alignment_with_source_on_x_and_output_on_y():
@@ -630,6 +633,7 @@ def test_plot_seq2seq_draws_the_alignment_with_source_on_x_and_output_on_y():
     task.output_vocab = list(task.vocab)
     model = Seq2Seq.from_task(task, hidden_size=6, seed=0, attention="dot")
     x, y, lengths = task.batch(3, seed=1)
+    x[1, 0] = 0  # the source shows "<b>"
     for tr in (model.translate(x, lengths, target=y), rnnviz.trace(model, x, y, lengths=lengths)):
         fig = rnnviz.plot_seq2seq(tr, sample=1, theme="light")
         heat = {t.name: t for t in fig.data if t.type == "heatmap"}
@@ -641,14 +645,20 @@ def test_plot_seq2seq_draws_the_alignment_with_source_on_x_and_output_on_y():
         torch.testing.assert_close(torch.tensor(a.z).float(),
                                    tr.alignment[1, :n_out, :n_src], atol=1e-4, rtol=0)
         # source tokens on x (under the encoder columns), output tokens on y, escaped
-        xs, ys = fig.layout.xaxis2, fig.layout.yaxis2
         src = [task.vocab[i] for i in x[1, :n_src].tolist()]
         out = [task.output_vocab[i] for i in tr.tokens[1, :n_out].tolist()]
-        assert list(xs.ticktext) == [s.replace("<", "&lt;").replace(">", "&gt;") for s in src]
-        assert list(xs.tickvals) == list(heat["encoder h_s"].x) == list(a.x)
-        assert list(ys.ticktext) == [s.replace("<", "&lt;").replace(">", "&gt;") for s in out]
-        assert ys.autorange == "reversed" and list(a.y) == list(range(n_out))
-        assert "<b>" not in "".join(str(c) for row in a.customdata for c in row)
+        esc = lambda words: [w.replace("<", "&lt;").replace(">", "&gt;") for w in words]  # noqa: E731
+        on_x = next(t for t in fig.data if t.name == "alignment source")
+        on_y = next(t for t in fig.data if t.name == "alignment writes")
+        assert list(on_x.text) == esc(src) and "&lt;b&gt;" in on_x.text
+        assert list(on_x.x) == list(a.x) == list(heat["encoder h_s"].x)  # under the encoder
+        assert list(on_y.text) == esc(out) and list(on_y.y) == list(a.y) == list(range(n_out))
+        assert {on_x.xaxis, on_y.xaxis, on_x.yaxis, on_y.yaxis} == {"x2", "y2"}
+        ys = fig.layout.yaxis2
+        assert ys.range[0] > ys.range[1]  # the first output word at the top
+        ref = [v for v in y[1].tolist() if v != -100]
+        assert [c == "#009E73" for c in on_y.textfont.color] == [
+            p == q for p, q in zip(tr.tokens[1].tolist(), ref, strict=False)]
         # the panels do not overlap and the figure grew to hold the second one
         assert fig.layout.yaxis2.domain[1] < fig.layout.yaxis.domain[0]
         assert fig.layout.height > rnnviz.plot_seq2seq(
