@@ -92,7 +92,12 @@ class Seq2SeqTrace:
     its own previous guess (**greedy decoding**, what :meth:`rnnviz.Seq2Seq.translate` and
     ``rnnviz.trace(seq2seq, x)`` record). With teacher forcing and a target the trace also holds
     the loss and the BPTT adjoints of both halves: ``dL/dz_t`` in the decoder, ``dL/dc`` at the
-    context, and ``dL/dh_s`` in the encoder, where the gradient arrives only through ``c``.
+    context, and ``dL/dh_s`` in the encoder, where the gradient arrives only through ``c``
+    (with attention, also through the attention layer at every source step).
+
+    With attention (``Seq2Seq(..., attention="dot" | "additive")``) the readout reads
+    ``tanh(W_c [c_t; z_t] + b_c)`` with a context ``c_t = sum_s a_ts h_s`` per output step, and
+    the trace records the alignment ``a`` (see :class:`rnnviz.seq2seq.Attention`).
 
     ``encoder`` and ``decoder`` are ordinary :class:`Trace` objects, so every core view
     (``plot_hidden``, ``plot_gates``, ``plot_grad_flow``, ``plot_unrolled``) draws either half.
@@ -115,6 +120,8 @@ class Seq2SeqTrace:
         teacher_forcing: which of the two runs this is (see above).
         start: the id of ``<go>`` in ``decoder.inputs``.
         vocab, output_vocab: names of the source and output ids, or ``None``.
+        alignment: with attention, ``(B, T, S)`` the weights ``a_ts`` of output step ``t`` on
+            source step ``s`` (each row sums to 1; 0 beyond the source's length); else ``None``.
 
     Shapes (properties):
         source ``(B, S)``; lengths ``(B,)`` (always a tensor); context ``(L, B, H)`` = the
@@ -131,6 +138,7 @@ class Seq2SeqTrace:
     grad_context_cell: torch.Tensor | None = None  # (L, B, H)
     vocab: list[str] | None = None
     output_vocab: list[str] | None = None
+    alignment: torch.Tensor | None = None  # (B, T, S)
 
     # -- views of the parts: one source of truth, nothing stored twice --------------------
     @property

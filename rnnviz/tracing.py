@@ -126,7 +126,8 @@ def trace(
     An :class:`rnnviz.Seq2Seq` gives a :class:`rnnviz.Seq2SeqTrace` (the encoder's and the
     decoder's ``Trace`` joined by the context): with a ``target``, the teacher-forced run the
     ``Trainer`` trains (the decoder reads ``<go>, y_0 .. y_{T-2}``), with the loss and the
-    adjoints of both halves (``dL/dh_s`` reaches the encoder through the context only);
+    adjoints of both halves (``dL/dh_s`` reaches the encoder through the context, and with
+    attention also through the attention layer; the alignment is recorded);
     without one, greedy decoding for ``S`` steps (as :meth:`rnnviz.Seq2Seq.translate`).
 
     Args:
@@ -256,6 +257,12 @@ def trace_seq2seq(
     the readout only); 5. BPTT by hand through the decoder, which gives ``dL/dc``, then through
     the encoder, entering at its final state.
 
+    With attention (``model.attention``), step 4's readout is the attention layer and the
+    readout, on the decoder's and the encoder's top-layer outputs; autograd through that
+    (non-recurrent) head gives ``dL/dz_t`` and ``dL/de_s``, and step 5's encoder BPTT takes
+    ``dL/de_s`` as the gradient from above at every source step (plus ``dL/dc`` at the final
+    state). The alignment ``(B, T, S)`` is recorded.
+
     Args:
         model: a :class:`rnnviz.Seq2Seq`.
         x: ``(B, S)`` source ids. target: ``(B, T)`` ids (``-100`` = not scored) for teacher
@@ -289,6 +296,7 @@ def trace_seq2seq(
             reference = model._ids("target", reference, model.output_size, allow_ignore=True)
     dtype = model.linear.weight.dtype
     lstm = model.cell_type == "lstm"
+    attention = getattr(model, "attention", None)
     if h0 is not None:
         model.encoder._check_hx(h0, B, dtype, "h0")
     with _eval_mode(model), np.errstate(over="ignore", invalid="ignore", divide="ignore",
@@ -307,8 +315,9 @@ def trace_seq2seq(
             prev = torch.where(prev == -100, model.start, prev)  # (B, T) padding: never scored
         else:
             with torch.no_grad():
-                _, state = model.encode(x, lengths)
-                tokens, _ = model.decode(state, steps)  # (B, T)
+                memory, state = model.encode(x, lengths)  # (B, S, H), (L, B, H)
+                look = {} if attention is None else {"memory": memory, "lengths": lengths}
+                tokens, _ = model.decode(state, steps, **look)  # (B, T)
             prev = torch.cat([torch.full_like(tokens[:, :1], model.start), tokens[:, :-1]], 1)
         # 4. the decoder from the context, the readout, the loss
         u = F.one_hot(prev, model.output_size + 1).to(dtype)  # (B, T, V_out+1)
@@ -316,10 +325,11 @@ def trace_seq2seq(
         pe: dict[str, Any] = {"loss": None, "grad_hidden": None, "grad_cell": None,
                               "grad_input": None}
         pd = dict(pe)
-        grad = None
+        grad = grad_memory = alignment = None
         with torch.enable_grad():
             leaf = out_d.detach().requires_grad_(forced)  # (B, T, H)
-            logits = model.linear(leaf)  # (B, T, O)
+            memory = out_e.detach().requires_grad_(forced and attention is not None)  # (B, S, H)
+            logits, alignment = model._readout(leaf, memory, lengths)  # (B, T, O), (B, T, S)
             if forced:
                 loss = loss_fn(logits, target)
                 if not isinstance(loss, Tensor) or loss.numel() != 1:
@@ -327,7 +337,9 @@ def trace_seq2seq(
                         f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}")
                 pd["loss"] = pe["loss"] = float(loss.detach())
                 if loss.requires_grad:
-                    grad = torch.autograd.grad(loss, leaf, allow_unused=True)[0]
+                    wrt = [leaf] if attention is None else [leaf, memory]
+                    grad, *rest = torch.autograd.grad(loss, wrt, allow_unused=True)
+                    grad_memory = rest[0] if rest else None  # (B, S, H) via attention
         logits = logits.detach()
         if forced:
             tokens = logits.argmax(dim=-1)  # (B, T)
@@ -338,8 +350,10 @@ def trace_seq2seq(
             pd.update(backward_core(model.decoder, runs_d, g))  # g: (B, T, H)
             grad_ctx, grad_ctx_cell = pd["grad_h0"], pd["grad_c0"]  # (L, B, H)
             final = (grad_ctx.numpy(), None if grad_ctx_cell is None else grad_ctx_cell.numpy())
-            zero = np.zeros(out_e.shape, g.dtype)  # (B, S, H): the encoder's outputs are unused
-            pe.update(backward_core(model.encoder, runs_e, zero, grad_final=final))
+            # the encoder's outputs: unused without attention, else what attention sends back
+            g_e = np.zeros(out_e.shape, g.dtype) if grad_memory is None else \
+                grad_memory.detach().numpy()  # (B, S, H)
+            pe.update(backward_core(model.encoder, runs_e, g_e, grad_final=final))
         pe.update(record(model.encoder, runs_e))
         pd.update(record(model.decoder, runs_d))
     task = getattr(model, "task", None)
@@ -355,6 +369,7 @@ def trace_seq2seq(
         grad_context_cell=None if grad_ctx_cell is None else grad_ctx_cell.clone(),
         vocab=getattr(task, "vocab", None),
         output_vocab=getattr(task, "output_vocab", None),
+        alignment=None if alignment is None else alignment.detach().cpu(),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -29,6 +31,10 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     teacher forcing) and what it wrote above (its argmax), green where it matches the
     reference and red where it does not (the reference is shown above when the run has a
     target). The decoder columns stop at the reference's length, or after the first end symbol.
+
+    With attention (the trace has an ``alignment``), a panel below shows the alignment
+    ``a_ts`` as a heatmap: one row per output word (top to bottom), one column per source
+    symbol, under the encoder column it weights; every row sums to 1.
 
     Args:
         translation: a :class:`rnnviz.Seq2SeqTrace`: from :meth:`rnnviz.Seq2Seq.translate`
@@ -127,7 +133,9 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                 y=[y] * len(text),
                 mode="text",
                 text=[f"<b>{t}</b>" for t in text],
-                textfont={"size": S.FONT_SIZE + 2, "color": color, "family": S.MONO_FAMILY},
+                # <go> (4 characters) smaller, so that it fits its column in a narrow notebook
+                textfont={"size": [S.FONT_SIZE - 3 if t == "<go>" else S.FONT_SIZE + 2
+                                   for t in text], "color": color, "family": S.MONO_FAMILY},
                 showlegend=False,
                 name=who,
                 hovertemplate=f"{who}: %{{text}}<extra></extra>",
@@ -135,9 +143,9 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
         )
     # 4. labels of the three parts
     notes = [
-        ((n_src - 1) / 2, "encoder reads the source"),
-        (x_ctx, "context c"),
-        (float(x_dec.mean()) if n_out else x_ctx + 1, "decoder writes the translation"),
+        ((n_src - 1) / 2, "encoder<br>reads the source"),  # two lines: fits 600 px
+        (x_ctx, "context<br>c"),
+        (float(x_dec.mean()) if n_out else x_ctx + 1, "decoder<br>writes the translation"),
     ]
     for x, text in notes:
         fig.add_annotation(
@@ -152,14 +160,92 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     )
     fig.update_xaxes(visible=False, range=[-0.8, (x_dec[-1] if n_out else x_ctx) + 0.8])
     words = "".join(src)
+    height = max(420, 260 + 9 * H)
+    if translation.alignment is not None:
+        height = _alignment_panel(fig, translation, s, src, out, colors, x_enc, height, pal)
     S.apply_theme(fig, theme, title=f"Encoder-decoder: {words} → {''.join(out)}")
     right = "" if ref is None else f" · {sum(a == b for a, b in zip(out, ref, strict=True))} of {n_out} right"
     if translation.teacher_forcing:
-        right += " · teacher forcing: the decoder reads the true previous word"
+        right += "<br>teacher forcing: the decoder reads the true previous word"  # 2nd line
+    gist = (f"everything the decoder knows about the source passes through the {H} numbers of c"
+            if translation.alignment is None else
+            "attention: each output step also reads a weighted mix of all encoder states")
     fig.update_layout(
-        title_subtitle_text=f"everything the decoder knows about the source passes through the "
-        f"{H} numbers of c{right}",
-        height=max(420, 260 + 9 * H),
-        margin={"t": 110, "b": 40},
+        title_subtitle_text=f"{gist}{right}",
+        height=height + (22 if translation.teacher_forcing else 0),
+        margin={"t": 132 if translation.teacher_forcing else 110, "b": 40},
     )
     return fig
+
+
+def _alignment_panel(fig: go.Figure, translation: Seq2SeqTrace, s: int, src: list[str],
+                     out: list[str], colors: list[str], x_enc: np.ndarray, height: int,
+                     pal: S.Palette) -> int:
+    """Add the alignment heatmap below the main panel, on its own axes ``x2``/``y2`` with the
+    source columns under the encoder's; return the new figure height.
+
+    The words are text traces, not tick labels, so that an animation's frames (which replace
+    trace data, not the layout) update them too. Every label is HTML-escaped."""
+    n_out, n_src = len(out), len(src)
+    a = D.as_numpy(translation.alignment[s, :n_out, :n_src])  # (T, S) rows sum to 1
+    main_px, gap_px, panel_px = height - 150, 95, max(150, 34 * n_out + 40)
+    area = main_px + gap_px + panel_px
+    split = panel_px / area  # paper fraction of the plot area under the panel's top
+    rows = np.arange(n_out, dtype=float)
+    fig.add_trace(
+        go.Heatmap(
+            x=x_enc,
+            y=rows,
+            z=D.rounded(a),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale=S.GATE_SCALE,
+            colorbar=S.colorbar("attention", y=split / 2, length=split),
+            xgap=2,
+            ygap=2,
+            name="alignment",
+            xaxis="x2",
+            yaxis="y2",
+            hovertemplate="output step %{y} looks at source step %{x}<br>weight %{z:.3f}"
+            "<extra>alignment</extra>",
+        )
+    )
+    text = {"size": S.FONT_SIZE, "family": S.MONO_FAMILY}
+    for xs, ys, words, color, position, who in (
+        (x_enc, [n_out - 0.5 + 0.55] * n_src, src, INPUT_COLOR, "bottom center",
+         "alignment source"),
+        ([x_enc[0] - 0.6] * n_out, rows, out, colors, "middle left", "alignment writes"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="text",
+                text=[html.escape(w) for w in words],
+                textposition=position,
+                textfont={**text, "color": color},
+                cliponaxis=False,
+                showlegend=False,
+                name=who,
+                xaxis="x2",
+                yaxis="y2",
+                hovertemplate=f"{who}: %{{text}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        yaxis={"domain": [split + gap_px / area, 1.0]},
+        xaxis2={"domain": [0.0, 1.0], "anchor": "y2", "range": fig.layout.xaxis.range,
+                "visible": False},
+        yaxis2={"domain": [0.0, split], "anchor": "x2", "range": [n_out + 0.6, -0.6],
+                "visible": False},
+    )
+    # the main colour bar beside the main panel only
+    fig.update_traces(colorbar={"y": (1 + split + gap_px / area) / 2,
+                                "len": 0.7 * (1 - split - gap_px / area)},
+                      selector={"name": "encoder h_s"})
+    fig.add_annotation(
+        x=0.0, xref="paper", xanchor="left", y=split + 0.2 * gap_px / area, yref="paper",
+        yanchor="bottom", showarrow=False, font={"size": S.FONT_SIZE, "color": pal.fg},
+        text="attention: where each written word looks in the source",
+    )
+    return int(area + 150)

@@ -15,6 +15,7 @@ from rnnviz import tasks
 from tests.browser.lab import ROOT, SCREENSHOTS, launch_chromium
 
 OUT = ROOT / "assets" / "screenshots"
+WIDTH = {"attention": 900}  # viewport width where it is not 1200 px
 
 
 def figures() -> dict[str, object]:
@@ -42,7 +43,20 @@ def figures() -> dict[str, object]:
             text, tr.hidden[0, 0, :, 0].tolist(), unit_name="LSTM unit 0"
         ),
         "task_shapes": rnnviz.plot_task_shapes(),
+        "attention": attention_figure(),
     }
+
+
+def attention_figure() -> object:
+    """A GRU encoder-decoder with additive attention, 300 steps on Reverse: the alignment."""
+    task = tasks.Reverse(num_symbols=8, min_len=1, max_len=8, seed=0)
+    model = rnnviz.Seq2Seq.from_task(task, cell="gru", hidden_size=32, seed=0,
+                                     attention="additive")
+    rnnviz.Trainer(model, task, lr=1e-2, batch_size=64, seed=0, snapshot_every=0).run(
+        300, progress=False)
+    test = task.batch(8, seed=1)
+    tr = model.translate(test.x, test.lengths, target=test.y)
+    return rnnviz.plot_seq2seq(tr, sample=int((test.lengths - 1).argmax()), theme="light")
 
 
 def main() -> None:
@@ -53,6 +67,7 @@ def main() -> None:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1200, "height": 700})
         for name, fig in figures().items():
+            page.set_viewport_size({"width": WIDTH.get(name, 1200), "height": 700})
             html = rnnviz.export_html(fig, Path(tmp) / f"{name}.html")
             page.goto(html.as_uri())
             page.wait_for_selector(".main-svg")
