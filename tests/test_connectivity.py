@@ -1,0 +1,142 @@
+"""connectivity against torch.autograd.functional.jacobian of plain torch.nn modules."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+import rnnviz
+from rnnviz import tasks
+from rnnviz.dilation import dilate
+from rnnviz.models import GRU, LSTM, Elman
+from rnnviz.sensitivity import connectivity
+
+MODELS = {"elman": Elman, "lstm": LSTM, "gru": GRU}
+F64 = torch.float64
+
+
+def torch_reference(core, x, lengths, layer, direction):
+    """||d h_t / d x_s||_F from autograd on a plain torch module cut after ``layer``."""
+    config = core._config()
+    config.update(num_layers=layer + 1, dropout=0.0, batch_first=True)
+    module = core._torch_class(**config, dtype=x.dtype)
+    keep = {k: v for k, v in core.state_dict().items() if int(k.split("_l")[1][0]) <= layer}
+    module.load_state_dict(keep)
+    H = core.hidden_size
+
+    def h(e):
+        if lengths is None:
+            out, _ = module(e)
+        else:
+            packed = pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = pad_packed_sequence(module(packed)[0], batch_first=True,
+                                         total_length=e.shape[1])
+        return out[..., direction * H : (direction + 1) * H]  # (B, T, H)
+
+    J = torch.autograd.functional.jacobian(h, x)  # (B, T, H, B, T, I)
+    B = x.shape[0]
+    J = J[torch.arange(B), :, :, torch.arange(B)]  # (B, T, H, T, I)
+    return J.pow(2).sum(dim=(2, 4)).sqrt()  # (B, T, T)
+
+
+@st.composite
+def configs(draw):
+    cell = draw(st.sampled_from(sorted(MODELS)))
+    L = draw(st.integers(1, 3))
+    bi = draw(st.booleans())
+    B, T = draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    I = draw(st.sampled_from([1, 3, 30]))  # 30 > D*G for small H: the reduced input basis
+    H = draw(st.integers(1, 4))
+    lengths = draw(st.none() | st.lists(st.integers(1, T), min_size=B, max_size=B))
+    layer = draw(st.integers(0, L - 1))
+    direction = draw(st.integers(0, 1 if bi else 0))
+    seed = draw(st.integers(0, 2**16))
+    return cell, L, bi, B, T, I, H, lengths, layer, direction, seed
+
+
+@settings(max_examples=30, deadline=None)
+@given(cfg=configs())
+def test_connectivity_equals_autograd_jacobian(cfg) -> None:
+    cell, L, bi, B, T, I, H, lengths, layer, direction, seed = cfg
+    core = MODELS[cell](I, H, num_layers=L, bidirectional=bi, batch_first=True, seed=seed,
+                        dtype=F64)
+    x = torch.randn(B, T, I, dtype=F64, generator=torch.Generator().manual_seed(seed))
+    lens = None if lengths is None else torch.tensor(lengths)
+    C = connectivity(core, x, lengths=lens, layer=layer, direction=direction)
+    ref = torch_reference(core, x, lens, layer, direction)
+    assert C.shape == (B, T, T) and C.dtype == F64
+    torch.testing.assert_close(C, ref, rtol=1e-9, atol=1e-12)
+    if not bi:  # causal: the future cannot reach h_t
+        assert (C.triu(1) == 0).all()
+
+
+def test_connectivity_relu_negative_layer_time_major_and_h0() -> None:
+    core = Elman(3, 4, num_layers=2, nonlinearity="relu", seed=1, dtype=F64)  # (T, B, I)
+    x = torch.randn(5, 2, 3, dtype=F64)
+    h0 = torch.randn(2, 2, 4, dtype=F64)
+    C = connectivity(core, x, layer=-1, h0=h0)
+    batch_first = Elman(3, 4, num_layers=2, nonlinearity="relu", batch_first=True, seed=1,
+                        dtype=F64)
+    xb = x.transpose(0, 1).requires_grad_()
+
+    def h(e):
+        return batch_first(e, h0)[0]
+
+    J = torch.autograd.functional.jacobian(h, xb)[torch.arange(2), :, :, torch.arange(2)]
+    torch.testing.assert_close(C, J.pow(2).sum(dim=(2, 4)).sqrt())
+
+
+@pytest.mark.parametrize("cell", sorted(MODELS))
+def test_connectivity_dilated_and_float32(cell) -> None:
+    core = dilate(MODELS[cell](2, 3, num_layers=2, batch_first=True, seed=0, dtype=F64), (1, 2))
+    x = torch.randn(2, 7, 2, dtype=F64)
+    C = connectivity(core, x, layer=1)
+
+    def h(e):
+        return core(e)[0]
+
+    J = torch.autograd.functional.jacobian(h, x)[torch.arange(2), :, :, torch.arange(2)]
+    torch.testing.assert_close(C, J.pow(2).sum(dim=(2, 4)).sqrt())
+    # a dilation of 2 in layer 1 skips no input: every s <= t still reaches h_t
+    assert (C[:, 1:, 0] > 0).all()
+    c32 = connectivity(MODELS[cell](2, 3, batch_first=True, seed=0), x.float())
+    assert c32.dtype == torch.float32
+
+
+def test_connectivity_of_a_sequence_model_uses_the_encoded_input() -> None:
+    task = tasks.Brackets(seq_len=8, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell="gru", hidden_size=6, seed=0).double()
+    batch = task.batch(2, seed=1)
+    C = rnnviz.connectivity(model, batch.x)
+    assert C.shape == (2, 8, 8)
+    torch.testing.assert_close(C, connectivity(model.core, model.encode(batch.x)))
+
+
+def test_connectivity_leaves_the_model_alone() -> None:
+    core = LSTM(2, 3, num_layers=2, dropout=0.5, batch_first=True, seed=0)
+    core.train()
+    before = {k: v.clone() for k, v in core.state_dict().items()}
+    C1 = connectivity(core, torch.ones(1, 4, 2))
+    C2 = connectivity(core, torch.ones(1, 4, 2))
+    assert core.training and torch.equal(C1, C2)  # eval inside: no dropout
+    assert all(torch.equal(v, core.state_dict()[k]) for k, v in before.items())
+    assert all(p.grad is None for p in core.parameters())
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"layer": 2}, ValueError, "layer must be in"),
+    ({"layer": 0.5}, TypeError, "layer must be an int"),
+    ({"direction": 1}, ValueError, "direction must be in"),
+    ({"lengths": [5, 1]}, ValueError, "lengths"),
+])
+def test_connectivity_bad_arguments(kwargs, error, match) -> None:
+    core = GRU(2, 3, num_layers=2, batch_first=True, seed=0)
+    with pytest.raises(error, match=match):
+        connectivity(core, torch.zeros(2, 4, 2), **kwargs)
+    with pytest.raises(TypeError, match="model must be"):
+        connectivity(torch.nn.Linear(2, 2), torch.zeros(2, 4, 2))
+    with pytest.raises(ValueError, match="input_size"):
+        connectivity(core, torch.zeros(2, 4, 5))
