@@ -407,12 +407,14 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     step = step_values(trace, t, row, lay, d, s)
     wide, x_wide = _ranges(trace, row, lay, s)
     width = 0.42
-    fig = go.Figure()
+    traces: list = []  # built in lists and set at once: plotly validates every update
+    shapes: list[dict] = []
+    box_text: list[tuple[float, float, str, int]] = []
     built = Built()
     strips = {w: seg for w, seg in STRIPS[cell].items() if step.values.get(w) is not None}
     # 1. the plain wires (under everything)
     xs, ys = _cut(LINES[cell], strips)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+    traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
                              line={"color": pal.fg, "width": 2}, name="wires"))
     # 2. the coloured strips, one heatmap per wire, outlined
     used = set()
@@ -424,22 +426,22 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
         data = _strip_data(shown, seg, width)
         custom = units[None, :] if data["z"].shape[0] == 1 else units[:, None]
         eq = WIRES[cell][wire].format(p=p, phi=phi)
-        built.strips[wire] = len(fig.data)
-        fig.add_trace(go.Heatmap(
+        built.strips[wire] = len(traces)
+        traces.append(go.Heatmap(
             **{k: v for k, v in data.items() if k != "z"}, z=D.rounded(data["z"], 6),
             customdata=custom, coloraxis=AXES[kind], name=wire, meta=wire, xgap=0, ygap=0,
             hoverongaps=False,
             hovertemplate=f"{eq}<br>unit %{{customdata}} = %{{z:.4f}}<extra></extra>"))
         x0, y0, x1, y1 = seg
         hx, hy = (0, width / 2) if y0 == y1 else (width / 2, 0)
-        fig.add_shape(type="rect", x0=min(x0, x1) - hx, x1=max(x0, x1) + hx,
+        shapes.append(dict(type="rect", x0=min(x0, x1) - hx, x1=max(x0, x1) + hx,
                       y0=min(y0, y1) - hy, y1=max(y0, y1) + hy,
                       line={"color": pal.fg, "width": 1}, fillcolor="rgba(0,0,0,0)", opacity=1,
-                      layer="above")
+                      layer="above"))
     # labels (with the unit's value when following one unit), one text trace
     lx, ly, lt, lp = _labels(cell, step, u, p)
-    built.labels = len(fig.data)
-    fig.add_trace(go.Scatter(x=lx, y=ly, text=lt, textposition=lp, mode="text",
+    built.labels = len(traces)
+    traces.append(go.Scatter(x=lx, y=ly, text=lt, textposition=lp, mode="text",
                              hoverinfo="skip", showlegend=False, name="labels",
                              textfont={"size": S.FONT_SIZE - 1, "color": [
                                  S.GATES[w].color if w in S.GATES and w != "h" else pal.fg
@@ -447,38 +449,41 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     # 3. gate boxes, coloured by the gate
     for name, (x, y, text) in BOXES[cell].items():
         color = S.GATES[name].color if name in S.GATES else pal.fg
-        fig.add_shape(type="rect", x0=x - 0.55, x1=x + 0.55, y0=y - 0.4, y1=y + 0.4,
+        shapes.append(dict(type="rect", x0=x - 0.55, x1=x + 0.55, y0=y - 0.4, y1=y + 0.4,
                       line={"color": color, "width": 3}, fillcolor=_box_fill(theme),
-                      opacity=1, layer="above")
-        fig.add_annotation(x=x, y=y, text=text.format(phi=phi.lower() if phi == "tanh" else phi),
-                           showarrow=False, font={"size": S.FONT_SIZE})
+                      opacity=1, layer="above"))
+        box_text.append((x, y, text.format(phi=phi), S.FONT_SIZE))
     # 4. pointwise nodes: ⊙ (circle-dot), ⊕ (circle-cross), tanh, 1−
     for x, y, op, _ in NODES[cell]:
         if op in ("mul", "add"):
-            fig.add_trace(go.Scatter(
+            traces.append(go.Scatter(
                 x=[x], y=[y], mode="markers", hoverinfo="skip", showlegend=False, name=op,
                 marker={"symbol": "circle-dot" if op == "mul" else "circle-cross", "size": 24,
                         "color": _box_fill(theme, solid=True),
                         "line": {"color": pal.fg, "width": 2}}))
         else:
             text = "tanh" if op == "tanh" else "1−"
-            fig.add_shape(type="rect", x0=x - 0.46, x1=x + 0.46, y0=y - 0.3, y1=y + 0.3,
+            shapes.append(dict(type="rect", x0=x - 0.46, x1=x + 0.46, y0=y - 0.3, y1=y + 0.3,
                           line={"color": pal.fg, "width": 2}, fillcolor=_box_fill(theme),
-                          opacity=1, layer="above")
-            fig.add_annotation(x=x, y=y, text=text, showarrow=False,
-                               font={"size": S.FONT_SIZE - 2})
+                          opacity=1, layer="above"))
+            box_text.append((x, y, text, S.FONT_SIZE - 2))
     # 5. hover points on boxes and nodes
     hx, hy, ht = _node_hover(step, cell, u, p, phi)
-    built.hover = len(fig.data)
-    fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", text=ht, showlegend=False,
+    built.hover = len(traces)
+    traces.append(go.Scatter(x=hx, y=hy, mode="markers", text=ht, showlegend=False,
                              name="equations", marker={"size": 30, "opacity": 0},
                              hovertemplate="%{text}<extra></extra>"))
+    traces.append(go.Scatter(x=[b[0] for b in box_text], y=[b[1] for b in box_text],
+                             text=[b[2] for b in box_text], mode="text", hoverinfo="skip",
+                             showlegend=False, name="box text",
+                             textfont={"size": [b[3] for b in box_text], "color": pal.fg}))
     # 6. colour axes (bars side by side under the drawing), axes, title
     state_title = {"lstm": "h, g, tanh c", "gru": "h, n", "elman": "h"}[cell]
     bars = {"state": (f"{state_title}: −1 … 1", S.STATE_SCALE, -1.0, 1.0),
             "gate": ("gates: 0 closed … 1 open", S.GATE_SCALE, 0.0, 1.0),
             "wide": (_wide_title(cell, x_wide, phi), S.STATE_SCALE, -wide, wide)}
     order = [k for k in ("state", "gate", "wide") if k in used]
+    layout: dict[str, Any] = {"shapes": shapes}
     for j, kind in enumerate(order):
         title, scale, lo, hi = bars[kind]
         x = (j + 0.5) / len(order)
@@ -486,11 +491,11 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                "len": 0.9 / len(order), "thickness": 12, "outlinewidth": 0,
                "title": {"text": title, "side": "top", "font": {"size": S.FONT_SIZE - 3}},
                "tickfont": {"size": S.FONT_SIZE - 4}, "nticks": 5}
-        fig.update_layout({AXES[kind]: {"colorscale": scale, "cmin": lo, "cmax": hi,
-                                        "colorbar": bar}})
-    fig.update_xaxes(visible=False, range=list(X_RANGE), fixedrange=True)
-    fig.update_yaxes(visible=False, range=list(Y_RANGE[cell]), fixedrange=True,
-                     scaleanchor="x", scaleratio=1)
+        layout[AXES[kind]] = {"colorscale": scale, "cmin": lo, "cmax": hi, "colorbar": bar}
+    layout["xaxis"] = {"visible": False, "range": list(X_RANGE), "fixedrange": True}
+    layout["yaxis"] = {"visible": False, "range": list(Y_RANGE[cell]), "fixedrange": True,
+                       "scaleanchor": "x", "scaleratio": 1}
+    fig = go.Figure(data=traces, layout=layout)
     S.apply_theme(fig, theme, title=_title(trace, t, lay, d, s, u))
     subtitle = ("colour = value of each unit; hover for the equation and the numbers"
                 if u is None else "each wire shows this unit's value; hover for the equation")
