@@ -140,3 +140,58 @@ def test_connectivity_bad_arguments(kwargs, error, match) -> None:
         connectivity(torch.nn.Linear(2, 2), torch.zeros(2, 4, 2))
     with pytest.raises(ValueError, match="input_size"):
         connectivity(core, torch.zeros(2, 4, 5))
+
+
+# ---------------------------------------------------------------------------------------------
+# plot_connectivity
+
+
+def test_plot_connectivity_heatmap_reads_back_the_numbers() -> None:
+    import numpy as np
+
+    core = LSTM(2, 3, batch_first=True, seed=0, dtype=F64)
+    C = connectivity(core, torch.randn(2, 6, 2, dtype=F64))
+    fig = rnnviz.plot_connectivity(C, sample=1, theme="light")
+    [heat] = [d for d in fig.data if d.type == "heatmap"]
+    np.testing.assert_allclose(np.asarray(heat.customdata, dtype=float), C[1].numpy(),
+                               rtol=1e-3)
+    z = np.asarray(heat.z, dtype=float)
+    lower = np.tril(np.ones((6, 6), bool))
+    np.testing.assert_allclose(z[lower], np.log10(C[1].numpy()[lower]), atol=1e-4)
+    assert np.isnan(z[~lower]).all()  # the future does not reach h_t: blank
+    assert fig.layout.coloraxis.cmax == pytest.approx(float(z[lower].max()), abs=1e-4)
+    [box] = fig.layout.shapes
+    assert (box.y0, box.y1) == (4.5, 5.5)  # default step: the last one
+    assert fig.layout.width <= 620
+
+
+def test_plot_connectivity_text_is_coloured_by_one_output_step_and_escaped() -> None:
+    import numpy as np
+
+    text = "<b>&x"
+    C = torch.rand(1, 5, 5).tril() + 0.1 * torch.eye(5)
+    fig = rnnviz.plot_connectivity(C[0], text=text, step=3, wrap=4)
+    heat, chars = [d for d in fig.data if d.type == "heatmap"]
+    assert chars.z.shape == (2, 4)
+    np.testing.assert_allclose(np.asarray(chars.z, dtype=float).ravel()[:4],
+                               np.log10(C[0, 3, :4].numpy()), atol=1e-4)
+    assert np.isnan(np.asarray(chars.z, dtype=float)[1, 0])  # s = 4 > t = 3: cannot reach
+    assert list(chars.text[0]) == ["&lt;", "b", "&gt;", "&amp;"] and chars.text[1][0] == "x"
+    assert "&lt;" in heat.hovertemplate or list(fig.layout.xaxis.ticktext)[0] == "&lt;"
+    assert "<b>" not in str(fig.layout.xaxis.ticktext)
+    assert "step 3" in fig.layout.annotations[-1].text
+
+
+@pytest.mark.parametrize("args,kwargs,error,match", [
+    ((torch.zeros(2, 3, 4),), {}, ValueError, "shape \\(B, T, T\\)"),
+    (("abc",), {}, TypeError, "connectivity must be"),
+    ((torch.zeros(2, 3, 3),), {"sample": 2}, ValueError, "sample must be in"),
+    ((torch.zeros(2, 3, 3),), {"step": 3}, ValueError, "step must be in"),
+    ((torch.zeros(2, 3, 3),), {"text": "ab"}, ValueError, "one character per step"),
+    ((torch.zeros(2, 3, 3),), {"text": 5}, TypeError, "text must be a str"),
+    ((torch.zeros(2, 3, 3),), {"wrap": 0}, ValueError, "wrap must be"),
+    ((torch.zeros(2, 3, 3),), {"theme": "neon"}, ValueError, "theme must be"),
+])
+def test_plot_connectivity_errors(args, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        rnnviz.plot_connectivity(*args, **kwargs)
