@@ -221,3 +221,17 @@ def test_plot_cell_bad_arguments(kwargs, error, match) -> None:
         rnnviz.plot_cell(tr, t, sample=kwargs.pop("sample", 1), **kwargs)
     with pytest.raises(TypeError, match="Trace"):
         rnnviz.plot_cell({"hidden": 1}, 0)
+
+
+def test_animation_exports_and_top_level_names(tmp_path) -> None:
+    from rnnviz import sensitivity, units
+    from rnnviz.views import cell, connectivity
+
+    tr = rnnviz.trace(Elman(2, 3, batch_first=True, seed=0), torch.randn(1, 4, 2))
+    path = rnnviz.export_html(rnnviz.animate_cell(tr, theme="dark"), tmp_path / "cell.html")
+    text = path.read_text()
+    assert "plotly" in text and text.count('"name":"t') >= 4
+    assert rnnviz.plot_cell is cell.plot_cell and rnnviz.animate_cell is cell.animate_cell
+    assert rnnviz.plot_connectivity is connectivity.plot_connectivity
+    assert rnnviz.connectivity is sensitivity.connectivity
+    assert rnnviz.find_units is units.find_units and rnnviz.UnitScores is units.UnitScores

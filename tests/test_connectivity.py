@@ -195,3 +195,25 @@ def test_plot_connectivity_text_is_coloured_by_one_output_step_and_escaped() -> 
 def test_plot_connectivity_errors(args, kwargs, error, match) -> None:
     with pytest.raises(error, match=match):
         rnnviz.plot_connectivity(*args, **kwargs)
+
+
+@pytest.mark.parametrize("cell", sorted(MODELS))
+def test_chunks_of_input_steps_and_the_autograd_fallback_agree(cell, monkeypatch) -> None:
+    from rnnviz import sensitivity
+
+    core = MODELS[cell](3, 4, num_layers=2, bidirectional=True, batch_first=True, seed=2,
+                        dtype=F64)
+    x = torch.randn(2, 7, 3, dtype=F64)
+    lengths = torch.tensor([7, 5])
+    whole = connectivity(core, x, lengths=lengths, layer=1, direction=1)
+    monkeypatch.setattr(sensitivity, "_CHUNK_BYTES", 1)  # one input step per chunk
+    torch.testing.assert_close(connectivity(core, x, lengths=lengths, layer=1, direction=1),
+                               whole)
+
+    class Own(type(core)):  # a core with its own recurrence: autograd through it
+        def _explicit(self, *args, **kwargs):
+            return super()._explicit(*args, **kwargs)
+
+    own = Own(3, 4, num_layers=2, bidirectional=True, batch_first=True, seed=2, dtype=F64)
+    torch.testing.assert_close(connectivity(own, x, lengths=lengths, layer=1, direction=1),
+                               whole)

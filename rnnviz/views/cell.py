@@ -561,6 +561,10 @@ def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sampl
             ``x_t`` is always drawn whole.
         theme: ``"light"``, ``"dark"`` or ``"auto"``.
 
+    Shapes:
+        trace tensors ``(L*D, B, T, H)``; each strip holds ``H`` values (1 with ``unit``),
+        ``x_t`` holds ``I`` (layer 0) or ``D*H`` (the layer below).
+
     Returns:
         A plotly figure; each strip is a heatmap whose ``meta`` is the wire's name (``WIRES``).
 
@@ -576,12 +580,27 @@ def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sampl
 
 def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: int = 0,
                  unit: int | None = None, theme: str = "auto", duration: int = 600) -> go.Figure:
-    """``plot_cell`` stepping through the sequence: one frame per real step ``t`` (in the
-    direction's order), with a slider and play / pause buttons; works with no kernel.
+    r"""``plot_cell`` stepping through the sequence: one frame per real step ``t`` (in the
+    direction's order), with a slider and play / pause buttons; works with no kernel (e.g.
+    in a file written by ``rnnviz.export_html``).
+
+    .. math::
+        h_t = \mathrm{cell}(x_t, h_{t-1}) \quad (t = 0, 1, \dots, \text{or } T-1, \dots, 0
+        \text{ in reverse})
 
     Args:
         trace, layer, direction, sample, unit, theme: as ``plot_cell``.
         duration: milliseconds per frame when playing.
+
+    Returns:
+        The figure of ``plot_cell`` at the first step, with one frame per step (frames carry
+        only the strips, labels and hover texts).
+
+    Example:
+        >>> import rnnviz, torch
+        >>> gru = rnnviz.GRU(2, 4, batch_first=True, seed=0)
+        >>> len(rnnviz.animate_cell(rnnviz.trace(gru, torch.randn(1, 6, 2)), unit=0).frames)
+        6
     """
     trace = D.check_trace(trace)
     s = D.check_sample(trace, sample)
