@@ -136,7 +136,10 @@ def _by_tangents(core: Any, runs: list[LayerRun], I: int, layer: int, direction:
     basis = _input_basis(core, I)  # (I, k)
     k = basis.shape[1]
     inject = [runs[d].w_ih @ basis for d in range(D)]  # each (G, k): x_s -> pre-activation
-    per_step = B * k * max(H * D, runs[0].w_hh.shape[0]) * dtype.itemsize * (T + 2)
+    # bytes per input step: the tangents of the outputs of the layers below (kept for all T
+    # steps, twice: per direction and concatenated) and a few (B, k, G) temporaries
+    kept = 2 * T * H * D if layer > 0 else 0
+    per_step = B * k * dtype.itemsize * (kept + 6 * runs[0].w_hh.shape[0])
     n_s = int(np.clip(_CHUNK_BYTES // max(per_step, 1), 1, T))
     C = np.zeros((B, T, T), dtype)
     for s0 in range(0, T, n_s):
@@ -148,11 +151,9 @@ def _by_tangents(core: Any, runs: list[LayerRun], I: int, layer: int, direction:
                 if lay == layer and d != direction:
                     continue
                 dense = lay > 0 and D == 2  # a bidirectional layer below reaches every step
-                hid, out = _propagate(runs[lay * D + d], s0, s1, k, inject[d] if lay == 0
-                                      else None, below, dense, need_out=lay < layer)
-                if lay == layer:  # norms over (input direction, unit) for every s of the chunk
-                    for t in range(T):
-                        C[:, t, s0:s1] = np.sqrt(np.einsum("bnkh,bnkh->bn", hid[t], hid[t]))
+                out = _propagate(runs[lay * D + d], s0, s1, k, inject[d] if lay == 0
+                                 else None, below, dense,
+                                 norms=C[:, :, s0:s1] if lay == layer else None)
                 outs.append(out)
             if lay < layer:
                 below = [np.concatenate([o[t] for o in outs], axis=-1) if D == 2 else outs[0][t]
@@ -161,12 +162,13 @@ def _by_tangents(core: Any, runs: list[LayerRun], I: int, layer: int, direction:
 
 
 def _propagate(run: LayerRun, s0: int, s1: int, k: int, inject: np.ndarray | None,
-               below: list[np.ndarray] | None, dense: bool, *, need_out: bool
-               ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+               below: list[np.ndarray] | None, dense: bool, *, norms: np.ndarray | None
+               ) -> list[np.ndarray] | None:
     """Tangents of one layer and direction for input steps ``s0 <= s < s1``.
 
-    Returns ``(hid, out)``: per step ``t`` the tangent of the computed ``h_t``, and of the
-    (masked) output, each ``(B, n, k, H)`` with ``n = s1 - s0``.
+    With ``norms`` (a ``(B, T, n)`` view of the result), writes ``||dh_t / dx_s||_F`` over
+    (input direction, unit) into it and returns ``None``; otherwise returns the tangents of
+    the (masked) output per step ``t``, each ``(B, n, k, H)`` with ``n = s1 - s0``.
     """
     B, T, H = run.hidden.shape
     n = s1 - s0
@@ -177,8 +179,7 @@ def _propagate(run: LayerRun, s0: int, s1: int, k: int, inject: np.ndarray | Non
     zero = np.zeros((B, n, k, H), dtype)
     after_h: dict[int, np.ndarray] = {}  # step -> tangent of the state after it (kept while needed)
     after_c: dict[int, np.ndarray] = {}
-    hid: list[np.ndarray] = [zero] * T
-    out: list[np.ndarray] | None = [zero] * T if need_out else None
+    out: list[np.ndarray] | None = [zero] * T if norms is None else None
     for t in range(T - 1, -1, -1) if reverse else range(T):
         # 1. which input steps can reach this step: s <= t forward, s >= t reverse
         if dense:
@@ -194,22 +195,24 @@ def _propagate(run: LayerRun, s0: int, s1: int, k: int, inject: np.ndarray | Non
             new_h, new_c = zero, (zero if kind == "lstm" else None)
         else:
             sl = slice(lo, hi)
-            # 2. tangent of the input half of the pre-activation (B, m, k, G)
-            if inject is not None:
-                u = np.zeros((B, hi - lo, k, inject.shape[0]), dtype)
-                if s0 <= t < s1 and lo <= t - s0 < hi:
-                    u[:, t - s0 - lo] = inject.T  # only x_t enters step t
-            else:
-                u = below[t][:, sl] @ w_ih_t
+            # 2. tangents of the pre-activation (B, m, k, G): recurrent half dh W_hh^T and
+            #    input half (layer 0: only x_t enters step t; above: the layer below's)
             h_t = dh[:, sl]
             rec = h_t @ w_hh_t  # (B, m, k, G)
+            if inject is not None:
+                u = _Inject(inject.T, t - s0 - lo if s0 <= t < s1 and lo <= t - s0 < hi
+                            else None)
+            else:
+                u = below[t][:, sl] @ w_ih_t  # (B, m, k, G)
             new_h = np.zeros_like(zero)
             new_c = np.zeros_like(zero) if kind == "lstm" else None
             new_h[:, sl], c_sl = _cell_tangent(run, t, u, rec, h_t, None if dc is None else
                                                dc[:, sl])
             if kind == "lstm":
                 new_c[:, sl] = c_sl
-        hid[t] = new_h
+        if norms is not None and hi > lo:
+            norms[:, t, lo:hi] = np.sqrt(np.einsum("bnkh,bnkh->bn", new_h[:, lo:hi],
+                                                   new_h[:, lo:hi]))
         # 3. padded steps keep the state and give a zero output
         if run.mask is not None:
             m = run.mask[:, t, :, None, None]  # (B, 1, 1, 1)
@@ -224,36 +227,72 @@ def _propagate(run: LayerRun, s0: int, s1: int, k: int, inject: np.ndarray | Non
             after_h[t] = new_h
             if kind == "lstm":
                 after_c[t] = new_c
-    return hid, out
+    return out
 
 
-def _cell_tangent(run: LayerRun, t: int, u: np.ndarray, rec: np.ndarray, dh: np.ndarray,
-                  dc: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+class _Inject:
+    """The input half of layer 0's pre-activation tangent: ``rows`` (k, G) at one input
+    step of the slice (``at``), zero elsewhere; added in place instead of built in full."""
+
+    def __init__(self, rows: np.ndarray, at: int | None) -> None:
+        self.rows, self.at = rows, at
+
+    def add_to(self, a: np.ndarray, cols: slice = slice(None)) -> np.ndarray:
+        if self.at is not None:
+            a[:, self.at] += self.rows[:, cols]
+        return a
+
+
+def _add(a: np.ndarray, u: np.ndarray | _Inject, cols: slice = slice(None)) -> np.ndarray:
+    """``a += u[..., cols]`` in place (``a`` is a fresh array) and return it."""
+    if isinstance(u, _Inject):
+        return u.add_to(a, cols)
+    a += u[..., cols]
+    return a
+
+
+def _cell_tangent(run: LayerRun, t: int, u: np.ndarray | _Inject, rec: np.ndarray,
+                  dh: np.ndarray, dc: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """One step of the linearised cell: ``u`` input-side and ``rec = dh W_hh^T`` recurrent-side
-    tangents of the pre-activation ``(B, m, k, G)``; returns the tangents of ``h_t`` (and
-    ``c_t``), ``(B, m, k, H)``."""
+    tangents of the pre-activation ``(B, m, k, G)`` (``rec`` is overwritten); returns the
+    tangents of ``h_t`` (and ``c_t``), ``(B, m, k, H)``."""
     H = run.hidden.shape[-1]
     ex = (slice(None), None, None)  # (B, .) -> (B, 1, 1, .)
     if run.cell_type == "elman":
         a = run.act[:, t]  # (B, H)
         slope = 1.0 - run.hidden[:, t] ** 2 if run.nonlinearity == "tanh" else \
-            (a > 0).astype(u.dtype)
-        return slope[ex] * (u + rec), None
+            (a > 0).astype(rec.dtype)
+        da = _add(rec, u)
+        da *= slope[ex]
+        return da, None
     if run.cell_type == "lstm":
         act = run.act[:, t]  # (B, 4H) [i f g o]
         i, f, g, o = (act[:, j * H : (j + 1) * H] for j in range(4))
-        slope = np.concatenate([i * (1 - i), f * (1 - f), 1 - g * g, o * (1 - o)], axis=-1)
-        da = slope[ex] * (u + rec)  # (B, m, k, 4H)
-        di, df, dg, do = (da[..., j * H : (j + 1) * H] for j in range(4))
         c_prev, tc = run.c_prev[:, t], np.tanh(run.cell[:, t])  # (B, H)
-        dc_new = df * c_prev[ex] + f[ex] * dc + di * g[ex] + i[ex] * dg
-        return do * tc[ex] + (o * (1 - tc * tc))[ex] * dc_new, dc_new
+        # each gate's slope times what multiplies it: dc = di g + i dg + df c_prev + f dc_prev
+        coef = np.concatenate([i * (1 - i) * g, f * (1 - f) * c_prev, (1 - g * g) * i,
+                               o * (1 - o) * tc], axis=-1)  # (B, 4H)
+        da = _add(rec, u)
+        da *= coef[ex]  # (B, m, k, 4H)
+        dc_new = da[..., :H] + da[..., H : 2 * H]
+        dc_new += da[..., 2 * H : 3 * H]
+        dc_new += f[ex] * dc
+        dh_new = (o * (1 - tc * tc))[ex] * dc_new
+        dh_new += da[..., 3 * H :]
+        return dh_new, dc_new
     act = run.act[:, t]  # (B, 3H) [r z n]
     r, z, n = (act[:, j * H : (j + 1) * H] for j in range(3))
-    dr = (r * (1 - r))[ex] * (u[..., :H] + rec[..., :H])
-    dz = (z * (1 - z))[ex] * (u[..., H : 2 * H] + rec[..., H : 2 * H])
-    dn = (1 - n * n)[ex] * (u[..., 2 * H :] + dr * run.hh_n[:, t][ex] + r[ex] * rec[..., 2 * H :])
-    return (1 - z)[ex] * dn + dz * (run.h_prev[:, t] - n)[ex] + z[ex] * dh, None
+    rz = _add(rec[..., : 2 * H].copy(), u, slice(0, 2 * H))  # (B, m, k, 2H)
+    rz *= np.concatenate([r * (1 - r), z * (1 - z)], axis=-1)[ex]
+    dr, dz = rz[..., :H], rz[..., H:]
+    dn = rec[..., 2 * H :]
+    dn *= r[ex]
+    dn += dr * run.hh_n[:, t][ex]
+    dn = _add(dn, u, slice(2 * H, 3 * H))
+    dn *= ((1 - n * n) * (1 - z))[ex]  # through tanh, then h = (1 - z) n + ...
+    dn += dz * (run.h_prev[:, t] - n)[ex]
+    dn += z[ex] * dh
+    return dn, None
 
 
 # ---------------------------------------------------------------------------------------------
