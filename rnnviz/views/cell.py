@@ -71,8 +71,6 @@ LABELS = {"x": "x<sub>t</sub>", "h_prev": "h<sub>{p}</sub>", "c_prev": "c<sub>{p
           "h": "h<sub>t</sub>", "r": "r<sub>t</sub>", "z": "z<sub>t</sub>", "n": "n<sub>t</sub>",
           "1-z": "1−z<sub>t</sub>", "z*h_prev": "z⊙h", "(1-z)*n": "(1−z)⊙n", "a": "a<sub>t</sub>"}
 
-GATE_OF = {"f": "f", "i": "i", "g": "g", "o": "o", "r": "r", "z": "z", "n": "n"}
-
 
 # ---------------------------------------------------------------------------------------------
 # the numbers
