@@ -235,3 +235,25 @@ def test_animation_exports_and_top_level_names(tmp_path) -> None:
     assert rnnviz.plot_connectivity is connectivity.plot_connectivity
     assert rnnviz.connectivity is sensitivity.connectivity
     assert rnnviz.find_units is units.find_units and rnnviz.UnitScores is units.UnitScores
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "auto"])
+def test_new_views_are_pure_and_themed(theme, monkeypatch) -> None:
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    def boom(*a, **k):
+        raise AssertionError("a view displayed something")
+
+    monkeypatch.setattr(go.Figure, "show", boom)
+    monkeypatch.setattr(pio, "show", boom)
+    tr = rnnviz.trace(LSTM(2, 3, batch_first=True, seed=0), torch.randn(1, 4, 2))
+    before = tr.hidden.clone()
+    bg = {"light": "#ffffff", "dark": "#111111", "auto": "rgba(0,0,0,0)"}[theme]
+    C = torch.rand(1, 4, 4).tril()
+    for fig in (rnnviz.plot_cell(tr, 1, theme=theme), rnnviz.animate_cell(tr, theme=theme),
+                rnnviz.plot_connectivity(C, theme=theme),
+                rnnviz.plot_connectivity(C, text="ab<c", theme=theme)):
+        assert fig.layout.font.size >= 16 and fig.layout.paper_bgcolor == bg
+        assert fig.layout.width <= 620  # a ~600 px notebook slot
+    assert torch.equal(before, tr.hidden)
