@@ -7,7 +7,7 @@ import platform
 
 import torch
 
-from benchmarks import _timing, bench_trace, bench_train
+from benchmarks import _timing, bench_connectivity, bench_trace, bench_train
 
 
 def table(rows: list[dict]) -> str:
@@ -35,7 +35,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     _timing.clock = _timing.CLOCKS[args.clock]
-    rows = [*bench_train.run(quick=args.quick), *bench_trace.run(quick=args.quick)]
+    rows = [*bench_train.run(quick=args.quick), *bench_trace.run(quick=args.quick),
+            *bench_connectivity.run(quick=args.quick)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock, "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print()

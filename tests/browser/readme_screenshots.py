@@ -44,6 +44,28 @@ def figures() -> dict[str, object]:
         ),
         "task_shapes": rnnviz.plot_task_shapes(),
         "attention": attention_figure(),
+        **cell_figures(tr),
+    }
+
+
+def cell_figures(tr) -> dict[str, object]:
+    """plot_cell of the trained LSTM and of a GRU trained the same way; connectivity of an
+    LSTM trained on the tiny corpus (next character), with its text."""
+    task = tasks.Echo(delay=2, seq_len=12, seed=0)
+    gru = rnnviz.SequenceModel.from_task(task, cell="gru", hidden_size=16, seed=0)
+    trainer = rnnviz.Trainer(gru, task, lr=1e-2, batch_size=32, seed=0, snapshot_every=0)
+    trainer.run(150, progress=False)
+    tr_gru = rnnviz.trace(gru, trainer.probe.x, trainer.probe.y)
+    text_task = tasks.CharText(seq_len=32, seed=0)
+    lm = rnnviz.SequenceModel.from_task(text_task, cell="lstm", hidden_size=32, seed=0)
+    rnnviz.Trainer(lm, text_task, lr=1e-2, batch_size=32, seed=0, snapshot_every=0).run(
+        150, progress=False)
+    x = text_task.batch(1, seed=3).x
+    return {
+        "cell_lstm": rnnviz.plot_cell(tr, 5, theme="light"),
+        "cell_gru": rnnviz.plot_cell(tr_gru, 5, unit=3, theme="light"),
+        "connectivity": rnnviz.plot_connectivity(rnnviz.connectivity(lm, x),
+                                                 text=text_task.decode(x[0]), theme="light"),
     }
 
 
@@ -67,7 +89,8 @@ def main() -> None:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1200, "height": 700})
         for name, fig in figures().items():
-            page.set_viewport_size({"width": WIDTH.get(name, 1200), "height": 700})
+            width = WIDTH.get(name, int(fig.layout.width or 1160) + 40)
+            page.set_viewport_size({"width": width, "height": 700})
             html = rnnviz.export_html(fig, Path(tmp) / f"{name}.html")
             page.goto(html.as_uri())
             page.wait_for_selector(".main-svg")
