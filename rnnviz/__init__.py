@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     # training
     "Trainer": "rnnviz.trainer",
     "Trainable": "rnnviz._types",
+    "evaluate": "rnnviz.evaluation",
     # views
     "plot_unrolled": "rnnviz.views",
     "plot_hidden": "rnnviz.views",

@@ -16,6 +16,7 @@ __all__ = ["SequenceModel"]
 CELLS: dict[str, type[nn.RNNBase]] = {"elman": Elman, "lstm": LSTM, "gru": GRU}
 ENCODINGS = ("onehot", "embedding", "identity")
 READOUTS = ("per_step", "last")
+KINDS = ("many_to_one", "many_to_many", "synced", "one_to_many")  # task shapes a model reads
 
 
 class SequenceModel(nn.Module):
@@ -168,7 +169,7 @@ class SequenceModel(nn.Module):
             >>> model = SequenceModel.from_task(task, cell="gru", hidden_size=16)  # doctest: +SKIP
         """
         _validate.task(task, ("input_kind", "input_size", "output_size", "kind", "loss"))
-        kind = _validate.choice("task.kind", task.kind, ("many_to_one", "many_to_many", "synced"))
+        kind = _validate.choice("task.kind", task.kind, KINDS)
         input_kind = _validate.choice("task.input_kind", task.input_kind, ("symbols", "real"))
         kwargs.setdefault("encoding", "onehot" if input_kind == "symbols" else "identity")
         kwargs.setdefault("readout", "last" if kind == "many_to_one" else "per_step")

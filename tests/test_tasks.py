@@ -435,6 +435,8 @@ def test_registry_builds_every_task():
         "reverse",
         "lookahead",
         "neighbour_xor",
+        "sine_from_frequency",
+        "sentiment",
     ]
     for name in tasks.names():
         task = tasks.get(name)

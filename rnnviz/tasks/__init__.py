@@ -4,23 +4,28 @@ Every task makes batches with ``task.batch(batch_size, seed=...)``, scores a mod
 with ``task.loss`` and ``task.metric``, and tells what a network without memory would score
 with ``task.baseline()``.
 
-=================  =============  =========================================================
-task               kind           what the network must do
-=================  =============  =========================================================
-``Echo``           synced         output the symbol seen ``delay`` steps ago
-``Lookahead``      synced         output the symbol that comes ``ahead`` steps later
-``NeighbourXor``   synced         XOR of the bits ``distance`` steps before and after
-``DelayedRecall``  many_to_one    name the first symbol after ``lag`` distractors
-``Copy``           many_to_many   read a string, wait, write it back
-``Reverse``        many_to_many   write a string backwards (toy translation, encoder-decoder)
-``Adding``         many_to_one    add the two marked numbers (Hochreiter & Schmidhuber 1997)
-``TemporalOrder``  many_to_one    say whether X or Y came first (Hochreiter & Schmidhuber 1997)
-``Parity``         synced         running parity of bits
-``Brackets``       synced         current nesting depth of brackets
-``Sine``           synced         next value of a sine wave (real-valued)
-``CharText``       synced         next character of a small story
-``Names``          many_to_one    language of a surname (variable length)
-=================  =============  =========================================================
+=====================  =============  =========================================================
+task                   kind           what the network must do
+=====================  =============  =========================================================
+``Echo``               synced         output the symbol seen ``delay`` steps ago
+``Lookahead``          synced         output the symbol that comes ``ahead`` steps later
+``NeighbourXor``       synced         XOR of the bits ``distance`` steps before and after
+``DelayedRecall``      many_to_one    name the first symbol after ``lag`` distractors
+``Copy``               many_to_many   read a string, wait, write it back
+``Reverse``            many_to_many   write a string backwards (toy translation, encoder-decoder)
+``Adding``             many_to_one    add the two marked numbers (Hochreiter & Schmidhuber 1997)
+``TemporalOrder``      many_to_one    say whether X or Y came first (Hochreiter & Schmidhuber 1997)
+``Parity``             synced         running parity of bits
+``Brackets``           synced         current nesting depth of brackets
+``Sine``               synced         next value of a sine wave (real-valued)
+``CharText``           synced         next character of a small story
+``Names``              many_to_one    language of a surname (variable length)
+``SineFromFrequency``  one_to_many    from a period given at step 0, generate the sine wave
+``Sentiment``          many_to_one    positive or negative; "not" flips the word after it
+=====================  =============  =========================================================
+
+``with_seq_len(task, n)`` rebuilds a task at another length (train at T, test at 2T);
+``rnnviz.evaluate(model, task, seq_len=n)`` scores a trained model there.
 
 Example:
     >>> import rnnviz
@@ -38,8 +43,11 @@ from typing import Any
 from rnnviz.tasks._base import IGNORE_INDEX, Task
 from rnnviz.tasks.context import Lookahead, NeighbourXor
 from rnnviz.tasks.counting import Brackets, Parity
+from rnnviz.tasks.generation import SineFromFrequency
+from rnnviz.tasks.lengths import with_seq_len
 from rnnviz.tasks.lstm1997 import Adding, TemporalOrder
 from rnnviz.tasks.memory import Copy, DelayedRecall, Echo
+from rnnviz.tasks.sentiment import Sentiment
 from rnnviz.tasks.signals import Sine
 from rnnviz.tasks.text import CharText, Names
 from rnnviz.tasks.translation import Reverse
@@ -60,6 +68,8 @@ _REGISTRY: dict[str, type[Task]] = {
         Reverse,
         Lookahead,
         NeighbourXor,
+        SineFromFrequency,
+        Sentiment,
     )
 }
 
@@ -109,9 +119,12 @@ __all__ = [
     "NeighbourXor",
     "Parity",
     "Reverse",
+    "Sentiment",
     "Sine",
+    "SineFromFrequency",
     "Task",
     "TemporalOrder",
     "get",
     "names",
+    "with_seq_len",
 ]

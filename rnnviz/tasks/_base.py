@@ -91,7 +91,8 @@ class Task:
     Attributes:
         name: registry name, e.g. ``"echo"``.
         kind: ``"many_to_one"`` (one target per sequence), ``"many_to_many"`` (targets after
-            the whole input was read) or ``"synced"`` (a target at every step).
+            the whole input was read), ``"synced"`` (a target at every step) or
+            ``"one_to_many"`` (an input at step 0 only, a target at every step).
         input_kind: ``"symbols"`` (x is ``(B, T)`` long ids) or ``"real"`` (``(B, T, F)``).
         input_size: number of input symbols, or features F.
         output_size: number of classes, or real outputs.
