@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnviz._bptt import LayerRun, _forward, to_torch
+from rnnviz._bptt import LayerRun, forward_core, to_torch
 from rnnviz.models import State, _Core
 from rnnviz.tracing import _eval_mode, _prepare, _resolve
 
@@ -103,7 +103,7 @@ def connectivity(
         enc = enc.detach()  # (B, T, I)
         if type(core)._explicit is _Core._explicit:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                runs, _ = _forward(core, enc.cpu(), h0, lengths)
+                runs, _ = forward_core(core, enc.cpu(), h0, lengths)
                 C = to_torch(_by_tangents(core, runs, enc.shape[-1], layer, direction))
         else:  # a core with its own recurrence: autograd through its explicit loop
             C = _by_autograd(core, enc, h0, lengths, layer, direction)
