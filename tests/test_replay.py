@@ -20,17 +20,19 @@ def test_dashboard_is_a_replay_only_in_a_static_site_build(monkeypatch) -> None:
     assert not _replay.enabled()
     monkeypatch.setenv(_replay.ENV, "1")
     assert _replay.enabled()
-    monkeypatch.setattr(_replay, "STEPS", 20)
+    monkeypatch.setattr(_replay, "STEPS", 6)
+    monkeypatch.setattr(_replay, "FRAMES", 2)
     out = rnnviz.dashboard(_trainer(), views=("hidden",))
     assert isinstance(out, _replay.Replay)
-    assert out.steps == (0, 20)
+    assert out.steps == (0, 6)
+    assert [f.name for f in out.figures[1].frames] == ["s0", "s3", "s6"]
 
 
 def test_replay_gives_the_numbers_of_the_same_run_and_leaves_the_trainer_alone() -> None:
     trainer = _trainer(cell="lstm")
     trainer.run(5, progress=False)
     before = list(trainer.history.loss)
-    out = _replay.replay(trainer, ("hidden", "gates", "grad_flow"), steps=20, frames=4)
+    out = _replay.replay(trainer, ("hidden",), steps=20, frames=2)
     assert trainer.steps == 5 and trainer.history.loss == before  # untouched
     assert out.steps == (5, 25)
     trainer.run(20, progress=False)  # what ▶ would have trained: the same numbers

@@ -89,3 +89,17 @@ def test_index_is_the_lessons_readme_with_page_links() -> None:
     text = build.index_notebook().cells[0].source
     assert "01_sequences_and_tokens.html" in text and ".ipynb" not in text
     assert "For maintainers" not in text
+
+
+def test_a_figure_wider_than_the_page_is_fitted_to_it() -> None:
+    cells = []
+    for width in (600, 1500):
+        cell = nbformat.v4.new_code_cell("fig")
+        fig = go.Figure(go.Bar(y=[1]), layout={"width": width})
+        cell.outputs = [nbformat.v4.new_output("display_data", data={
+            build.PLOTLY_JSON: json.loads(fig.to_json())})]
+        cells.append(cell)
+    build.plotly_to_html(_nb(*cells))
+    narrow, wide = (c.outputs[0]["data"]["text/html"] for c in cells)
+    assert '"width":600' in narrow
+    assert '"width":1500' not in wide and '"autosize":true' in wide

@@ -136,7 +136,13 @@ def replay(trainer: Any, views: Any = ("hidden", "gates", "grad_flow"), *, fps: 
              f"{core.num_layers} layer{'s' if core.num_layers > 1 else ''} · task {name}")
     tag = f"Recorded replay: {last - first} steps"
     hist = plot_history(run, theme=theme)
-    hist.update_layout(title_text=f"{tag} · training curves, steps {first} to {last}")
+    if first > 0:  # the trainer had trained before the dashboard: mark where the replay starts
+        hist.add_vline(x=first, line={"dash": "dot", "width": 1, "color": "grey"},
+                       row="all", col="all")
+        hist.update_layout(title_text=f"{tag} · training curves (the replay: steps {first} to "
+                           f"{last}, right of the dotted line)")
+    else:
+        hist.update_layout(title_text=f"{tag} · training curves")
     figures = [hist]
     shown = available_views(snaps[0].trace.cell_type, chosen)
     for view in sorted(shown, key=_ORDER.index):

@@ -8,7 +8,7 @@ URLs). Between the two, plain functions on the notebook:
 
 - plotly outputs (``application/vnd.plotly.v1+json``, which nbconvert drops) become HTML
   through ``plotly.io.to_html`` without plotly.js; each page loads the ``plotly.min.js``
-  copied once from the installed plotly package;
+  copied once from the installed plotly package; a figure wider than the page is fitted to it;
 - widget outputs (``interact``, ``interactive_output``, progress bars) become what their
   ``Output`` widgets captured when the cell ran, with a note that the controls need a
   kernel; widgets with nothing to show are dropped, never left as an empty output;
@@ -45,6 +45,7 @@ LESSONS = ROOT / "lessons"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
+MAX_FIGURE_WIDTH = 1100  # px: about the output area of a page at 1280 px (site.css: 1200 max)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PLOTLY_JSON = "application/vnd.plotly.v1+json"
@@ -103,6 +104,10 @@ def plotly_to_html(nb: Any) -> int:
                 continue
             fig = data.pop(PLOTLY_JSON)
             fig = json.loads(fig) if isinstance(fig, str) else dict(fig)
+            layout = fig.setdefault("layout", {})
+            if (layout.get("width") or 0) > MAX_FIGURE_WIDTH:  # fit it to the page instead
+                layout.pop("width")
+                layout["autosize"] = True
             data["text/html"] = pio.to_html(
                 fig, include_plotlyjs=False, include_mathjax=False, full_html=False,
                 div_id=f"figure-{i}-{k}", auto_play=False, validate=False, config=PLOTLY_CONFIG)
