@@ -26,6 +26,9 @@ def _nb(*cells, widgets: dict | None = None):
      "see [lesson 04](04_vanishing_and_exploding.html)."),
     ("[x](./03_bptt.ipynb#3.-Truncated)", "[x](./03_bptt.html#3.-Truncated)"),
     ('<a href="05_lstm.ipynb">05</a>', '<a href="05_lstm.html">05</a>'),
+    ("[all lessons](README.md)", "[all lessons](index.html)"),
+    ("[contents](./README.md#rnnviz-lessons)", "[contents](index.html#rnnviz-lessons)"),
+    ("[the project](../README.md)", None),
     ("a link to [nbviewer](https://nbviewer.org/x/01_a.ipynb) stays", None),
     ("`make lab` opens 01_sequences_and_tokens.ipynb", None),
 ])

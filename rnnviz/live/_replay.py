@@ -21,7 +21,8 @@ from typing import Any
 
 ENV = "RNNVIZ_STATIC_SITE"
 STEPS = 300  # training steps recorded per dashboard
-FRAMES = 15  # snapshots after the first one (one every STEPS // FRAMES steps)
+FRAMES = 10  # snapshots after the first one (one every STEPS // FRAMES steps); each costs
+# a figure per view to build (animate_training), the main cost of a replay
 DURATION = 400  # milliseconds per frame when playing
 
 # The dashboard's own view arguments (rnnviz/live/_figures.py: _builder): last layer, sample 0.

@@ -211,6 +211,14 @@ def test_lesson_page_renders_offline(site: Path, offline_page: tuple, lesson: Pa
     raw = _RAW_MATH.findall(info["markdown"])
     assert not raw, f"{lesson.stem}: raw maths left: {raw[:5]}"
 
+    # links between lessons lead to their pages, which exist
+    hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
+    local = [h.split("#")[0] for h in hrefs if not re.match(r"[a-z]+:|#", h)]
+    assert all(h == "" or h.endswith(".html") for h in local), \
+        f"{lesson.stem}: links to files that are not pages: {local}"
+    missing = [h for h in local if h.endswith(".html") and not (site / h).is_file()]
+    assert not missing, f"{lesson.stem}: links to missing pages: {missing}"
+
     # solutions collapsed; live dashboards as recorded replays
     assert info["solutions"] == _solution_cells(lesson), info["solutions"]
     assert info["solutionsOpen"] == 0

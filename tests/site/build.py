@@ -13,7 +13,7 @@ URLs). Between the two, plain functions on the notebook:
   ``Output`` widgets captured when the cell ran, with a note that the controls need a
   kernel; widgets with nothing to show are dropped, never left as an empty output;
 - solution cells (``%%solution`` or the ``solution`` tag) are collapsed in ``<details>``;
-- links to ``NN_topic.ipynb`` become links to ``NN_topic.html``.
+- links to ``NN_topic.ipynb`` become links to ``NN_topic.html``, to ``README.md`` ``index.html``.
 
 MathJax 2 comes from the installed ``jupyter-server-mathjax`` package, copied into the site.
 ``lessons/README.md`` becomes ``index.html``. Nothing on a page loads from the network.
@@ -87,9 +87,14 @@ def mark_solutions(nb: Any) -> int:
 _LINK = re.compile(r"(\]\(\s*<?|href\s*=\s*[\"'])((?:\./)?[\w.-]+)\.ipynb(?=[#)>\"'\s])")
 
 
+_README = re.compile(r"(\]\(\s*<?|href\s*=\s*[\"'])(?:\./)?README\.md(?=[#)>\"'\s])")
+
+
 def rewrite_links(text: str) -> str:
-    """Relative links to ``x.ipynb`` become links to ``x.html`` (markdown and HTML)."""
-    return _LINK.sub(lambda m: f"{m.group(1)}{m.group(2)}.html", text)
+    """Relative links to ``x.ipynb`` become links to ``x.html``, and the lessons' README
+    (the course's contents) becomes ``index.html`` (markdown and HTML links)."""
+    text = _LINK.sub(lambda m: f"{m.group(1)}{m.group(2)}.html", text)
+    return _README.sub(lambda m: f"{m.group(1)}index.html", text)
 
 
 def plotly_to_html(nb: Any) -> int:
