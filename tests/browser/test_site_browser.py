@@ -147,11 +147,15 @@ def _open(page: Any, path: Path) -> None:
     assert path.is_file(), f"the site has no {path.name}"
     page.goto(path.as_uri(), wait_until="load", timeout=60_000)
     # MathJax 2 typesets after load: wait until its queue has run
-    page.wait_for_function(
-        """() => new Promise(done => {
-             if (!window.MathJax || !MathJax.Hub) return done(false);
-             MathJax.Hub.Queue(() => done(true));
-           })""", timeout=60_000)
+    try:
+        page.wait_for_function(
+            """() => new Promise(done => {
+                 if (!window.MathJax || !MathJax.Hub) return done(false);
+                 MathJax.Hub.Queue(() => done(true));
+               })""", timeout=60_000)
+    except Exception as err:  # playwright's TimeoutError
+        pytest.fail(f"{path.name}: MathJax did not load or finish typesetting ({err})",
+                    pytrace=False)
 
 
 def _screenshot(page: Any, name: str) -> Path:
