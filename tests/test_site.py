@@ -82,7 +82,7 @@ def test_widgets_become_what_they_drew_or_nothing() -> None:
     assert build.replace_widgets(nb) == 2
     note, shown = interact.outputs
     assert "need a running kernel" in note["data"]["text/markdown"]
-    assert "(n)" in note["data"]["text/markdown"]
+    assert "Interactive: n." in note["data"]["text/markdown"]
     assert shown["text"] == "n = 3\n"
     assert [o["output_type"] for o in bar.outputs] == ["stream"]  # the bar is gone
     assert "widgets" not in nb.metadata  # no widget manager (from a CDN) on the page

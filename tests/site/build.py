@@ -165,11 +165,11 @@ def replace_widgets(nb: Any) -> int:
             n += 1
             captured, controls = _captured(str(view.get("model_id", "")), state, set())
             if captured:
-                what = f" ({', '.join(controls)})" if controls else ""
+                what = f"Interactive: {', '.join(controls)}. " if controls else ""
                 outs.append(nbformat.v4.new_output(
                     "display_data", data={"text/markdown": (
-                        f"*Interactive controls{what} need a running kernel: open this lesson "
-                        "in JupyterLab to use them. Shown here at their starting values.*")}))
+                        f"*{what}The controls need a running kernel: open this lesson in "
+                        "JupyterLab to use them. Shown here at their starting values.*")}))
                 outs += [nbformat.from_dict(o) for o in captured]
         cell.outputs = outs
     nb.metadata.pop("widgets", None)
