@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test install browser lint bench clean i18n
+.PHONY: lab test install browser lint bench clean i18n site
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ test: $(STAMP) browser lint
 	OMP_NUM_THREADS=1 RNNVIZ_SOLUTIONS=1 $(BIN)/python -m pytest tests lessons --nbval-lax \
 		--nbval-sanitize-with lessons/sanitize.cfg -p no:cacheprovider
 
+# The course as a static site in site/ (offline: plotly.js and MathJax copied from installed
+# packages). Executes every lesson; the dashboards become recorded replays.
+site: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -m tests.site.build --out site --jobs 2
+
 bench: $(STAMP) browser
 	$(BIN)/python -m benchmarks.run
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.bench_lessons
@@ -48,4 +53,4 @@ i18n: $(STAMP)
 	$(BIN)/python -m tests.i18n_catalogue --update
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site

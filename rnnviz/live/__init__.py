@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnviz import _validate
+from rnnviz.live import _replay
 from rnnviz.live._figures import VIEWS
 from rnnviz.live._widget import Dashboard
 from rnnviz.views._style import THEMES
@@ -51,6 +52,8 @@ def dashboard(
         >>> trainer = rnnviz.Trainer(model, task, lr=1e-2)  # doctest: +SKIP
         >>> rnnviz.dashboard(trainer)  # doctest: +SKIP
     """
+    if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
+        return _replay.replay(trainer, views, fps=fps, theme=theme)  # type: ignore[return-value]
     for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
         if not hasattr(trainer, attr):
             raise TypeError(

@@ -1,0 +1,1 @@
+"""The static site of the course: ``python -m tests.site.build`` (``make site``)."""
