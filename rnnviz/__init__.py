@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "export_html": "rnnviz.views",
     # live
     "dashboard": "rnnviz.live",
+    # size limits (raise one on purpose: rnnviz.limits.max_steps = 10**6)
+    "limits": "rnnviz._validate",
 }
 
 _SUBMODULES = ("tasks", "tokens")

@@ -109,6 +109,7 @@ def next_distribution(model: Any, task: Any, prompt: str, *, temperature: float 
     _check_model_and_task(model, task)
     temperature = _check_temperature(temperature)
     ids = _encode_prompt(task, prompt)  # (1, P)
+    _validate.finite_weights("model", model)
     was_training = model.training
     model.eval()
     try:
@@ -156,9 +157,10 @@ def generate(
     # 1. check the arguments
     _check_model_and_task(model, task)
     temperature = _check_temperature(temperature)
-    length = _validate.positive_int("length", length, allow_zero=True)
+    length = _validate.steps("length", length, allow_zero=True)
     seed = _validate.positive_int("seed", seed, allow_zero=True)
     ids = _encode_prompt(task, prompt)  # (1, P)
+    _validate.finite_weights("model", model)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -169,6 +171,7 @@ def generate(
         picked: list[int] = []
         for _ in range(length):
             # 3. pick the next character and feed it back
+            _validate.finite("model's logits", logits[None, None])  # overflow, e.g. ReLU
             if temperature == 0.0:
                 nxt = int(logits.argmax())
             else:

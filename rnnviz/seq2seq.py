@@ -195,7 +195,7 @@ class Seq2Seq(nn.Module):
         Returns:
             ``(ids (B, steps), top-layer decoder states (B, steps, H))``.
         """
-        steps = _validate.positive_int("steps", steps)
+        steps = _validate.steps("steps", steps)
         first = context[0] if isinstance(context, (tuple, list)) else context
         _validate.tensor("context", first, ndim=3, floating=True)
         self.decoder._check_hx(context, first.shape[1], self.linear.weight.dtype, "context")
@@ -226,9 +226,10 @@ class Seq2Seq(nn.Module):
             target: optional reference ``(B, T)`` kept in the result (for the views).
         """
         x, lengths = self._source(x, lengths)
-        steps = _validate.positive_int("steps", x.shape[1] if steps is None else steps)
+        steps = _validate.steps("steps", x.shape[1] if steps is None else steps)
         if target is not None:
             target = self._ids("target", target, self.output_size, allow_ignore=True)
+            _validate.size("target", target.shape[0], x.shape[0], "batch size (x's batch size B)")
         enc_out, state = self.encode(x, lengths)  # (B, S, H)
         B = enc_out.shape[0]
         context = (state[0] if self.cell_type == "lstm" else state)[-1]  # (B, H) top layer

@@ -96,9 +96,7 @@ class SequenceModel(nn.Module):
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
-        self.bidirectional = bidirectional
+        self.bidirectional = _validate.flag("bidirectional", bidirectional)
         self.nonlinearity = _validate.choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         if self.cell_type != "elman" and self.nonlinearity != "tanh":
             raise ValueError(
@@ -211,6 +209,7 @@ class SequenceModel(nn.Module):
         if self.encoding == "identity":
             _validate.tensor("x", x, ndim=3, floating=True)
             _validate.size("x", x.shape[-1], self.input_size, "size(-1) (input_size)")
+            _validate.finite("x", x)
         else:
             if isinstance(x, torch.Tensor) and x.is_floating_point():
                 raise TypeError(
@@ -263,6 +262,7 @@ class SequenceModel(nn.Module):
         ``explicit=True`` runs the core's per-step loop from the cell equations instead of
         torch's fused kernel (same numbers, slower; what :func:`rnnviz.trace` records).
         """
+        _validate.flag("explicit", explicit)
         e = self.encode(x)  # (B, T, I)
         if lengths is not None:
             lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long

@@ -78,6 +78,7 @@ def _prepare(
     if seq is None:
         _validate.tensor("x", x, ndim=3, floating=True)
         core._check_input(x, "x")
+        _validate.finite("x", x, dims=("batch", "step") if core.batch_first else ("step", "batch"))
         enc = x if core.batch_first else x.transpose(0, 1)  # (B, T, I)
         shown = enc
     else:
@@ -94,6 +95,7 @@ def _prepare(
         lengths = check_lengths(lengths, B, T)
     if h0 is not None:
         core._check_hx(h0, B, enc.dtype, "h0")
+        _validate.state_finite("h0", h0)
     return enc, lengths, h0, shown
 
 
@@ -151,6 +153,7 @@ def trace(
         )
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+    _validate.finite("target", target)
     L, D, H = core.num_layers, core.num_directions, core.hidden_size
     with _eval_mode(model):
         # 1. encode and validate

@@ -293,6 +293,7 @@ class Trainer:
         else:
             output = self.model(x, lengths=lengths)
             loss, score = self.loss_fn(output, y), self.task.metric
+            _validate.scalar_loss(loss, needs_grad=True)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
@@ -382,6 +383,7 @@ class Trainer:
         with the current loss. Returns :attr:`history`.
         """
         _validate.positive_int("n", n, allow_zero=True)
+        _validate.flag("progress", progress)
         if self.state == "diverged":
             print(self.message)
             return self.history

@@ -139,6 +139,7 @@ class Task:
         for a task built with the same seed.
         """
         _validate.positive_int("batch_size", batch_size)
+        _validate.elements("batch_size", batch_size, self.seq_len, max(self.input_size, self.output_size))
         if seed is None:
             generator = self._generator
         else:
@@ -172,8 +173,11 @@ class Task:
                     f"{tuple(y.shape)} (expected output = y shape + (O,))"
                 )
             _validate.size("output", output.shape[-1], self.output_size, "last dimension O")
+            _validate.class_targets("y", y, self.output_size, ignore=IGNORE_INDEX if per_step else None)
         elif tuple(output.shape) != tuple(y.shape):
             raise ValueError(f"output must have the shape of y {tuple(y.shape)}, got {tuple(output.shape)}")
+        else:
+            _validate.finite("y", y)
         return output, y
 
     def loss(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -225,9 +229,7 @@ class Task:
         """The string of symbol names for ids ``(T,)`` (inverse of `encode`)."""
         if self.vocab is None:
             raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to decode")
-        values = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
-        if values and isinstance(values[0], list):
-            raise ValueError("ids must be one sequence (T,), not a batch")
+        values = _validate.int_ids("ids", ids)
         bad = [v for v in values if not 0 <= int(v) < len(self.vocab)]
         if bad:
             raise ValueError(f"ids must be in [0, {len(self.vocab)}), got {bad[:5]}")

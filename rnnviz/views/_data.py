@@ -129,6 +129,12 @@ def require_gates(trace: Trace, what: str) -> None:
         )
 
 
+def model_of(trace: Trace) -> str:
+    """What must agree between traces shown together: the model's shape and the batch's."""
+    return (f"{trace.cell_type.upper()} with {trace.num_layers} layer(s) x {trace.num_directions} "
+            f"direction(s) of H={trace.hidden_size} on a batch of shape {tuple(trace.hidden.shape[1:3])}")
+
+
 def input_labels(trace: Trace, sample: int) -> tuple[list[str], list[str]]:
     """Short text shown in each input box and a longer hover text, per step."""
     x = trace.inputs[sample]

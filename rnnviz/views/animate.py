@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz import _validate
 from rnnviz._types import Trace
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
@@ -247,6 +248,7 @@ def animate_training(snapshots: Iterable[Any], view: str = "hidden", *, theme: s
     if not snaps:
         raise ValueError("snapshots is empty: train first (trainer.run) so there is something "
                          "to animate")
+    _validate.same("snapshots", [D.model_of(tr) for _, tr in snaps], "model and probe batch")
     figs = [_VIEWS[view](tr, theme=theme, **view_args) for _, tr in snaps]
     base = figs[0]
     shapes = [tuple(t.type for t in f.data) for f in figs]

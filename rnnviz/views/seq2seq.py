@@ -16,7 +16,7 @@ RIGHT, WRONG = "#009E73", "#D55E00"  # Okabe-Ito green / vermillion
 
 
 def _names(ids: list[int], vocab: list[str] | None) -> list[str]:
-    return [vocab[i] if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
+    return [S.escape(vocab[i]) if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
 
 
 def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "auto") -> go.Figure:
@@ -58,7 +58,7 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
         n_out = min(len(tgt), len(out))
         ref = _names(tgt[:n_out], translation.output_vocab)
     else:
-        end = translation.output_vocab[-1] if translation.output_vocab else None
+        end = S.escape(translation.output_vocab[-1]) if translation.output_vocab else None
         n_out = out.index(end) + 1 if end in out else len(out)
     out = out[:n_out]
     enc = D.as_numpy(translation.encoder[s, :n_src]).T  # (H, S)
@@ -102,7 +102,7 @@ def plot_seq2seq(translation: Translation, *, sample: int = 0, theme: str = "aut
     # 3. symbols: source below the encoder, decoder inputs below the decoder, outputs above
     below, above = -1.4 * u, H - 0.5 + 1.3 * u
     ref_y = above + 1.6 * u
-    dec_in = ["<go>"] + out[:-1]
+    dec_in = [S.escape("<go>")] + out[:-1]
     colors = (
         [pal.fg] * n_out
         if ref is None

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz import _validate
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
 
@@ -68,7 +69,7 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     # 2. colour: signed diverging scale, [-1, 1] for tanh-range values
     finite = v[np.isfinite(v)]
     big = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    name = html.escape(unit_name) if unit_name is not None else "unit"
+    name = S.escape(unit_name) if _validate.text("unit_name", unit_name, allow_none=True) else "unit"
     fig = go.Figure(go.Heatmap(
         z=D.rounded(z), text=shown, texttemplate="%{text}", customdata=hover,
         textfont={"family": S.MONO_FAMILY, "size": S.FONT_SIZE + 2}, colorscale=S.STATE_SCALE,
