@@ -98,26 +98,30 @@ class Limits:
             100 000 of them take ~10 s, and a ``trace`` keeps every one of them).
         max_elements: numbers in one tensor rnnviz is asked to make (a batch, a weight matrix,
             a one-hot table): 50 000 000 float32 numbers are 200 MB.
+        max_drawn: time steps (or characters) one figure draws: each is several SVG
+            elements; at 5 000 a view takes ~5 s to build, more stalls the browser.
     """
 
     max_steps: int = 100_000
     max_elements: int = 50_000_000
+    max_drawn: int = 5_000
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name not in ("max_steps", "max_elements"):
-            raise AttributeError(f"rnnviz.limits has no limit {name!r} (max_steps, max_elements)")
+        if name not in _WHY:
+            raise AttributeError(f"rnnviz.limits has no limit {name!r} (one of {list(_WHY)})")
         object.__setattr__(self, name, positive_int(f"limits.{name}", value))
 
     def __repr__(self) -> str:
-        return f"Limits(max_steps={self.max_steps:_}, max_elements={self.max_elements:_})"
+        return "Limits(" + ", ".join(f"{k}={getattr(self, k):_}" for k in _WHY) + ")"
 
-
-limits = Limits()
 
 _WHY = {
     "max_steps": "each step is one Python iteration and a trace keeps every one",
     "max_elements": "50 000 000 float32 numbers are 200 MB",
+    "max_drawn": "each drawn step is several SVG elements; more stalls the browser",
 }
+
+limits = Limits()
 
 
 def at_most(name: str, value: int, limit: str) -> int:
@@ -159,6 +163,14 @@ def flag(name: str, value: Any) -> bool:
     """Return ``value`` if it is a bool (``'yes'``, ``'no'``, 0 and 1 are not flags)."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool (True or False), got {_describe(value)}")
+    return value
+
+
+def float_dtype(name: str, value: Any) -> Any:
+    """Return ``value`` if it is ``None`` or a floating torch dtype (weights must be floats)."""
+    if value is not None and (not isinstance(value, torch.dtype) or not value.is_floating_point):
+        raise TypeError(f"{name} must be None or a floating torch dtype (e.g. torch.float32), "
+                        f"got {_describe(value)}")
     return value
 
 

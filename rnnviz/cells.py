@@ -174,6 +174,7 @@ class _CellBase(nn.Module):
                            4 * hidden_size, max(input_size, hidden_size))
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {bias!r} ({type(bias).__name__})")
+        _validate.float_dtype("dtype", dtype)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         kw = {"device": device, "dtype": dtype}
         rows = self.num_chunks * hidden_size

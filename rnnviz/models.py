@@ -102,7 +102,7 @@ class _Core:
 
     @staticmethod
     def _check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias=True,
-                      batch_first=False) -> None:
+                      batch_first=False, dtype=None) -> None:
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
         _validate.positive_int("num_layers", num_layers)
@@ -111,6 +111,7 @@ class _Core:
                            num_layers)
         _validate.flag("bias", bias)
         _validate.flag("batch_first", batch_first)
+        _validate.float_dtype("dtype", dtype)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
             raise TypeError(f"dropout must be a number in [0, 1], got {dropout!r}")
         if not 0 <= dropout <= 1:
@@ -231,6 +232,7 @@ class _Core:
             lengths = check_lengths(lengths, B, T)
         # 2. run
         if explicit:
+            _validate.at_most("the time steps T of input (explicit=True)", T, "max_steps")
             output, h_n, _ = self._explicit(x, hx, lengths)  # (B, T, D*H)
         else:
             output, h_n = self._fused(x, hx, lengths)  # (B, T, D*H)
@@ -405,7 +407,8 @@ class Elman(_Core, nn.RNN):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         nonlinearity = _validate.choice("nonlinearity", nonlinearity, NONLINEARITIES)
         with seeded(seed):
             super().__init__(input_size, hidden_size, num_layers, nonlinearity, bias,
@@ -462,7 +465,8 @@ class LSTM(_Core, nn.LSTM):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         if proj_size != 0:
             raise ValueError(
                 f"proj_size must be 0 (rnnviz's LSTM has no projections), got {proj_size!r}"
@@ -518,7 +522,8 @@ class GRU(_Core, nn.GRU):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         with seeded(seed):
             super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                              bidirectional, device=device, dtype=dtype)

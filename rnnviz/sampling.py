@@ -82,7 +82,10 @@ def _encode_prompt(task: Any, prompt: Any) -> Tensor:
         raise TypeError(f"prompt must be a str, got {_validate._describe(prompt)}")
     if not prompt:
         raise ValueError("prompt must have at least one character (the model needs an input to start from)")
-    return task.encode(prompt).view(1, -1)  # (1, P); ValueError names unknown characters
+    unknown = sorted(set(prompt) - set(task.vocab))
+    if unknown:
+        raise ValueError(f"prompt must use only characters of task.vocab; not in it: {unknown}")
+    return task.encode(prompt).view(1, -1)  # (1, P)
 
 
 @torch.no_grad()

@@ -109,6 +109,7 @@ class Seq2Seq(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
+        _validate.elements("the decoder (hidden_size, output_size)", 3 * hidden_size, output_size + 1)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
         self.seed = _validate.positive_int("seed", seed, allow_zero=True)
         self.start = output_size

@@ -95,6 +95,7 @@ class SequenceModel(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
+        _validate.elements("the readout (hidden_size, output_size)", 2 * hidden_size, output_size)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
         self.bidirectional = _validate.flag("bidirectional", bidirectional)
         self.nonlinearity = _validate.choice("nonlinearity", nonlinearity, ("tanh", "relu"))
@@ -115,6 +116,7 @@ class SequenceModel(nn.Module):
             if self.encoding == "embedding":
                 dim = hidden_size if embedding_dim is None else embedding_dim
                 self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
+                _validate.elements("the embedding (input_size, embedding_dim)", input_size, dim)
                 self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
                 core_input = self.embedding_dim
             else:

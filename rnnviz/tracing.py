@@ -91,6 +91,7 @@ def _prepare(
         core._check_input(enc, "model.encode(x)")
         shown = x
     B, T, _ = enc.shape
+    _validate.at_most("the time steps T of x", T, "max_steps")
     if lengths is not None:
         lengths = check_lengths(lengths, B, T)
     if h0 is not None:
@@ -319,6 +320,7 @@ def spectral_radius(model: Any) -> Tensor:
     The matrix is ``W_hh`` for Elman, its candidate block ``W_hg`` (LSTM) or ``W_hn`` (GRU).
     """
     core, _ = _resolve(model)
+    _validate.finite_weights("model", core)
     radii = [torch.linalg.eigvals(w.detach().double()).abs().max() for w in _recurrent_blocks(core)]
     return torch.stack(radii).to(core.weight_hh_l0.dtype).cpu()  # (L*D,)
 

@@ -191,8 +191,12 @@ class Task:
 
     @torch.no_grad()
     def metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
-        """Accuracy over scored steps (fraction of argmax == y), or mean squared error."""
-        return self._metric(*self._check(output, y))
+        """Accuracy over scored steps (fraction of argmax == y), or mean squared error.
+
+        A non-finite output (a diverged model) scores ``nan``, as its loss does.
+        """
+        output, y = self._check(output, y)
+        return self._metric(output, y) if bool(torch.isfinite(output).all()) else float("nan")
 
     @torch.no_grad()
     def _metric(self, output: torch.Tensor, y: torch.Tensor) -> float:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnviz import _validate
 from rnnviz._types import Trace
 from rnnviz.views._style import DIRECTION_NAMES
 
@@ -16,6 +17,15 @@ def as_numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().to(torch.float64).numpy()
     return np.asarray(value, dtype=np.float64)
+
+
+def numbers(name: str, value: Any) -> np.ndarray:
+    """:func:`as_numpy` for a user argument: a clear error naming ``name`` if it is not numbers."""
+    try:
+        return as_numpy(value)
+    except (ValueError, TypeError, RuntimeError) as err:
+        raise TypeError(f"{name} must be numbers (a list, array or tensor), got "
+                        f"{type(value).__name__}: {err}") from None
 
 
 def rounded(a: Any, decimals: int = 4) -> np.ndarray:
@@ -50,6 +60,7 @@ def check_trace(trace: Any, name: str = "trace") -> Trace:
             f"{name} must be an rnnviz Trace (from rnnviz.trace(model, x)), "
             f"got {type(trace).__name__}"
         )
+    _validate.at_most(f"{name}'s time steps T", trace.seq_len, "max_drawn")
     return trace
 
 

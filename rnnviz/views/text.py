@@ -42,9 +42,10 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text:
         raise ValueError("text must not be empty")
+    _validate.at_most("text's length", len(text), "max_drawn")
     if isinstance(wrap, bool) or not isinstance(wrap, int) or wrap < 1:
         raise ValueError(f"wrap must be a positive int, got {wrap!r}")
-    v = D.as_numpy(values).ravel()
+    v = D.numbers("values", values).ravel()
     if v.size != len(text):
         raise ValueError(f"values must have one number per character: len(text) = {len(text)}"
                          f", got {v.size} values")
