@@ -457,3 +457,202 @@ def test_every_public_name_has_a_door() -> None:
     not_callable_with_args = {"Trace", "Batch", "JacobianNorms", "Dilated", "limits"}
     missing = set(rnnviz.__all__) - covered - not_callable_with_args - {"tasks", "tokens"}
     assert not missing, f"public names without a bad-input row: {sorted(missing)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the issue's examples, one class at a time, with the exact message
+
+
+@pytest.fixture
+def small_limits() -> Iterator[Any]:
+    """``rnnviz.limits`` lowered for a test, restored afterwards."""
+    saved = {k: getattr(rnnviz.limits, k) for k in ("max_steps", "max_elements", "max_drawn")}
+    yield rnnviz.limits
+    for k, v in saved.items():
+        setattr(rnnviz.limits, k, v)
+
+
+def test_non_finite_inputs_say_where_the_first_one_is() -> None:
+    x = sine_x().clone()  # (B, T, 1)
+    x[1, 3, 0] = math.nan
+    with pytest.raises(ValueError, match=r"x must be finite \(no NaN or inf\), got nan at "
+                       r"\(batch 1, step 3\)"):
+        sine_model()(x)
+    with pytest.raises(ValueError, match=r"x must be finite.*\(batch 1, step 3\)"):
+        rnnviz.trace(sine_model(), x, sine_y())
+    with pytest.raises(ValueError, match=r"x must be finite.*\(batch 1, step 3\)"):
+        rnnviz.jacobian_norms(sine_model(), x)
+    time_first = rnnviz.GRU(3, 4, seed=0)  # (T, B, I): the message still says batch and step
+    xt = torch.zeros(5, 2, 3)
+    xt[3, 1, 2] = math.inf
+    with pytest.raises(ValueError, match=r"x must be finite.*got inf at \(step 3, batch 1\)"):
+        rnnviz.trace(time_first, xt)
+    y = sine_y().clone()
+    y[0, 2] = -math.inf
+    with pytest.raises(ValueError, match=r"target must be finite.*got -inf at \(batch 0, step 2\)"):
+        rnnviz.trace(sine_model(), sine_x(), y)
+    with pytest.raises(ValueError, match=r"y must be finite.*\(batch 0, step 2\)"):
+        sine().loss(torch.zeros_like(y), y)
+    h, c = h0()
+    c[1, 0, 2] = math.nan
+    with pytest.raises(ValueError, match=r"h0\[1\] must be finite.*\(layer 1, batch 0\)"):
+        rnnviz.trace(lstm(), x3(), h0=(h, c))
+
+
+def test_torch_drop_in_modules_pass_nan_through_as_torch_does() -> None:
+    x = x3().clone()
+    x[0, 0, 0] = math.nan
+    out, _ = lstm()(x)  # documented: no check, as torch.nn.LSTM
+    assert torch.isnan(out[0]).any() and torch.isfinite(out[1]).all()
+    assert "as in torch" in (rnnviz.LSTM.__doc__ or "")
+
+
+def test_class_targets_are_range_checked() -> None:
+    out, y = logits(echo()), echo().batch(2, seed=0).y
+    bad = y.clone()
+    bad[1, 4] = 7
+    for score in (echo().loss, echo().metric):
+        with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 4\) \(or -100: not "
+                           r"scored\), got 7"):
+            score(out, bad)
+    scored = y.clone()
+    scored[:, :2] = tasks.IGNORE_INDEX  # -100 is still allowed on per-step tasks
+    assert math.isfinite(float(echo().loss(out, scored)))
+    recall = tasks.DelayedRecall(lag=3, seed=0)  # many-to-one: no -100
+    yb = recall.batch(2, seed=0).y
+    with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 4\), got -100"):
+        recall.loss(torch.zeros(2, recall.output_size), torch.full_like(yb, -100))
+
+
+def test_ids_must_be_integers() -> None:
+    with pytest.raises(TypeError, match=r"ids must hold int ids, got ids\[0\] = 1.5 \(float\)"):
+        echo().decode([1.5])
+    with pytest.raises(TypeError, match=r"ids must hold int ids, got ids\[0\] = 1.7"):
+        tokens.one_hot([1.7], 3)
+    with pytest.raises(TypeError, match=r"ids must be a sequence of int ids, got 'ab'"):
+        tokens.one_hot("ab", 3)
+    with pytest.raises(TypeError, match=r"token must be a str, got 5 \(int\)"):
+        tokens.hash_bucket(5, 10)
+    assert echo().decode(torch.tensor([0, 3])) == "AD"  # int tensors still work
+    assert tokens.one_hot(torch.tensor([2]), 3).tolist() == [[0.0, 0.0, 1.0]]
+
+
+def test_mismatched_combinations_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"snapshots must all have the same model.*LSTM.*H=8.*GRU.*H=5"):
+        rnnviz.animate_training(snapshots_of_two_models("gru"))
+    with pytest.raises(ValueError, match=r"target must have batch size \(x's batch size B\) = 2, got 3"):
+        seq2seq().translate(torch.tensor([[1, 2, 3], [4, 0, 1]]), target=torch.zeros(3, 3, dtype=torch.long))
+
+
+def test_sizes_are_bounded_with_a_reason_and_can_be_raised(small_limits: Any) -> None:
+    with pytest.raises(ValueError, match=r"length must be at most 100_000 \(rnnviz.limits.max_steps: .*\), "
+                       r"got 1_000_000_000; to go further on purpose, set rnnviz.limits.max_steps"):
+        rnnviz.generate(text_model(), text_task(), "Th", 10**9)
+    with pytest.raises(ValueError, match=r"dilations\[2\] must be at most"):
+        rnnviz.dilate(rnnviz.Elman(3, 4, num_layers=3, batch_first=True), (1, 2, 10**12))
+    with pytest.raises(ValueError, match=r"seq_len must be at most"):
+        rnnviz.path_lengths((1, 2), 10**9)
+    with pytest.raises(ValueError, match=r"limits.max_elements: 50 000 000 float32 numbers are 200 MB"):
+        rnnviz.LSTM(3, 10**6)
+    # the one mechanism: a user who wants more (or less) sets rnnviz.limits
+    small_limits.max_steps = 10
+    with pytest.raises(ValueError, match=r"seq_len must be at most 10 \(rnnviz.limits.max_steps: a limit"):
+        rnnviz.path_lengths((1, 2), 11)
+    small_limits.max_steps = 11
+    assert rnnviz.path_lengths((1, 2), 11).seq_len == 11
+    with pytest.raises(ValueError, match="limits.max_steps must be a positive int"):
+        small_limits.max_steps = 0
+    with pytest.raises(AttributeError, match="no limit 'max_stepz'"):
+        small_limits.max_stepz = 5
+
+
+def test_types_get_clear_errors() -> None:
+    with pytest.raises(TypeError, match=r"hx must have the cell's dtype torch.float32, got torch.float64"):
+        rnnviz.GRUCell(3, 4)(torch.randn(2, 3), torch.zeros(2, 4, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"unit_name must be a str or None, got 5 \(int\)"):
+        rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name=5)
+    with pytest.raises(TypeError, match=r"loss_fn must return a scalar tensor \(with a gradient\), got 1.0"):
+        trainer(loss_fn=_Loss("float")).step()
+    with pytest.raises(ValueError, match=r"loss_fn must return a scalar tensor, got a tensor of shape \(6"):
+        trainer(loss_fn=_Loss("vector")).step()
+    with pytest.raises(ValueError, match=r"loss_fn must return a loss computed from the model's output"):
+        trainer(loss_fn=_Loss("constant")).step()
+    for temperature in (0.0, 1.0):
+        with pytest.raises(ValueError, match=r"model must have finite weights, got NaN or inf in "
+                           r"core.weight_hh_l0"):
+            rnnviz.generate(nan_weights_model(), text_task(), "Th", 5, temperature=temperature)
+
+
+def test_flags_must_be_bools() -> None:
+    with pytest.raises(TypeError, match=r"explicit must be a bool \(True or False\), got 'yes' \(str\)"):
+        lstm()(x3(), explicit="yes")
+    with pytest.raises(TypeError, match=r"explicit must be a bool"):
+        echo_model()(echo().batch(2).x, explicit=1)
+    with pytest.raises(TypeError, match=r"bias must be a bool \(True or False\), got 'no' \(str\)"):
+        rnnviz.Elman(3, 4, bias="no")
+
+
+def test_metric_of_a_non_finite_output_is_nan_not_an_argmax() -> None:
+    y = echo().batch(2, seed=0).y
+    assert math.isnan(echo().metric(torch.full((2, 6, 4), math.nan), y))
+    assert echo().metric(logits(echo()), torch.zeros_like(y)) == 1.0  # argmax of zeros is class 0
+
+
+def test_trainer_hot_path_still_skips_the_checks() -> None:
+    """The checks run on the first step only (the benchmark keeps Trainer.step near plain torch)."""
+    t = trainer()
+    t.step()
+    calls = []
+    original = rnnviz.SequenceModel.forward
+    rnnviz.SequenceModel.forward = lambda *a, **k: calls.append(1) or original(*a, **k)  # type: ignore[method-assign]
+    try:
+        t.step()
+    finally:
+        rnnviz.SequenceModel.forward = original  # type: ignore[method-assign]
+    assert not calls
+
+
+# ---------------------------------------------------------------------------------------------
+# user text reaching HTML: shown as text in every view
+
+HOSTILE = "<a href=x>link</a> <b>bold</b> <script>alert(1)</script> %{fullData.name}"
+
+
+def _shows_as_text(fig: Any) -> None:
+    blob = fig.to_json()
+    for raw in ("<a href=x>", "<script>", "<b>bold</b>", "%{fullData.name}"):
+        assert raw not in blob, f"{raw!r} reaches the figure unescaped"
+    assert "&lt;a href=x&gt;" in blob and "&lt;script&gt;" in blob and "&#37;{fullData.name}" in blob
+
+
+def test_plot_jacobian_escapes_labels() -> None:
+    jn = rnnviz.jacobian_norms(lstm(), x3())
+    fig = rnnviz.plot_jacobian({HOSTILE: jn, "plain": jn})
+    _shows_as_text(fig)
+    assert fig.data[0].name.startswith("&lt;a href=x&gt;")
+
+
+def test_plot_history_escapes_the_baseline_description() -> None:
+    from rnnviz._types import Baseline
+
+    t = trainer()
+    t.run(2, progress=False)
+    fig = rnnviz.plot_history(t, baseline=Baseline(loss=1.0, metric=0.5, description=HOSTILE))
+    _shows_as_text(fig)
+
+
+def test_plot_seq2seq_escapes_the_vocabulary() -> None:
+    import dataclasses
+
+    tr = dataclasses.replace(translation(), vocab=[HOSTILE, "b", "c", "d", "e"],
+                             output_vocab=[HOSTILE, "<b>", "y", "z"])
+    fig = rnnviz.plot_seq2seq(tr)
+    _shows_as_text(fig)
+    assert "&lt;go&gt;" in fig.to_json()
+
+
+def test_plot_text_activation_escapes_text_and_unit_name() -> None:
+    fig = rnnviz.plot_text_activation(HOSTILE, [0.0] * len(HOSTILE), unit_name=HOSTILE)
+    blob = fig.to_json()
+    assert "<script>" not in blob and "<a href=x>" not in blob
+    assert "&lt;script&gt;" in blob and "&#37;{fullData.name}" in fig.layout.title.text
