@@ -84,7 +84,7 @@ def _encode_prompt(task: Any, prompt: Any) -> Tensor:
         raise ValueError("prompt must have at least one character (the model needs an input to start from)")
     unknown = sorted(set(prompt) - set(task.vocab))
     if unknown:
-        raise ValueError(f"prompt must use only characters of task.vocab; not in it: {unknown}")
+        raise ValueError(f"prompt must use characters of task.vocab, got some not in the vocab: {unknown}")
     return task.encode(prompt).view(1, -1)  # (1, P)
 
 
