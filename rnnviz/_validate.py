@@ -33,6 +33,14 @@ def positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
     return value
 
 
+def seed(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int in ``[0, 2**64)``, the seeds torch's generators take."""
+    positive_int(name, value, allow_zero=True)
+    if value >= 2**64:
+        raise ValueError(f"{name} must be below 2**64 (torch seeds are 64-bit), got {value}")
+    return value
+
+
 def positive_float(name: str, value: Any, *, allow_none: bool = False) -> float | None:
     """Return ``value`` as a float if it is a finite number > 0."""
     if value is None and allow_none:
@@ -157,6 +165,13 @@ def elements(name: str, *sizes: int) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # values
+
+
+def iterable(name: str, value: Any) -> list[Any]:
+    """``value`` as a list if it is iterable (and not a str), else a TypeError naming ``name``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list (or other iterable), got {_describe(value)}")
+    return list(value)
 
 
 def flag(name: str, value: Any) -> bool:

@@ -161,7 +161,7 @@ def generate(
     _check_model_and_task(model, task)
     temperature = _check_temperature(temperature)
     length = _validate.steps("length", length, allow_zero=True)
-    seed = _validate.positive_int("seed", seed, allow_zero=True)
+    seed = _validate.seed("seed", seed)
     ids = _encode_prompt(task, prompt)  # (1, P)
     _validate.finite_weights("model", model)
     generator = torch.Generator().manual_seed(seed)

@@ -111,7 +111,7 @@ class Seq2Seq(nn.Module):
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
         _validate.elements("the decoder (hidden_size, output_size)", 3 * hidden_size, output_size + 1)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         self.start = output_size
         core = CELLS[self.cell_type]
         with torch.random.fork_rng(devices=[]):

@@ -110,7 +110,7 @@ class SequenceModel(nn.Module):
                 f"embedding_dim is only used with encoding='embedding', got encoding={encoding!r}"
             )
         self.readout_type = _validate.choice("readout", readout, READOUTS)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         # 2. build the three parts: encoding -> core -> readout (global RNG untouched)
         with torch.random.fork_rng(devices=[]):
             if self.encoding == "embedding":

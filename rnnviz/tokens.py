@@ -31,6 +31,7 @@ def char_ngrams(word: str, n: int = 3, *, boundary: str = "#") -> list[str]:
     if not isinstance(word, str) or not word:
         raise ValueError(f"word must be a non-empty string, got {word!r}")
     _validate.positive_int("n", n)
+    _validate.text("boundary", boundary)
     marked = f"{boundary}{word}{boundary}"
     if len(marked) < n:
         return [marked]

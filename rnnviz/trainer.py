@@ -153,7 +153,7 @@ class Trainer:
         self.optimizer_name = _validate.choice("optimizer", optimizer, OPTIMIZERS)
         self._clip = _validate.positive_float("clip", clip, allow_none=True)
         self.batch_size = _validate.positive_int("batch_size", batch_size)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         self.snapshot_every = _validate.positive_int(
             "snapshot_every", snapshot_every, allow_zero=True
         )
@@ -228,7 +228,7 @@ class Trainer:
         """
         with self._lock:
             if seed is not None:
-                self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+                self.seed = _validate.seed("seed", seed)
                 self.model.seed = self.seed
                 self.model.reset_parameters()
             else:

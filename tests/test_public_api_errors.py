@@ -45,7 +45,7 @@ NOT_AN_INT = st.one_of(
 BAD_SIZE = st.one_of(  # for a positive size: not an int, < 1, or absurdly large
     NOT_AN_INT, st.integers(max_value=0), st.integers(min_value=10**13, max_value=10**40)
 )
-BAD_SEED = st.one_of(NOT_AN_INT, st.integers(max_value=-1))
+BAD_SEED = st.one_of(NOT_AN_INT, st.integers(max_value=-1), st.integers(min_value=2**64, max_value=2**80))
 BAD_FLAG = st.one_of(
     st.sampled_from(["yes", "no", "True", "", "0"]), st.integers(), st.none(),
     st.floats(allow_nan=False), st.just([True]),
@@ -226,6 +226,7 @@ def _doors() -> Iterator[Door]:
     yield Door("Elman", "dtype", lambda v: rnnviz.Elman(3, 4, dtype=v),
                st.one_of(st.sampled_from([torch.int64, torch.bool, torch.uint8]), BAD_TEXT.filter(
                    lambda v: v is not None)))
+    yield Door("GRU", "seed", lambda v: rnnviz.GRU(3, 4, seed=v), BAD_SEED.filter(lambda v: v is not None))
     yield Door("LSTM.forward", "explicit", lambda v: lstm()(x3(), explicit=v), BAD_FLAG)
     yield Door("LSTM.forward", "input", lambda v: lstm()(v), wrong_dtype(x3))
     yield Door("LSTM.forward", "lengths", lambda v: lstm()(x3(), lengths=v),
@@ -245,6 +246,7 @@ def _doors() -> Iterator[Door]:
     yield Door("SequenceModel", "output_size", lambda v: rnnviz.SequenceModel(3, v), BAD_SIZE)
     yield Door("SequenceModel", "embedding_dim", lambda v: rnnviz.SequenceModel(
         3, 2, encoding="embedding", embedding_dim=v), BAD_SIZE.filter(lambda v: v is not None))
+    yield Door("SequenceModel", "seed", lambda v: rnnviz.SequenceModel(3, 2, seed=v), BAD_SEED)
     yield Door("SequenceModel", "bidirectional", lambda v: rnnviz.SequenceModel(3, 2, bidirectional=v),
                BAD_FLAG)
     yield Door("SequenceModel", "cell", lambda v: rnnviz.SequenceModel(3, 2, cell=v), BAD_TEXT)
@@ -288,6 +290,8 @@ def _doors() -> Iterator[Door]:
     yield Door("generate", "temperature", lambda v: rnnviz.generate(text_model(), text_task(), "Th", 3,
                                                                     temperature=v),
                st.one_of(NOT_A_NUMBER, st.floats(max_value=-1e-9), st.just(math.nan), st.just(math.inf)))
+    yield Door("generate", "seed", lambda v: rnnviz.generate(text_model(), text_task(), "Th", 3, seed=v),
+               BAD_SEED)
     yield Door("generate", "prompt", lambda v: rnnviz.generate(text_model(), text_task(), v, 3),
                st.one_of(BAD_TEXT, st.just(""), st.just("\x00<é")))
     yield Door("generate", "model", lambda v: rnnviz.generate(nan_weights_model(), text_task(), "Th", 3,
@@ -304,6 +308,7 @@ def _doors() -> Iterator[Door]:
                st.one_of(st.tuples(st.just(1), BAD_SIZE), st.just((1,)), st.just("12")))
     # Seq2Seq
     yield Door("Seq2Seq", "output_size", lambda v: Seq2Seq(5, v), BAD_SIZE)
+    yield Door("Seq2Seq", "seed", lambda v: Seq2Seq(5, 4, seed=v), BAD_SEED)
     yield Door("Seq2Seq", "hidden_size", lambda v: Seq2Seq(5, 4, hidden_size=v), BAD_SIZE)
     source = torch.tensor([[1, 2, 3], [4, 0, 1]])  # B = 2
     yield Door("Seq2Seq.translate", "target", lambda v: seq2seq().translate(source, target=v),
@@ -319,6 +324,7 @@ def _doors() -> Iterator[Door]:
     yield Door("Trainer", "batch_size", lambda v: trainer(batch_size=v), BAD_SIZE)
     yield Door("Trainer", "clip", lambda v: trainer(clip=v), BAD_FLOAT.filter(lambda v: v is not None))
     yield Door("Trainer", "optimizer", lambda v: trainer(optimizer=v), BAD_TEXT)
+    yield Door("Trainer", "seed", lambda v: trainer(seed=v), BAD_SEED)
     yield Door("Trainer", "loss_fn", lambda v: trainer(loss_fn=v).step(),
                st.sampled_from([_Loss("float"), _Loss("vector"), _Loss("constant"), 3]))
     yield Door("Trainer.run", "progress", lambda v: trainer().run(1, progress=v), BAD_FLAG)
@@ -331,7 +337,8 @@ def _doors() -> Iterator[Door]:
         yield Door(f"tasks.get({name!r})", first, lambda v, n=name, f=first: tasks.get(n, **{f: v}), BAD_SIZE)
     yield Door("tasks.Parity", "variable_length", lambda v: tasks.Parity(variable_length=v), BAD_FLAG)
     yield Door("Task.batch", "batch_size", lambda v: echo().batch(v), BAD_SIZE)
-    yield Door("Task.batch", "seed", lambda v: echo().batch(2, seed=v), BAD_SEED)
+    yield Door("Task.batch", "seed", lambda v: echo().batch(2, seed=v),
+               BAD_SEED.filter(lambda v: v is not None))
     yield Door("Task.loss", "y", lambda v: echo().loss(logits(echo()), v),
                st.one_of(st.integers(4, 10**9), st.integers(-99, -1), st.integers(max_value=-101)).map(
                    lambda k: torch.full((2, 6), k)))
@@ -353,6 +360,7 @@ def _doors() -> Iterator[Door]:
     yield Door("tokens.hash_bucket", "buckets", lambda v: tokens.hash_bucket("ab", v), BAD_SIZE.filter(
         lambda v: not (isinstance(v, int) and v > 0)))
     yield Door("tokens.char_ngrams", "word", tokens.char_ngrams, st.one_of(BAD_TEXT, st.just("")))
+    yield Door("tokens.char_ngrams", "boundary", lambda v: tokens.char_ngrams("ab", boundary=v), BAD_TEXT)
     yield Door("tokens.encode_ngrams", "buckets", lambda v: tokens.encode_ngrams("word", buckets=v), BAD_SIZE)
     # views
     tr = lstm_trace
@@ -395,6 +403,9 @@ def _doors() -> Iterator[Door]:
                st.one_of(NOT_AN_INT, st.integers(min_value=2)))
     yield Door("animate_training", "snapshots", lambda v: rnnviz.animate_training(snapshots_of_two_models(v)),
                st.sampled_from(["gru", "lstm"]))
+    yield Door("animate_training", "snapshot", lambda v: rnnviz.animate_training(v),
+               st.one_of(st.integers(), st.just("ab"), st.just([("a", None)]), st.just([(0.5, None)]),
+                         st.just([(0, x3())]), st.just([object()])))
     yield Door("animate_training", "view", lambda v: rnnviz.animate_training([(0, tr())], view=v), BAD_TEXT)
     yield Door("export_html", "figure", lambda v: rnnviz.export_html(v, "/tmp/never-written.html"),
                st.one_of(BAD_TEXT, st.just({"data": []})))

@@ -126,7 +126,7 @@ class Task:
     higher_is_better: bool
 
     def __init__(self, seed: int = 0) -> None:
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         self._generator = torch.Generator().manual_seed(mix_seed(self.seed, -1))
         self._params: dict[str, Any] = {}
 
@@ -143,7 +143,7 @@ class Task:
         if seed is None:
             generator = self._generator
         else:
-            _validate.positive_int("seed", seed, allow_zero=True)
+            _validate.seed("seed", seed)
             generator = torch.Generator().manual_seed(mix_seed(self.seed, seed))
         return self._make(batch_size, generator)
 

@@ -219,9 +219,11 @@ _VIEWS: dict[str, Callable[..., go.Figure]] = {
 
 def _snapshot(s: Any) -> tuple[int, Trace]:
     if hasattr(s, "step") and hasattr(s, "trace"):
-        return int(s.step), D.check_trace(s.trace, "snapshot.trace")
+        step = _validate.positive_int("snapshot.step", s.step, allow_zero=True)
+        return step, D.check_trace(s.trace, "snapshot.trace")
     if isinstance(s, tuple) and len(s) == 2:
-        return int(s[0]), D.check_trace(s[1], "snapshot trace")
+        step = _validate.positive_int("snapshot step", s[0], allow_zero=True)
+        return step, D.check_trace(s[1], "snapshot trace")
     raise TypeError(f"each snapshot must have .step and .trace, got {type(s).__name__}")
 
 
@@ -244,7 +246,7 @@ def animate_training(snapshots: Iterable[Any], view: str = "hidden", *, theme: s
     ``"saturation"``. ``view_args`` go to the view (e.g. ``sample=0``, ``layer=0``)."""
     if not isinstance(view, str) or view not in _VIEWS:
         raise ValueError(f"view must be one of {list(_VIEWS)}, got {view!r}")
-    snaps = [_snapshot(s) for s in list(snapshots)]
+    snaps = [_snapshot(s) for s in _validate.iterable("snapshots", snapshots)]
     if not snaps:
         raise ValueError("snapshots is empty: train first (trainer.run) so there is something "
                          "to animate")
