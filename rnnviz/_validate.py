@@ -102,15 +102,16 @@ class Limits:
 
     Attributes:
         max_steps: time steps of one sequence, generation, decoding, dilation or stride (each
-            step of the explicit loop and of ``generate`` is a Python iteration, ~0.1 ms;
-            100 000 of them take ~10 s, and a ``trace`` keeps every one of them).
+            step of the explicit loop and of ``generate`` is a Python iteration, 0.1-1 ms on
+            a shared laptop core; 10 000 of them take up to ~10 s, and a ``trace`` keeps
+            every one of them).
         max_elements: numbers in one tensor rnnviz is asked to make (a batch, a weight matrix,
             a one-hot table): 50 000 000 float32 numbers are 200 MB.
         max_drawn: time steps (or characters) one figure draws: each is several SVG
             elements; at 5 000 a view takes ~5 s to build, more stalls the browser.
     """
 
-    max_steps: int = 100_000
+    max_steps: int = 10_000
     max_elements: int = 50_000_000
     max_drawn: int = 5_000
 

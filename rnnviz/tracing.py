@@ -92,6 +92,8 @@ def _prepare(
         shown = x
     B, T, _ = enc.shape
     _validate.at_most("the time steps T of x", T, "max_steps")
+    _validate.elements("the trace of x (B x T x layers x H x ~8 recorded values)", B, T,
+                       core.num_layers * core.num_directions, core.hidden_size, 8)
     if lengths is not None:
         lengths = check_lengths(lengths, B, T)
     if h0 is not None:

@@ -556,7 +556,7 @@ def test_mismatched_combinations_are_refused() -> None:
 
 
 def test_sizes_are_bounded_with_a_reason_and_can_be_raised(small_limits: Any) -> None:
-    with pytest.raises(ValueError, match=r"length must be at most 100_000 \(rnnviz.limits.max_steps: .*\), "
+    with pytest.raises(ValueError, match=r"length must be at most 10_000 \(rnnviz.limits.max_steps: .*\), "
                        r"got 1_000_000_000; to go further on purpose, set rnnviz.limits.max_steps"):
         rnnviz.generate(text_model(), text_task(), "Th", 10**9)
     with pytest.raises(ValueError, match=r"dilations\[2\] must be at most"):
@@ -565,6 +565,10 @@ def test_sizes_are_bounded_with_a_reason_and_can_be_raised(small_limits: Any) ->
         rnnviz.path_lengths((1, 2), 10**9)
     with pytest.raises(ValueError, match=r"limits.max_elements: 50 000 000 float32 numbers are 200 MB"):
         rnnviz.LSTM(3, 10**6)
+    with pytest.raises(ValueError, match=r"the trace of x .*\(64 x 1_000 x 1 x 1_000 x 8 numbers\)"):
+        rnnviz.trace(rnnviz.GRU(3, 1000, batch_first=True), torch.zeros(64, 1000, 3))  # ~4 GB of states
+    with pytest.raises(ValueError, match=r"the time steps T of x must be at most 10_000"):
+        rnnviz.trace(rnnviz.GRU(3, 4, batch_first=True), torch.zeros(1, 10_001, 3))
     # the one mechanism: a user who wants more (or less) sets rnnviz.limits
     small_limits.max_steps = 10
     with pytest.raises(ValueError, match=r"seq_len must be at most 10 \(rnnviz.limits.max_steps: a limit"):
