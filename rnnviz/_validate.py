@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,13 +42,27 @@ def seed(name: str, value: Any) -> int:
     return value
 
 
-def positive_float(name: str, value: Any, *, allow_none: bool = False) -> float | None:
-    """Return ``value`` as a float if it is a finite number > 0."""
+def number(value: Any) -> float:
+    """``value`` as a float if it is a real number (not a bool), ``inf`` if too large for one,
+    ``nan`` if it is not a number at all: compare the result, it never raises."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        return math.inf if value > 0 else -math.inf
+
+
+def positive_float(name: str, value: Any, *, allow_none: bool = False,
+                   high: float = math.inf) -> float | None:
+    """Return ``value`` as a float if it is a finite number in ``(0, high]``."""
     if value is None and allow_none:
         return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (0 < float(value) < float("inf")):
+    if not (0 < number(value) < math.inf):
         raise ValueError(f"{name} must be a positive finite number, got {_describe(value)}")
+    if number(value) > high:
+        raise ValueError(f"{name} must be a positive finite number at most {high:g}, got "
+                         f"{_describe(value)}")
     return float(value)
 
 

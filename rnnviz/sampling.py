@@ -32,7 +32,7 @@ __all__ = ["generate", "next_distribution"]
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise TypeError(f"temperature must be a number >= 0, got {_validate._describe(temperature)}")
-    value = float(temperature)
+    value = _validate.number(temperature)
     if not (0.0 <= value < math.inf):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     return value

@@ -339,7 +339,7 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
         ``model`` (for chaining).
     """
     core, _ = _resolve(model)
-    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho < float("inf"):
+    if not 0 <= _validate.number(rho) < float("inf"):
         raise ValueError(f"rho must be a finite number >= 0, got {_validate._describe(rho)}")
     L, D = core.num_layers, core.num_directions
     if layer is not None:

@@ -18,6 +18,10 @@ from rnnviz.tasks._base import Task
 
 __all__ = ["Trainer", "History", "Snapshot", "StepResult"]
 
+# a larger rate cannot be applied to float32 weights (torch raises inside the optimizer); up to
+# it, a huge rate diverges cleanly, which the lessons show on purpose
+MAX_LR = float(torch.finfo(torch.float32).max)
+
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
@@ -149,7 +153,7 @@ class Trainer:
         _check_compatible(model, task)
         self.model = model
         self.task = task
-        self._lr = _validate.positive_float("lr", lr)
+        self._lr = _validate.positive_float("lr", lr, high=MAX_LR)
         self.optimizer_name = _validate.choice("optimizer", optimizer, OPTIMIZERS)
         self._clip = _validate.positive_float("clip", clip, allow_none=True)
         self.batch_size = _validate.positive_int("batch_size", batch_size)
@@ -179,7 +183,7 @@ class Trainer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _validate.positive_float("lr", value)
+        self._lr = _validate.positive_float("lr", value, high=MAX_LR)
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr
 

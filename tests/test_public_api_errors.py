@@ -57,7 +57,8 @@ BAD_THEME = st.one_of(
     st.text(max_size=6).filter(lambda s: s not in _style.THEMES), st.integers(), st.none()
 )
 BAD_FLOAT = st.one_of(  # for a positive finite number
-    NOT_A_NUMBER, st.booleans(), st.floats(max_value=0.0), st.just(math.inf), st.just(math.nan)
+    NOT_A_NUMBER, st.booleans(), st.floats(max_value=0.0), st.just(math.inf), st.just(math.nan),
+    st.just(10**400), st.just(-(10**400)),
 )
 NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
 
@@ -289,7 +290,8 @@ def _doors() -> Iterator[Door]:
                          st.integers(rnnviz.limits.max_steps + 1, 10**30)))
     yield Door("generate", "temperature", lambda v: rnnviz.generate(text_model(), text_task(), "Th", 3,
                                                                     temperature=v),
-               st.one_of(NOT_A_NUMBER, st.floats(max_value=-1e-9), st.just(math.nan), st.just(math.inf)))
+               st.one_of(NOT_A_NUMBER, st.floats(max_value=-1e-9), st.just(math.nan), st.just(math.inf),
+                         st.just(10**400)))
     yield Door("generate", "seed", lambda v: rnnviz.generate(text_model(), text_task(), "Th", 3, seed=v),
                BAD_SEED)
     yield Door("generate", "prompt", lambda v: rnnviz.generate(text_model(), text_task(), v, 3),
@@ -320,7 +322,8 @@ def _doors() -> Iterator[Door]:
     yield Door("Seq2Seq.translate", "x", lambda v: seq2seq().translate(v),
                st.one_of(st.just(torch.full((1, 3), 7)), st.just(torch.zeros(1, 3)), st.just([[1, 2]])))
     # Trainer
-    yield Door("Trainer", "lr", lambda v: trainer(lr=v), BAD_FLOAT)
+    yield Door("Trainer", "lr", lambda v: trainer(lr=v).step(),
+               st.one_of(BAD_FLOAT, st.floats(3.5e38, 1e308)))
     yield Door("Trainer", "batch_size", lambda v: trainer(batch_size=v), BAD_SIZE)
     yield Door("Trainer", "clip", lambda v: trainer(clip=v), BAD_FLOAT.filter(lambda v: v is not None))
     yield Door("Trainer", "optimizer", lambda v: trainer(optimizer=v), BAD_TEXT)
