@@ -324,6 +324,18 @@ def scalar_loss(loss: Any, *, needs_grad: bool = False) -> torch.Tensor:
     return loss
 
 
+def rescalable(name: str, tensors: list[torch.Tensor], factors: list[float]) -> None:
+    """Raise unless every ``tensor * factor`` stays finite in the tensor's own dtype.
+
+    Raises:
+        ValueError: naming ``name``, the first tensor that would overflow to inf.
+    """
+    for i, (t, f) in enumerate(zip(tensors, factors, strict=True)):
+        if not bool(torch.isfinite(t.detach().abs().max() * f)):
+            raise ValueError(f"{name} must keep the {t.dtype} weights finite: rescaling matrix {i} "
+                             f"by {f:g} would overflow them to inf")
+
+
 def same(name: str, values: Iterable[Any], what: str) -> None:
     """Raise a ValueError unless every value is equal (``what`` says which property)."""
     seen = list(values)

@@ -348,6 +348,7 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
         layer %= L
     blocks = _recurrent_blocks(core)
     current = spectral_radius(core)
+    _validate.rescalable("rho", blocks, [rho / max(float(c), 1e-300) for c in current])
     with torch.no_grad():
         for k, block in enumerate(blocks):
             if layer is not None and k // D != layer:

@@ -277,7 +277,8 @@ def _doors() -> Iterator[Door]:
     yield Door("jacobian_norms", "layer", lambda v: rnnviz.jacobian_norms(lstm(), x3(), layer=v),
                st.one_of(NOT_AN_INT, st.integers(min_value=2), st.integers(max_value=-3)))
     yield Door("set_spectral_radius", "rho", lambda v: rnnviz.set_spectral_radius(
-        rnnviz.Elman(3, 4, seed=0), v), BAD_FLOAT.filter(lambda v: v != 0.0))
+        rnnviz.Elman(3, 4, seed=0), v),
+               st.one_of(BAD_FLOAT.filter(lambda v: v != 0.0), st.floats(1e39, 1e308)))
     yield Door("spectral_radius", "model", lambda v: rnnviz.spectral_radius(v.core),
                st.just(None).map(lambda _: nan_weights_model()))
     yield Door("set_spectral_radius", "model", lambda v: rnnviz.set_spectral_radius(v, 1.0),
