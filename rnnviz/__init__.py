@@ -79,6 +79,8 @@ _EXPORTS: dict[str, str] = {
     # live
     "dashboard": "rnnviz.live",
     "set_language": "rnnviz.i18n", "get_language": "rnnviz.i18n",  # language: en, ru
+    # size limits (raise one on purpose: rnnviz.limits.max_steps = 10**6)
+    "limits": "rnnviz._validate",
 }
 
 _SUBMODULES = ("tasks", "tokens")

@@ -300,10 +300,7 @@ def head(core: Any, seq: Any, out: Tensor, lengths: Tensor | None, target: Any,
     output = core_out if seq is None else seq.readout(core_out, lengths)
     if target is None:
         return output, None
-    loss = loss_fn(output, target)
-    if not isinstance(loss, Tensor) or loss.numel() != 1:
-        raise ValueError(f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}")
-    return output, loss
+    return output, _validate.scalar_loss(loss_fn(output, target))
 
 
 def by_hand(core: Any, seq: Any, enc: Tensor, h0: Any, lengths: Tensor | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,13 +34,35 @@ def positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
     return value
 
 
-def positive_float(name: str, value: Any, *, allow_none: bool = False) -> float | None:
-    """Return ``value`` as a float if it is a finite number > 0."""
+def seed(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int in ``[0, 2**64)``, the seeds torch's generators take."""
+    positive_int(name, value, allow_zero=True)
+    if value >= 2**64:
+        raise ValueError(f"{name} must be below 2**64 (torch seeds are 64-bit), got {value}")
+    return value
+
+
+def number(value: Any) -> float:
+    """``value`` as a float if it is a real number (not a bool), ``inf`` if too large for one,
+    ``nan`` if it is not a number at all: compare the result, it never raises."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        return math.inf if value > 0 else -math.inf
+
+
+def positive_float(name: str, value: Any, *, allow_none: bool = False,
+                   high: float = math.inf) -> float | None:
+    """Return ``value`` as a float if it is a finite number in ``(0, high]``."""
     if value is None and allow_none:
         return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (0 < float(value) < float("inf")):
+    if not (0 < number(value) < math.inf):
         raise ValueError(f"{name} must be a positive finite number, got {_describe(value)}")
+    if number(value) > high:
+        raise ValueError(f"{name} must be a positive finite number at most {high:g}, got "
+                         f"{_describe(value)}")
     return float(value)
 
 
@@ -80,3 +103,260 @@ def size(name: str, actual: int, expected: int, what: str) -> None:
     """Raise if a dimension does not have the expected size."""
     if actual != expected:
         raise ValueError(f"{name} must have {what} = {expected}, got {actual}")
+
+
+# ---------------------------------------------------------------------------------------------
+# size limits: one place, one mechanism (``rnnviz.limits.<name> = <larger value>``)
+
+
+class Limits:
+    """Sizes beyond which rnnviz refuses to start work, so a typo never hangs or kills a kernel.
+
+    Every limit says why it is there. A user who really wants more raises it explicitly, for
+    the rest of the session: ``rnnviz.limits.max_steps = 1_000_000``.
+
+    Attributes:
+        max_steps: time steps of one sequence, generation, decoding, dilation or stride (each
+            step of the explicit loop and of ``generate`` is a Python iteration, 0.1-1 ms on
+            a shared laptop core; 10 000 of them take up to ~10 s, and a ``trace`` keeps
+            every one of them).
+        max_elements: numbers in one tensor rnnviz is asked to make (a batch, a weight matrix,
+            a one-hot table): 50 000 000 float32 numbers are 200 MB.
+        max_drawn: time steps (or characters) one figure draws: each is several SVG
+            elements; at 5 000 a view takes ~5 s to build, more stalls the browser.
+    """
+
+    max_steps: int = 10_000
+    max_elements: int = 50_000_000
+    max_drawn: int = 5_000
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _WHY:
+            raise AttributeError(f"rnnviz.limits has no limit {name!r} (one of {list(_WHY)})")
+        object.__setattr__(self, name, positive_int(f"limits.{name}", value))
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{k}={getattr(self, k):_}" for k in _WHY) + ")"
+
+
+_WHY = {
+    "max_steps": "each step is one Python iteration and a trace keeps every one",
+    "max_elements": "50 000 000 float32 numbers are 200 MB",
+    "max_drawn": "each drawn step is several SVG elements; more stalls the browser",
+}
+
+limits = Limits()
+
+
+def at_most(name: str, value: int, limit: str) -> int:
+    """Return ``value`` if it is within ``rnnviz.limits.<limit>``, else raise naming ``name``.
+
+    Raises:
+        ValueError: ``value`` exceeds the limit; the message says why and how to raise it.
+    """
+    bound = getattr(limits, limit)
+    if value > bound:
+        why = _WHY[limit] if bound == getattr(Limits, limit) else "a limit set in this session"
+        raise ValueError(
+            f"{name} must be at most {bound:_} (rnnviz.limits.{limit}: {why}), got {value:_}; "
+            f"to go further on purpose, set rnnviz.limits.{limit} = {value}"
+        )
+    return value
+
+
+def steps(name: str, value: Any, *, allow_zero: bool = False) -> int:
+    """A positive (or non-negative) int no larger than ``rnnviz.limits.max_steps``."""
+    return at_most(name, positive_int(name, value, allow_zero=allow_zero), "max_steps")
+
+
+def elements(name: str, *sizes: int) -> None:
+    """Raise unless a tensor of shape ``sizes`` is within ``rnnviz.limits.max_elements``."""
+    total = 1
+    for s in sizes:
+        total *= int(s)
+    if total > limits.max_elements:
+        shape = " x ".join(f"{int(s):_}" for s in sizes)
+        at_most(f"{name} ({shape} numbers)", total, "max_elements")
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+
+
+def iterable(name: str, value: Any) -> list[Any]:
+    """``value`` as a list if it is iterable (and not a str), else a TypeError naming ``name``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list (or other iterable), got {_describe(value)}")
+    return list(value)
+
+
+def flag(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (``'yes'``, ``'no'``, 0 and 1 are not flags)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool (True or False), got {_describe(value)}")
+    return value
+
+
+def float_dtype(name: str, value: Any) -> Any:
+    """Return ``value`` if it is ``None`` or a floating torch dtype (weights must be floats)."""
+    if value is not None and (not isinstance(value, torch.dtype) or not value.is_floating_point):
+        raise TypeError(f"{name} must be None or a floating torch dtype (e.g. torch.float32), "
+                        f"got {_describe(value)}")
+    return value
+
+
+def text(name: str, value: Any, *, allow_none: bool = False) -> str | None:
+    """Return ``value`` if it is a str (or ``None`` when allowed)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        kind = "a str or None" if allow_none else "a str"
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)}")
+    return value
+
+
+def finite(name: str, value: Any, *, dims: tuple[str, ...] = ("batch", "step")) -> Any:
+    """Return ``value``; raise if it is a floating tensor holding NaN or inf.
+
+    One ``torch.isfinite(value).all()``; only on failure is the first bad element located.
+    ``dims`` names the leading dimensions for the message (``("step", "batch")`` for a
+    time-first input, ``("layer", "batch")`` for a state).
+
+    Raises:
+        ValueError: naming ``name``, the first non-finite value and where it is.
+    """
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        ok = torch.isfinite(value)
+        if not bool(ok.all()):
+            index = (~ok).nonzero()[0].tolist()
+            bad = float(value[tuple(index)])
+            where = ", ".join(f"{d} {i}" for d, i in zip(dims, index, strict=False))
+            where = f"({where})" + (f", index {tuple(index)}" if len(index) > len(dims) else "")
+            raise ValueError(f"{name} must be finite (no NaN or inf), got {bad} at {where}")
+    return value
+
+
+def state_finite(name: str, value: Any) -> Any:
+    """:func:`finite` for a state ``(L*D, B, H)`` or an LSTM pair ``(h, c)`` of them."""
+    if isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            finite(f"{name}[{i}]", v, dims=("layer", "batch"))
+        return value
+    return finite(name, value, dims=("layer", "batch"))
+
+
+def class_targets(name: str, y: torch.Tensor, num_classes: int, *, ignore: int | None = None) -> torch.Tensor:
+    """Return ``y``; raise unless every entry is a class id in ``[0, num_classes)`` (or ``ignore``).
+
+    Raises:
+        ValueError: naming ``name``, the allowed range and the first value outside it.
+    """
+    scored = y if ignore is None else y[y != ignore]
+    if scored.numel() and (int(scored.min()) < 0 or int(scored.max()) >= num_classes):
+        bad = scored[(scored < 0) | (scored >= num_classes)][0]
+        extra = f" (or {ignore}: not scored)" if ignore is not None else ""
+        raise ValueError(
+            f"{name} must hold class ids in [0, {num_classes}){extra}, got {int(bad)} "
+            f"(values from {int(scored.min())} to {int(scored.max())})"
+        )
+    return y
+
+
+def int_ids(name: str, values: Any) -> list[int]:
+    """A 1-D sequence (or tensor) of ints as a list; floats such as ``1.5`` are not ids.
+
+    Raises:
+        TypeError: ``values`` is a str, not a sequence, or holds a non-integer.
+    """
+    if isinstance(values, torch.Tensor):
+        if values.dim() != 1:
+            raise ValueError(f"{name} must be 1-D (one sequence of ids), got shape {tuple(values.shape)}")
+        tensor(name, values, integer=True)
+        return [int(v) for v in values.tolist()]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of int ids, got {_describe(values)}")
+    out = list(values)
+    for i, v in enumerate(out):
+        if isinstance(v, (list, tuple)):
+            raise ValueError(f"{name} must be 1-D (one sequence of ids, not a batch), got "
+                             f"{name}[{i}] = {_describe(v)}")
+        if isinstance(v, bool) or not isinstance(v, int) and not _is_int_scalar(v):
+            raise TypeError(f"{name} must hold int ids, got {name}[{i}] = {_describe(v)}")
+    return [int(v) for v in out]
+
+
+def _is_int_scalar(v: Any) -> bool:
+    """A numpy or 0-d torch integer (``np.int64(3)``, ``torch.tensor(3)``)."""
+    if isinstance(v, torch.Tensor):
+        return v.dim() == 0 and not v.is_floating_point() and not v.is_complex() and v.dtype != torch.bool
+    return type(v).__module__ == "numpy" and hasattr(v, "dtype") and v.dtype.kind in "iu"
+
+
+def same_dtype(name: str, value: torch.Tensor, dtype: torch.dtype, owner: str) -> torch.Tensor:
+    """Raise a TypeError unless ``value`` has ``owner``'s dtype (e.g. a cell's weights)."""
+    if value.dtype != dtype:
+        raise TypeError(
+            f"{name} must have the {owner}'s dtype {dtype}, got {value.dtype} "
+            f"(convert with {name}.to({dtype}) or the {owner} with .to({value.dtype}))"
+        )
+    return value
+
+
+def scalar_loss(loss: Any, *, needs_grad: bool = False) -> torch.Tensor:
+    """Return ``loss`` if it is what a ``loss_fn`` must return: a one-element float tensor
+    (with a graph to the weights when ``needs_grad``).
+
+    Raises:
+        TypeError: not a tensor (e.g. a Python float: it has no gradient).
+        ValueError: more than one element, or no graph to the weights.
+    """
+    if not isinstance(loss, torch.Tensor):
+        raise TypeError(
+            f"loss_fn must return a scalar tensor (with a gradient), got {_describe(loss)}"
+        )
+    if loss.numel() != 1 or not loss.is_floating_point():
+        raise ValueError(f"loss_fn must return a scalar tensor, got {_describe(loss)}")
+    if needs_grad and not loss.requires_grad:
+        raise ValueError(
+            "loss_fn must return a loss computed from the model's output (it has no gradient "
+            "to the weights), got a constant tensor"
+        )
+    return loss
+
+
+def rescalable(name: str, tensors: list[torch.Tensor], factors: list[float]) -> None:
+    """Raise unless every ``tensor * factor`` stays finite in the tensor's own dtype.
+
+    Raises:
+        ValueError: naming ``name``, the first tensor that would overflow to inf.
+    """
+    for i, (t, f) in enumerate(zip(tensors, factors, strict=True)):
+        if not bool(torch.isfinite(t.detach().abs().max() * f)):
+            raise ValueError(f"{name} must keep the {t.dtype} weights finite: rescaling matrix {i} "
+                             f"by {f:g} would overflow them to inf")
+
+
+def same(name: str, values: Iterable[Any], what: str) -> None:
+    """Raise a ValueError unless every value is equal (``what`` says which property)."""
+    seen = list(values)
+    if any(v != seen[0] for v in seen[1:]):
+        first = next(i for i, v in enumerate(seen) if v != seen[0])
+        raise ValueError(
+            f"{name} must all have the same {what}, got {seen[0]!r} at 0 and {seen[first]!r} "
+            f"at {first}"
+        )
+
+
+def finite_weights(name: str, model: Any) -> Any:
+    """Return ``model``; raise if one of its parameters holds NaN or inf.
+
+    Raises:
+        ValueError: naming ``name`` and the first parameter with a non-finite value.
+    """
+    for pname, p in model.named_parameters():
+        if not bool(torch.isfinite(p).all()):
+            raise ValueError(
+                f"{name} must have finite weights, got NaN or inf in {pname} (a diverged run? "
+                "reset or reload the weights)"
+            )
+    return model

@@ -145,6 +145,7 @@ def seeded(seed: int | None) -> Iterator[None]:
         return
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int or None, got {seed!r} ({type(seed).__name__})")
+    _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
@@ -170,8 +171,11 @@ class _CellBase(nn.Module):
         super().__init__()
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
+        _validate.elements(f"the weights of input_size={input_size}, hidden_size={hidden_size}",
+                           4 * hidden_size, max(input_size, hidden_size))
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {bias!r} ({type(bias).__name__})")
+        _validate.float_dtype("dtype", dtype)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         kw = {"device": device, "dtype": dtype}
         rows = self.num_chunks * hidden_size
@@ -210,6 +214,7 @@ class _CellBase(nn.Module):
             )
         if hx is not None:
             _validate.tensor(name, hx, floating=True)
+            _validate.same_dtype(name, hx, self.weight_ih.dtype, "cell")
             want = (input.shape[0], self.hidden_size) if input.dim() == 2 else (self.hidden_size,)
             if tuple(hx.shape) != want:
                 raise ValueError(f"{name} must have shape {want}, got {tuple(hx.shape)}")
@@ -254,7 +259,8 @@ class ElmanCell(_CellBase):
     .. math::
         h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})
 
-    Same arguments, parameters and results as ``torch.nn.RNNCell``.
+    Same arguments, parameters and results as ``torch.nn.RNNCell``. NaN or inf input flows
+    through as in torch (no check).
 
     Args:
         input_size: features in the input ``x``. hidden_size: features in ``h``.
@@ -316,7 +322,7 @@ class LSTMCell(_CellBase):
         \end{array}
 
     Same arguments, parameters and results as ``torch.nn.LSTMCell``; weight rows are stacked
-    as ``i, f, g, o``.
+    as ``i, f, g, o``. NaN or inf input flows through as in torch (no check).
 
     Args:
         input_size, hidden_size, bias, seed: as ``ElmanCell``.
@@ -369,7 +375,7 @@ class GRUCell(_CellBase):
         \end{array}
 
     Same arguments, parameters and results as ``torch.nn.GRUCell``; weight rows are stacked
-    as ``r, z, n``.
+    as ``r, z, n``. NaN or inf input flows through as in torch (no check).
 
     Args:
         input_size, hidden_size, bias, seed: as ``ElmanCell``.

@@ -52,7 +52,7 @@ def _check_steps(name: str, values: Any, num_layers: int | None = None) -> tuple
     """A tuple of positive ints (one per layer when ``num_layers`` is given)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise TypeError(f"{name} must be a tuple of positive ints, got {_validate._describe(values)}")
-    out = tuple(_validate.positive_int(f"{name}[{i}]", v) for i, v in enumerate(values))
+    out = tuple(_validate.steps(f"{name}[{i}]", v) for i, v in enumerate(values))
     if not out:
         raise ValueError(f"{name} must have at least one entry, got {values!r}")
     if num_layers is not None and len(out) != num_layers:
@@ -127,6 +127,7 @@ class Dilated:
         layer_in, h_n, c_n = x, [], []
         for layer, d in enumerate(self.dilations):
             n = -(-T // d)  # steps per chain
+            _validate.elements(f"the input padded for dilations[{layer}] = {d}", B, n * d, layer_in.shape[-1])
             xi = F.pad(layer_in, (0, 0, 0, n * d - T))  # (B, n*d, I)
             xi = xi.reshape(B, n, d, -1).transpose(1, 2).reshape(B * d, n, -1)  # (B*d, n, I)
             state = [s[layer].repeat_interleave(d, dim=0)[None] for s in ((h0, c0) if lstm else (h0,))]
@@ -327,7 +328,7 @@ def path_lengths(dilations: Sequence[int], seq_len: int, *, strides: Sequence[in
         (4, 4)
     """
     dil = _check_steps("dilations", dilations)
-    T = _validate.positive_int("seq_len", seq_len)
+    T = _validate.steps("seq_len", seq_len)
     st = (1,) * len(dil) if strides is None else _check_steps("strides", strides, len(dil))
     L = len(dil)
     period = [math.prod(st[: k + 1]) for k in range(L)]

@@ -12,6 +12,11 @@ layout and return values. ``forward`` adds two keyword arguments:
 Padded steps (``t >= lengths[b]``) behave as packing does: the state is frozen, the output is
 zero, the reverse direction starts at each sequence's last real step, and padded inputs get no
 gradient.
+
+Non-finite values: as drop-in torch modules, these behave as torch does on NaN or inf input
+or state (the NaN flows through to the output, no error). The rnnviz functions around them
+(``SequenceModel``, ``rnnviz.trace``, ``jacobian_norms``) reject non-finite inputs with a
+message that says where the first one is.
 """
 
 from __future__ import annotations
@@ -96,10 +101,17 @@ class _Core:
     # -- construction -------------------------------------------------------------------------
 
     @staticmethod
-    def _check_config(input_size, hidden_size, num_layers, dropout, bidirectional) -> None:
+    def _check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias=True,
+                      batch_first=False, dtype=None) -> None:
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
         _validate.positive_int("num_layers", num_layers)
+        _validate.elements(f"the weights of input_size={input_size}, hidden_size={hidden_size}, "
+                           f"num_layers={num_layers}", 4 * hidden_size, max(input_size, hidden_size),
+                           num_layers)
+        _validate.flag("bias", bias)
+        _validate.flag("batch_first", batch_first)
+        _validate.float_dtype("dtype", dtype)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
             raise TypeError(f"dropout must be a number in [0, 1], got {dropout!r}")
         if not 0 <= dropout <= 1:
@@ -202,6 +214,7 @@ class _Core:
                                  "explicit=True or lengths is given")
             return super().forward(input, hx)
         self._check_input(input)
+        _validate.flag("explicit", explicit)
         batched = input.dim() == 3
         if self._torch_computes and not batched and hx is None and lengths is None \
                 and not explicit:
@@ -219,6 +232,7 @@ class _Core:
             lengths = check_lengths(lengths, B, T)
         # 2. run
         if explicit:
+            _validate.at_most("the time steps T of input (explicit=True)", T, "max_steps")
             output, h_n, _ = self._explicit(x, hx, lengths)  # (B, T, D*H)
         else:
             output, h_n = self._fused(x, hx, lengths)  # (B, T, D*H)
@@ -354,7 +368,8 @@ class Elman(_Core, nn.RNN):
         h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
 
     A ``torch.nn.RNN`` (same arguments, defaults, parameters, results) whose ``forward`` also
-    takes ``lengths`` and ``explicit`` (see the module docstring).
+    takes ``lengths`` and ``explicit`` (see the module docstring). NaN or inf input flows
+    through as in torch (no check).
 
     Args:
         input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, dropout,
@@ -392,7 +407,8 @@ class Elman(_Core, nn.RNN):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         nonlinearity = _validate.choice("nonlinearity", nonlinearity, NONLINEARITIES)
         with seeded(seed):
             super().__init__(input_size, hidden_size, num_layers, nonlinearity, bias,
@@ -411,6 +427,8 @@ class LSTM(_Core, nn.LSTM):
         c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
         h_t = o_t \odot \tanh(c_t)
         \end{array}
+
+    NaN or inf input flows through as in torch (no check).
 
     A ``torch.nn.LSTM`` (without projections: ``proj_size`` must be 0) whose ``forward`` also
     takes ``lengths`` and ``explicit``.
@@ -447,7 +465,8 @@ class LSTM(_Core, nn.LSTM):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         if proj_size != 0:
             raise ValueError(
                 f"proj_size must be 0 (rnnviz's LSTM has no projections), got {proj_size!r}"
@@ -467,6 +486,8 @@ class GRU(_Core, nn.GRU):
         n_t = \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
         h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
         \end{array}
+
+    NaN or inf input flows through as in torch (no check).
 
     A ``torch.nn.GRU`` whose ``forward`` also takes ``lengths`` and ``explicit``.
 
@@ -501,7 +522,8 @@ class GRU(_Core, nn.GRU):
         *,
         seed: int | None = None,
     ) -> None:
-        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional)
+        self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
+                           dtype)
         with seeded(seed):
             super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                              bidirectional, device=device, dtype=dtype)

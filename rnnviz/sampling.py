@@ -32,7 +32,7 @@ __all__ = ["generate", "next_distribution"]
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise TypeError(f"temperature must be a number >= 0, got {_validate._describe(temperature)}")
-    value = float(temperature)
+    value = _validate.number(temperature)
     if not (0.0 <= value < math.inf):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     return value
@@ -82,7 +82,10 @@ def _encode_prompt(task: Any, prompt: Any) -> Tensor:
         raise TypeError(f"prompt must be a str, got {_validate._describe(prompt)}")
     if not prompt:
         raise ValueError("prompt must have at least one character (the model needs an input to start from)")
-    return task.encode(prompt).view(1, -1)  # (1, P); ValueError names unknown characters
+    unknown = sorted(set(prompt) - set(task.vocab))
+    if unknown:
+        raise ValueError(f"prompt must use characters of task.vocab, got some not in the vocab: {unknown}")
+    return task.encode(prompt).view(1, -1)  # (1, P)
 
 
 @torch.no_grad()
@@ -109,6 +112,7 @@ def next_distribution(model: Any, task: Any, prompt: str, *, temperature: float 
     _check_model_and_task(model, task)
     temperature = _check_temperature(temperature)
     ids = _encode_prompt(task, prompt)  # (1, P)
+    _validate.finite_weights("model", model)
     was_training = model.training
     model.eval()
     try:
@@ -156,9 +160,10 @@ def generate(
     # 1. check the arguments
     _check_model_and_task(model, task)
     temperature = _check_temperature(temperature)
-    length = _validate.positive_int("length", length, allow_zero=True)
-    seed = _validate.positive_int("seed", seed, allow_zero=True)
+    length = _validate.steps("length", length, allow_zero=True)
+    seed = _validate.seed("seed", seed)
     ids = _encode_prompt(task, prompt)  # (1, P)
+    _validate.finite_weights("model", model)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -169,6 +174,7 @@ def generate(
         picked: list[int] = []
         for _ in range(length):
             # 3. pick the next character and feed it back
+            _validate.finite("model's logits", logits[None, None])  # overflow, e.g. ReLU
             if temperature == 0.0:
                 nxt = int(logits.argmax())
             else:

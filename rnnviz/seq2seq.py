@@ -210,8 +210,9 @@ class Seq2Seq(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
+        _validate.elements("the decoder (hidden_size, output_size)", 3 * hidden_size, output_size + 1)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         if attention is not None and (not isinstance(attention, str)
                                       or attention.lower() not in SCORES):
             raise ValueError(f"attention must be None, 'dot' or 'additive', got "
@@ -365,7 +366,7 @@ class Seq2Seq(nn.Module):
         Returns:
             ``(ids (B, steps), top-layer decoder states (B, steps, H))``.
         """
-        steps = _validate.positive_int("steps", steps)
+        steps = _validate.steps("steps", steps)
         first = context[0] if isinstance(context, (tuple, list)) else context
         _validate.tensor("context", first, ndim=3, floating=True)
         self.decoder._check_hx(context, first.shape[1], self.linear.weight.dtype, "context")
@@ -424,6 +425,11 @@ class Seq2Seq(nn.Module):
         """
         from rnnviz.tracing import trace_seq2seq
 
+        x, lengths = self._source(x, lengths)
+        steps = _validate.steps("steps", x.shape[1] if steps is None else steps)
+        if target is not None:
+            target = self._ids("target", target, self.output_size, allow_ignore=True)
+            _validate.size("target", target.shape[0], x.shape[0], "batch size (x's batch size B)")
         return trace_seq2seq(self, x, None, lengths=lengths, steps=steps, reference=target)
 
     @torch.no_grad()

@@ -99,10 +99,9 @@ class SequenceModel(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
+        _validate.elements("the readout (hidden_size, output_size)", 2 * hidden_size, output_size)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
-        if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
-        self.bidirectional = bidirectional
+        self.bidirectional = _validate.flag("bidirectional", bidirectional)
         self.nonlinearity = _validate.choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         if self.cell_type != "elman" and self.nonlinearity != "tanh":
             raise ValueError(
@@ -115,12 +114,13 @@ class SequenceModel(nn.Module):
                 f"embedding_dim is only used with encoding='embedding', got encoding={encoding!r}"
             )
         self.readout_type = _validate.choice("readout", readout, READOUTS)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         # 2. build the three parts: encoding -> core -> readout (global RNG untouched)
         with torch.random.fork_rng(devices=[]):
             if self.encoding == "embedding":
                 dim = hidden_size if embedding_dim is None else embedding_dim
                 self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
+                _validate.elements("the embedding (input_size, embedding_dim)", input_size, dim)
                 self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
                 core_input = self.embedding_dim
             else:
@@ -239,6 +239,7 @@ class SequenceModel(nn.Module):
         if self.encoding == "identity":
             _validate.tensor("x", x, ndim=3, floating=True)
             _validate.size("x", x.shape[-1], self.input_size, "size(-1) (input_size)")
+            _validate.finite("x", x)
         else:
             if isinstance(x, torch.Tensor) and x.is_floating_point():
                 raise TypeError(
@@ -291,6 +292,7 @@ class SequenceModel(nn.Module):
         ``explicit=True`` runs the core's per-step loop from the cell equations instead of
         torch's fused kernel (same numbers, slower; what :func:`rnnviz.trace` records).
         """
+        _validate.flag("explicit", explicit)
         e = self.encode(x)  # (B, T, I)
         if lengths is not None:
             lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long

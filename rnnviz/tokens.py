@@ -31,6 +31,7 @@ def char_ngrams(word: str, n: int = 3, *, boundary: str = "#") -> list[str]:
     if not isinstance(word, str) or not word:
         raise ValueError(f"word must be a non-empty string, got {word!r}")
     _validate.positive_int("n", n)
+    _validate.text("boundary", boundary)
     marked = f"{boundary}{word}{boundary}"
     if len(marked) < n:
         return [marked]
@@ -44,6 +45,7 @@ def hash_bucket(token: str, buckets: int) -> int:
         >>> hash_bucket("#wo", 1000) == hash_bucket("#wo", 1000)
         True
     """
+    _validate.text("token", token)
     _validate.positive_int("buckets", buckets)
     return zlib.crc32(token.encode("utf-8")) % buckets
 
@@ -56,7 +58,8 @@ def one_hot(ids: torch.Tensor | Sequence[int], vocab_size: int) -> torch.Tensor:
         [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
     _validate.positive_int("vocab_size", vocab_size)
-    ids = torch.as_tensor(ids, dtype=torch.long)  # (N,)
+    ids = torch.as_tensor(_validate.int_ids("ids", ids), dtype=torch.long)  # (N,)
+    _validate.elements("ids x vocab_size", ids.numel(), vocab_size)
     if ids.dim() != 1:
         raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
@@ -85,6 +88,7 @@ def encode_ngrams(word: str, *, n: int = 3, buckets: int = 1000) -> NgramEncodin
         (['#wo', 'wor', 'ord', 'rd#'], 4)
     """
     grams = char_ngrams(word, n)
+    _validate.elements("buckets", _validate.positive_int("buckets", buckets))
     ids = [hash_bucket(g, buckets) for g in grams]
     vector = torch.zeros(buckets)  # (num_buckets,)
     for i in ids:

@@ -82,6 +82,7 @@ def _prepare(
     if seq is None:
         _validate.tensor("x", x, ndim=3, floating=True)
         core._check_input(x, "x")
+        _validate.finite("x", x, dims=("batch", "step") if core.batch_first else ("step", "batch"))
         enc = x if core.batch_first else x.transpose(0, 1)  # (B, T, I)
         shown = enc
     else:
@@ -94,10 +95,14 @@ def _prepare(
         core._check_input(enc, "model.encode(x)")
         shown = x
     B, T, _ = enc.shape
+    _validate.at_most("the time steps T of x", T, "max_steps")
+    _validate.elements("the trace of x (B x T x layers x H x ~8 recorded values)", B, T,
+                       core.num_layers * core.num_directions, core.hidden_size, 8)
     if lengths is not None:
         lengths = check_lengths(lengths, B, T)
     if h0 is not None:
         core._check_hx(h0, B, enc.dtype, "h0")
+        _validate.state_finite("h0", h0)
     return enc, lengths, h0, shown
 
 
@@ -167,6 +172,7 @@ def trace(
         )
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+    _validate.finite("target", target)
     with _eval_mode(model):
         # 1. encode and validate
         enc, lengths, h0, shown = _prepare(core, seq, x, lengths, h0)
@@ -496,6 +502,7 @@ def spectral_radius(model: Any) -> Tensor:
     The matrix is ``W_hh`` for Elman, its candidate block ``W_hg`` (LSTM) or ``W_hn`` (GRU).
     """
     core, _ = _resolve(model)
+    _validate.finite_weights("model", core)
     radii = [torch.linalg.eigvals(w.detach().double()).abs().max() for w in _recurrent_blocks(core)]
     return torch.stack(radii).to(core.weight_hh_l0.dtype).cpu()  # (L*D,)
 
@@ -512,7 +519,7 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
         ``model`` (for chaining).
     """
     core, _ = _resolve(model)
-    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho < float("inf"):
+    if not 0 <= _validate.number(rho) < float("inf"):
         raise ValueError(f"rho must be a finite number >= 0, got {_validate._describe(rho)}")
     L, D = core.num_layers, core.num_directions
     if layer is not None:
@@ -521,6 +528,7 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
         layer %= L
     blocks = _recurrent_blocks(core)
     current = spectral_radius(core)
+    _validate.rescalable("rho", blocks, [rho / max(float(c), 1e-300) for c in current])
     with torch.no_grad():
         for k, block in enumerate(blocks):
             if layer is not None and k // D != layer:

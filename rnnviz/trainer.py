@@ -18,6 +18,10 @@ from rnnviz.tasks._base import Task
 
 __all__ = ["Trainer", "History", "Snapshot", "StepResult"]
 
+# a larger rate cannot be applied to float32 weights (torch raises inside the optimizer); up to
+# it, a huge rate diverges cleanly, which the lessons show on purpose
+MAX_LR = float(torch.finfo(torch.float32).max)
+
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
@@ -161,11 +165,11 @@ class Trainer:
         model.check_task(task)
         self.model = model
         self.task = task
-        self._lr = _validate.positive_float("lr", lr)
+        self._lr = _validate.positive_float("lr", lr, high=MAX_LR)
         self.optimizer_name = _validate.choice("optimizer", optimizer, OPTIMIZERS)
         self._clip = _validate.positive_float("clip", clip, allow_none=True)
         self.batch_size = _validate.positive_int("batch_size", batch_size)
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         self.snapshot_every = _validate.positive_int(
             "snapshot_every", snapshot_every, allow_zero=True
         )
@@ -191,7 +195,7 @@ class Trainer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _validate.positive_float("lr", value)
+        self._lr = _validate.positive_float("lr", value, high=MAX_LR)
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr
 
@@ -240,7 +244,7 @@ class Trainer:
         """
         with self._lock:
             if seed is not None:
-                self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+                self.seed = _validate.seed("seed", seed)
                 self.model.seed = self.seed
                 self.model.reset_parameters()
             else:
@@ -305,6 +309,7 @@ class Trainer:
         else:
             output = self.model.batch_output(x, y, lengths)
             loss, score = self.loss_fn(output, y), self.task.metric
+            _validate.scalar_loss(loss, needs_grad=True)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
@@ -394,6 +399,7 @@ class Trainer:
         with the current loss. Returns :attr:`history`.
         """
         _validate.positive_int("n", n, allow_zero=True)
+        _validate.flag("progress", progress)
         if self.state == "diverged":
             print(self.message)
             return self.history

@@ -127,7 +127,7 @@ class Task:
     higher_is_better: bool
 
     def __init__(self, seed: int = 0) -> None:
-        self.seed = _validate.positive_int("seed", seed, allow_zero=True)
+        self.seed = _validate.seed("seed", seed)
         self._generator = torch.Generator().manual_seed(mix_seed(self.seed, -1))
         self._params: dict[str, Any] = {}
 
@@ -140,10 +140,11 @@ class Task:
         for a task built with the same seed.
         """
         _validate.positive_int("batch_size", batch_size)
+        _validate.elements("batch_size", batch_size, self.seq_len, max(self.input_size, self.output_size))
         if seed is None:
             generator = self._generator
         else:
-            _validate.positive_int("seed", seed, allow_zero=True)
+            _validate.seed("seed", seed)
             generator = torch.Generator().manual_seed(mix_seed(self.seed, seed))
         return self._make(batch_size, generator)
 
@@ -173,8 +174,11 @@ class Task:
                     f"{tuple(y.shape)} (expected output = y shape + (O,))"
                 )
             _validate.size("output", output.shape[-1], self.output_size, "last dimension O")
+            _validate.class_targets("y", y, self.output_size, ignore=IGNORE_INDEX if per_step else None)
         elif tuple(output.shape) != tuple(y.shape):
             raise ValueError(f"output must have the shape of y {tuple(y.shape)}, got {tuple(output.shape)}")
+        else:
+            _validate.finite("y", y)
         return output, y
 
     def loss(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -188,8 +192,12 @@ class Task:
 
     @torch.no_grad()
     def metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
-        """Accuracy over scored steps (fraction of argmax == y), or mean squared error."""
-        return self._metric(*self._check(output, y))
+        """Accuracy over scored steps (fraction of argmax == y), or mean squared error.
+
+        A non-finite output (a diverged model) scores ``nan``, as its loss does.
+        """
+        output, y = self._check(output, y)
+        return self._metric(output, y) if bool(torch.isfinite(output).all()) else float("nan")
 
     @torch.no_grad()
     def _metric(self, output: torch.Tensor, y: torch.Tensor) -> float:
@@ -226,9 +234,7 @@ class Task:
         """The string of symbol names for ids ``(T,)`` (inverse of `encode`)."""
         if self.vocab is None:
             raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to decode")
-        values = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
-        if values and isinstance(values[0], list):
-            raise ValueError("ids must be one sequence (T,), not a batch")
+        values = _validate.int_ids("ids", ids)
         bad = [v for v in values if not 0 <= int(v) < len(self.vocab)]
         if bad:
             raise ValueError(f"ids must be in [0, {len(self.vocab)}), got {bad[:5]}")

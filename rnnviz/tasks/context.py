@@ -56,9 +56,9 @@ class Lookahead(Task):
 
     def __init__(self, ahead: int = 2, num_symbols: int = 4, seq_len: int = 12, *, seed: int = 0) -> None:
         super().__init__(seed)
-        self.ahead = _validate.positive_int("ahead", ahead)
+        self.ahead = _validate.steps("ahead", ahead)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if num_symbols < 2:
             raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
         if ahead >= seq_len:
@@ -131,8 +131,8 @@ class NeighbourXor(Task):
 
     def __init__(self, distance: int = 1, seq_len: int = 12, *, seed: int = 0) -> None:
         super().__init__(seed)
-        self.distance = _validate.positive_int("distance", distance)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.distance = _validate.steps("distance", distance)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if 2 * distance >= seq_len:
             raise ValueError(
                 f"distance must be smaller than seq_len / 2 = {seq_len / 2} so that some step "

@@ -31,7 +31,7 @@ class Parity(Task):
 
     def __init__(self, seq_len: int = 10, *, variable_length: bool = False, seed: int = 0) -> None:
         super().__init__(seed)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if not isinstance(variable_length, bool):
             raise TypeError(f"variable_length must be a bool, got {variable_length!r}")
         self.variable_length = variable_length
@@ -103,8 +103,8 @@ class Brackets(Task):
 
     def __init__(self, max_depth: int = 4, seq_len: int = 20, *, filler: float = 0.2, seed: int = 0) -> None:
         super().__init__(seed)
-        self.max_depth = _validate.positive_int("max_depth", max_depth)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.max_depth = _validate.steps("max_depth", max_depth)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         ok = isinstance(filler, (int, float)) and not isinstance(filler, bool)
         if not ok or not 0.0 <= float(filler) < 1.0:
             raise ValueError(f"filler must be a probability in [0, 1), got {filler!r}")

@@ -48,7 +48,7 @@ class Adding(Task):
 
     def __init__(self, seq_len: int = 20, *, variant: str = "hochreiter1997", seed: int = 0):
         super().__init__(seed)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if seq_len < 11:
             raise ValueError(f"seq_len must be at least 11 for the adding problem, got {seq_len}")
         self.variant = _validate.choice("variant", variant, ["hochreiter1997", "uniform"])
@@ -149,7 +149,7 @@ class TemporalOrder(Task):
 
     def __init__(self, seq_len: int = 30, *, seed: int = 0) -> None:
         super().__init__(seed)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if seq_len < 8:
             raise ValueError(f"seq_len must be at least 8 for temporal order, got {seq_len}")
 

@@ -37,9 +37,9 @@ class Echo(Task):
 
     def __init__(self, delay: int = 2, num_symbols: int = 4, seq_len: int = 12, *, seed: int = 0) -> None:
         super().__init__(seed)
-        self.delay = _validate.positive_int("delay", delay)
+        self.delay = _validate.steps("delay", delay)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         if num_symbols < 2:
             raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
         if delay >= seq_len:
@@ -101,7 +101,7 @@ class DelayedRecall(Task):
         self, lag: int = 10, num_symbols: int = 4, *, distractors: str = "same", seed: int = 0
     ) -> None:
         super().__init__(seed)
-        self.lag = _validate.positive_int("lag", lag)
+        self.lag = _validate.steps("lag", lag)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
             raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
@@ -175,8 +175,8 @@ class Copy(Task):
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
             raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
-        self.length = _validate.positive_int("length", length)
-        self.delay = _validate.positive_int("delay", delay)
+        self.length = _validate.steps("length", length)
+        self.delay = _validate.steps("delay", delay)
         self.seq_len = 2 * length + delay
         self.output_vocab = letters(num_symbols)
         self.vocab = self.output_vocab + ["_", ":"]

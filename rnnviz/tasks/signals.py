@@ -40,7 +40,7 @@ class Sine(Task):
         seed: int = 0,
     ) -> None:
         super().__init__(seed)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         self.min_period = _validate.positive_float("min_period", min_period)
         self.max_period = _validate.positive_float("max_period", max_period)
         if self.min_period <= 2.0:

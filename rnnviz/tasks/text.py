@@ -67,7 +67,7 @@ class CharText(Task):
         seed: int = 0,
     ) -> None:
         super().__init__(seed)
-        self.seq_len = _validate.positive_int("seq_len", seq_len)
+        self.seq_len = _validate.steps("seq_len", seq_len)
         self.split = _check_split(split, ["train", "valid", "all"])
         if text is None:
             self.corpus = _validate.choice("corpus", corpus, list(CORPORA))

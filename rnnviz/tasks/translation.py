@@ -47,8 +47,8 @@ class Reverse(Task):
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
             raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
-        self.min_len = _validate.positive_int("min_len", min_len)
-        self.max_len = _validate.positive_int("max_len", max_len)
+        self.min_len = _validate.steps("min_len", min_len)
+        self.max_len = _validate.steps("max_len", max_len)
         if max_len < min_len:
             raise ValueError(f"max_len must be at least min_len = {min_len}, got {max_len}")
         self.seq_len = max_len + 1

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnviz import _validate
 from rnnviz._types import Seq2SeqTrace, Trace
 from rnnviz.views._style import DIRECTION_NAMES
 
@@ -16,6 +17,15 @@ def as_numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().to(torch.float64).numpy()
     return np.asarray(value, dtype=np.float64)
+
+
+def numbers(name: str, value: Any) -> np.ndarray:
+    """:func:`as_numpy` for a user argument: a clear error naming ``name`` if it is not numbers."""
+    try:
+        return as_numpy(value)
+    except (ValueError, TypeError, RuntimeError) as err:
+        raise TypeError(f"{name} must be numbers (a list, array or tensor), got "
+                        f"{type(value).__name__}: {err}") from None
 
 
 def rounded(a: Any, decimals: int = 4) -> np.ndarray:
@@ -55,6 +65,7 @@ def check_trace(trace: Any, name: str = "trace") -> Trace:
             f"{name} must be an rnnviz Trace (from rnnviz.trace(model, x)), "
             f"got {type(trace).__name__}"
         )
+    _validate.at_most(f"{name}'s time steps T", trace.seq_len, "max_drawn")
     return trace
 
 
@@ -132,6 +143,12 @@ def require_gates(trace: Trace, what: str) -> None:
             f"{what} needs gates, but this is an Elman trace: an Elman RNN has no gates "
             "(h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)). Use an 'lstm' or 'gru' model."
         )
+
+
+def model_of(trace: Trace) -> str:
+    """What must agree between traces shown together: the model's shape and the batch's."""
+    return (f"{trace.cell_type.upper()} with {trace.num_layers} layer(s) x {trace.num_directions} "
+            f"direction(s) of H={trace.hidden_size} on a batch of shape {tuple(trace.hidden.shape[1:3])}")
 
 
 def input_labels(trace: Trace, sample: int) -> tuple[list[str], list[str]]:

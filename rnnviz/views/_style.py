@@ -8,6 +8,7 @@ JupyterLab (and on a projector). Colours come from Okabe & Ito (2008) for catego
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -95,6 +96,16 @@ _PALETTES = {
     "auto": Palette("#777777", "rgba(0,0,0,0)", "rgba(128,128,128,0.3)",
                     "rgba(128,128,128,0.55)", "#E69F00"),
 }
+
+
+def escape(value: object) -> str:
+    """User text as plotly must show it: literally, never as markup or a template field.
+
+    HTML-escaped (``<a href=x>``, ``<b>``, ``<script>`` show as typed), and ``%`` as the
+    entity ``&#37;`` so ``%{x}`` in a label is not read as a hovertemplate field. Plotly
+    turns both back into the typed characters on screen.
+    """
+    return html.escape(str(value), quote=True).replace("%", "&#37;")
 
 
 def check_theme(theme: object) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz import _validate
 from rnnviz._types import Seq2SeqTrace, Trace
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
@@ -224,9 +225,11 @@ def _check_record(record: Any, name: str) -> Trace | Seq2SeqTrace:
 
 def _snapshot(s: Any) -> tuple[int, Trace | Seq2SeqTrace]:
     if hasattr(s, "step") and hasattr(s, "trace"):
-        return int(s.step), _check_record(s.trace, "snapshot.trace")
+        step = _validate.positive_int("snapshot.step", s.step, allow_zero=True)
+        return step, _check_record(s.trace, "snapshot.trace")
     if isinstance(s, tuple) and len(s) == 2:
-        return int(s[0]), _check_record(s[1], "snapshot trace")
+        step = _validate.positive_int("snapshot step", s[0], allow_zero=True)
+        return step, _check_record(s[1], "snapshot trace")
     raise TypeError(f"each snapshot must have .step and .trace, got {type(s).__name__}")
 
 
@@ -284,7 +287,7 @@ def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
         raise ValueError(f"view must be one of {views}, got {view!r}")
     if hasattr(snapshots, "snapshots") and hasattr(snapshots, "history"):  # a Trainer
         snapshots = snapshots.snapshots
-    snaps = [_snapshot(s) for s in list(snapshots)]
+    snaps = [_snapshot(s) for s in _validate.iterable("snapshots", snapshots)]
     if not snaps:
         raise ValueError("snapshots is empty: train first (trainer.run) so there is something "
                          "to animate")
@@ -312,6 +315,8 @@ def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
             raise ValueError(f"part is only for seq2seq snapshots, got {part!r}")
         records = [tr for _, tr in snaps]
         draw = _VIEWS[view]
+    _validate.same("snapshots", [D.model_of(tr.encoder if seq else tr) for _, tr in snaps],
+                   "model and probe batch")
     figs = [draw(tr, theme=theme, **view_args) for tr in records]
     base = figs[0]
     shapes = [tuple(t.type for t in f.data) for f in figs]

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rnnviz import _validate
 from rnnviz.dilation import Paths, path_lengths
 from rnnviz.views import _style as S
 
@@ -66,6 +67,7 @@ def plot_dilation(
         >>> fig = rnnviz.plot_dilation((1, 2, 4), 16)
     """
     S.check_theme(theme)
+    _validate.at_most("seq_len", _validate.positive_int("seq_len", seq_len), "max_drawn")
     paths: Paths = path_lengths(dilations, seq_len, strides=strides)
     T = paths.seq_len
     if isinstance(source, bool) or not isinstance(source, (int, np.integer)) or not 0 <= source < T:

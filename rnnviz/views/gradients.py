@@ -180,7 +180,8 @@ def plot_jacobian(norms: Any, *, theme: str = "auto") -> go.Figure:
     series = _as_series(norms)
     fig = go.Figure()
     notes = []
-    for k, (label, jn) in enumerate(series):
+    for k, (raw_label, jn) in enumerate(series):
+        label = S.escape(raw_label)  # user text: shown, never markup
         y = D.as_numpy(jn.norms).ravel()
         x = D.as_numpy(jn.distance).ravel()
         if x.shape != y.shape:

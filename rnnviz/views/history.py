@@ -50,7 +50,7 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
         baseline = task.baseline()
     if baseline is not None and not all(hasattr(baseline, a) for a in ("loss", "metric")):
         raise TypeError(f"baseline must have .loss and .metric, got {type(baseline).__name__}")
-    metric = str(getattr(task, "metric_name", "metric"))
+    metric = S.escape(getattr(task, "metric_name", "metric"))
     better = getattr(task, "higher_is_better", None)
     metric_title = metric + ("" if better is None else (" (higher is better)" if better
                                                         else " (lower is better)"))
@@ -67,7 +67,7 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
                       row=1, col=k + 1)
         fig.update_xaxes(title_text="training step", row=1, col=k + 1)
     if baseline is not None:
-        desc = str(getattr(baseline, "description", ""))
+        desc = S.escape(getattr(baseline, "description", ""))
         for col, value in ((1, baseline.loss), (2, baseline.metric)):
             if value is None or not math.isfinite(float(value)):
                 continue
@@ -102,5 +102,5 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
                                         "yanchor": "bottom"},
                       margin={"b": 110})
     if message:
-        fig.update_layout(title_subtitle_text=f"{state}: {message}", margin={"t": 110})
+        fig.update_layout(title_subtitle_text=f"{state}: {S.escape(message)}", margin={"t": 110})
     return fig

@@ -18,7 +18,7 @@ RIGHT, WRONG = "#009E73", "#D55E00"  # Okabe-Ito green / vermillion
 
 
 def _names(ids: list[int], vocab: list[str] | None) -> list[str]:
-    return [vocab[i] if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
+    return [S.escape(vocab[i]) if vocab is not None and 0 <= i < len(vocab) else str(i) for i in ids]
 
 
 def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "auto") -> go.Figure:
@@ -67,7 +67,7 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
         n_out = min(len(tgt), len(out))
         ref = _names(tgt[:n_out], translation.output_vocab)
     else:
-        end = translation.output_vocab[-1] if translation.output_vocab else None
+        end = S.escape(translation.output_vocab[-1]) if translation.output_vocab else None
         n_out = out.index(end) + 1 if end in out else len(out)
     out = out[:n_out]
     enc = D.as_numpy(translation.encoder.hidden[-1, s, :n_src]).T  # (H, S) top layer
@@ -112,7 +112,7 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     below, above = -1.4 * u, H - 0.5 + 1.3 * u
     ref_y = above + 1.6 * u
     read = translation.decoder.inputs[s, :n_out].tolist()  # (T,) ids, start = <go>
-    dec_in = ["<go>" if i == translation.start else _names([i], translation.output_vocab)[0]
+    dec_in = [S.escape("<go>") if i == translation.start else _names([i], translation.output_vocab)[0]
               for i in read]
     colors = (
         [pal.fg] * n_out
@@ -134,7 +134,7 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                 mode="text",
                 text=[f"<b>{t}</b>" for t in text],
                 # <go> (4 characters) smaller, so that it fits its column in a narrow notebook
-                textfont={"size": [S.FONT_SIZE - 3 if t == "<go>" else S.FONT_SIZE + 2
+                textfont={"size": [S.FONT_SIZE - 3 if t == S.escape("<go>") else S.FONT_SIZE + 2
                                    for t in text], "color": color, "family": S.MONO_FAMILY},
                 showlegend=False,
                 name=who,

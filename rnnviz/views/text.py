@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz import _validate
 from rnnviz.i18n import _, uses_language
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
@@ -45,9 +46,10 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if not text:
         raise ValueError("text must not be empty")
+    _validate.at_most("text's length", len(text), "max_drawn")
     if isinstance(wrap, bool) or not isinstance(wrap, int) or wrap < 1:
         raise ValueError(f"wrap must be a positive int, got {wrap!r}")
-    v = D.as_numpy(values).ravel()
+    v = D.numbers("values", values).ravel()
     if v.size != len(text):
         raise ValueError(f"values must have one number per character: len(text) = {len(text)}"
                          f", got {v.size} values")
@@ -72,10 +74,10 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     # 2. colour: signed diverging scale, [-1, 1] for tanh-range values
     finite = v[np.isfinite(v)]
     big = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    if unit_name is None:
+    if not _validate.text("unit_name", unit_name, allow_none=True):
         name, title = _("unit"), _("Text coloured by unit")
     else:
-        name = html.escape(unit_name)
+        name = S.escape(unit_name)
         # TRANSLATORS: {name} is the student's own label for the unit, e.g. "layer 0 unit 7"
         title = _("Text coloured by {name}").format(name=name)
     # plotly's placeholders go in through .format, so the catalogue holds none of them
