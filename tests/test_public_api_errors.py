@@ -410,7 +410,36 @@ def _doors() -> Iterator[Door]:
     yield Door("animate_training", "snapshot", lambda v: rnnviz.animate_training(v),
                st.one_of(st.integers(), st.just("ab"), st.just([("a", None)]), st.just([(0.5, None)]),
                          st.just([(0, x3())]), st.just([object()])))
-    yield Door("animate_training", "view", lambda v: rnnviz.animate_training([(0, tr())], view=v), BAD_TEXT)
+    yield Door("animate_training", "view", lambda v: rnnviz.animate_training([(0, tr())], view=v),
+               BAD_TEXT.filter(lambda v: v is not None))  # None: the default view
+    # the cell, connectivity and units views, evaluation and the language (issues #13, #14)
+    yield Door("plot_cell", "trace", lambda v: rnnviz.plot_cell(v, 0), BAD_TEXT)
+    yield Door("plot_cell", "t", lambda v: rnnviz.plot_cell(lstm_trace(), v),
+               st.one_of(NOT_AN_INT, st.integers(min_value=5)))
+    yield Door("plot_cell", "unit", lambda v: rnnviz.plot_cell(lstm_trace(), 0, unit=v),
+               st.one_of(st.text(min_size=1, max_size=2), st.just(1.5), st.booleans(),
+                         st.integers(min_value=4)))
+    yield Door("animate_cell", "trace", lambda v: rnnviz.animate_cell(v), BAD_TEXT)
+    yield Door("connectivity", "model", lambda v: rnnviz.connectivity(v, x3()), BAD_TEXT)
+    yield Door("connectivity", "x", lambda v: rnnviz.connectivity(lstm(), v),
+               st.one_of(poisoned(x3), wrong_rank(x3), BAD_TEXT))
+    yield Door("connectivity", "layer", lambda v: rnnviz.connectivity(lstm(), x3(), layer=v),
+               st.one_of(st.text(max_size=2), st.booleans(), st.just(0.5), st.integers(min_value=1)))
+    yield Door("plot_connectivity", "connectivity", rnnviz.plot_connectivity,
+               st.one_of(BAD_TEXT, poisoned(lambda: torch.rand(1, 4, 4)),
+                         wrong_rank(lambda: torch.rand(1, 4, 4))))
+    yield Door("plot_connectivity", "text", lambda v: rnnviz.plot_connectivity(torch.rand(1, 4, 4), text=v),
+               st.one_of(st.integers(), st.just(b"abcd"), st.just("abcdefgh")))
+    yield Door("find_units", "feature", lambda v: rnnviz.find_units(lstm_trace(), v),
+               st.one_of(st.sampled_from(["depth", "nope"]), st.integers(), st.none(),
+                         wrong_rank(lambda: torch.rand(2, 5))))  # (NaN in a feature: skip that step)
+    yield Door("find_units", "within", lambda v: rnnviz.find_units(lstm_trace(), torch.rand(2, 5), within=v),
+               st.one_of(st.sampled_from(["sentence", "x"]), st.integers()))
+    yield Door("evaluate", "seq_len", lambda v: rnnviz.evaluate(echo_model(), echo(), seq_len=v),
+               BAD_SIZE.filter(lambda v: v is not None))  # None: the task's own length
+    yield Door("evaluate", "task", lambda v: rnnviz.evaluate(echo_model(), v), BAD_TEXT)
+    yield Door("set_language", "lang", rnnviz.set_language,
+               st.one_of(st.sampled_from(["fr", "english", "r"]), st.integers(), st.just(b"ru")))
     yield Door("export_html", "figure", lambda v: rnnviz.export_html(v, "/tmp/never-written.html"),
                st.one_of(BAD_TEXT, st.just({"data": []})))
     yield Door("dashboard", "trainer", rnnviz.dashboard, st.one_of(BAD_TEXT, st.just(echo_model())))
@@ -469,7 +498,8 @@ def test_bad_value_gets_a_clear_error(door: Door) -> None:
 def test_every_public_name_has_a_door() -> None:
     """A new public function gets a row in the table (or a reason here)."""
     covered = {d.where.split(".")[0].split("(")[0] for d in DOORS}
-    not_callable_with_args = {"Trace", "Batch", "JacobianNorms", "Dilated", "limits"}
+    not_callable_with_args = {"Trace", "Batch", "JacobianNorms", "Dilated", "limits", "Seq2SeqTrace",
+                              "Trainable", "UnitScores", "get_language"}
     missing = set(rnnviz.__all__) - covered - not_callable_with_args - {"tasks", "tokens"}
     assert not missing, f"public names without a bad-input row: {sorted(missing)}"
 

@@ -277,7 +277,7 @@ def test_plot_seq2seq_shows_source_context_and_words():
     right = [a == b for a, b in zip(tr.tokens[1].tolist(), ref, strict=False)]
     assert [c == "#009E73" for c in written.textfont.color] == right
     reads = next(t for t in fig.data if t.name == "decoder reads")
-    assert [_bold(s) for s in reads.text] == ["<go>"] + [
+    assert [_bold(s) for s in reads.text] == ["&lt;go&gt;"] + [  # <go>, escaped
         task.output_vocab[i] for i in tr.tokens[1, : len(ref) - 1].tolist()]  # its own words
     no_ref = rnnviz.plot_seq2seq(model.translate(x, lengths), sample=-1)
     assert not any(t.name == "reference" for t in no_ref.data)
@@ -285,7 +285,7 @@ def test_plot_seq2seq_shows_source_context_and_words():
     forced = rnnviz.trace(model, x, y, lengths=lengths)
     fig = rnnviz.plot_seq2seq(forced, sample=1)
     reads = next(t for t in fig.data if t.name == "decoder reads")
-    assert [_bold(s) for s in reads.text] == ["<go>"] + [
+    assert [_bold(s) for s in reads.text] == ["&lt;go&gt;"] + [  # <go>, escaped
         task.output_vocab[i] for i in ref[:-1]]
     assert "teacher forcing" in fig.layout.title.subtitle.text
     written = next(t for t in fig.data if t.name == "decoder writes")

@@ -28,6 +28,11 @@ def _as_array(connectivity: Any) -> np.ndarray:
     if c.ndim != 3 or c.shape[1] != c.shape[2] or c.shape[1] == 0:
         raise ValueError("connectivity must have shape (B, T, T) (or (T, T)), got "
                          f"{tuple(c.shape)}")
+    bad = ~np.isfinite(c) | (c < 0)
+    if bad.any():
+        b, t, s = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError("connectivity must hold finite norms >= 0 (from rnnviz.connectivity), "
+                         f"got {c[b, t, s]} at (sample {b}, t {t}, s {s})")
     return c
 
 

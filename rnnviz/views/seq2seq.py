@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import plotly.graph_objects as go
 
@@ -221,7 +219,7 @@ def _alignment_panel(fig: go.Figure, translation: Seq2SeqTrace, s: int, src: lis
                 x=xs,
                 y=ys,
                 mode="text",
-                text=[html.escape(w) for w in words],
+                text=list(words),  # escaped by _names
                 textposition=position,
                 textfont={**text, "color": color},
                 cliponaxis=False,
