@@ -23,7 +23,8 @@ browser: $(STAMP)
 	@$(BIN)/python tests/browser/find_browser.py --install
 
 lab: $(STAMP)
-	@echo "Opening JupyterLab on lessons/ at http://127.0.0.1:$(PORT)/lab"
+	@echo "Starting JupyterLab on lessons/. Open the http://127.0.0.1:...?token=... URL that it prints"
+	@echo "below (its port moves on from $(PORT) when $(PORT) is taken)."
 	$(BIN)/jupyter lab --notebook-dir=lessons --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG)
 
 lint: $(STAMP)
