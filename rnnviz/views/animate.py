@@ -32,8 +32,11 @@ COVER = "rgb(150,150,150)"  # opaque: the future is hidden
 
 
 def _controls(fig: go.Figure, frames: list[go.Frame], labels: list[str], *, prefix: str,
-              duration: int) -> go.Figure:
-    """Attach ``frames`` with a slider (one step per frame) and play / pause buttons."""
+              duration: int, below: int = 0) -> go.Figure:
+    """Attach ``frames`` with a slider (one step per frame) and play / pause buttons.
+
+    ``below``: pixels already used under the plot area (e.g. horizontal colour bars); the
+    controls go beneath them."""
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
         raise ValueError(f"duration must be a non-negative int (milliseconds), got {duration!r}")
     fig.frames = frames
@@ -43,16 +46,22 @@ def _controls(fig: go.Figure, frames: list[go.Frame], labels: list[str], *, pref
              for f, lab in zip(frames, labels, strict=True)]
     legend = fig.layout.legend
     extra = 40 if legend.yref == "container" and legend.y == 0 else 0  # legend at the bottom
+    extra += below
     play = {"frame": {"duration": duration, "redraw": True}, "fromcurrent": True,
             "transition": {"duration": 0}, "mode": "immediate"}
+    # the slider starts right of the ~190 px of buttons (22 % of a wide figure, more of a narrow one)
+    margin = fig.layout.margin
+    plot_px = (fig.layout.width or 0) - (margin.l if margin.l is not None else 80) - (
+        margin.r if margin.r is not None else 80)
+    x0 = min(0.5, max(0.22, 190 / plot_px)) if plot_px > 0 else 0.22
     fig.update_layout(
-        sliders=[{"active": 0, "steps": steps, "x": 0.22, "len": 0.78, "y": 0,
-                  "yanchor": "top", "pad": {"t": 60, "b": 10},
+        sliders=[{"active": 0, "steps": steps, "x": x0, "len": 1 - x0, "y": 0,
+                  "yanchor": "top", "pad": {"t": 60 + below, "b": 10},
                   "currentvalue": {"prefix": prefix, "font": {"size": S.FONT_SIZE + 1}},
                   "font": {"size": S.FONT_SIZE - 4}}],
         updatemenus=[{"type": "buttons", "direction": "left", "showactive": False,
                       "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
-                      "pad": {"t": 68, "r": 10}, "font": {"size": S.FONT_SIZE},
+                      "pad": {"t": 68 + below, "r": 10}, "font": {"size": S.FONT_SIZE},
                       "buttons": [{"label": "▶ play", "method": "animate", "args": [None, play]},
                                   {"label": "❚❚ pause", "method": "animate",
                                    "args": [[None], {**now, "frame": {"duration": 0,

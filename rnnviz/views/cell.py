@@ -542,9 +542,10 @@ def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sampl
     over the sequence), or, with ``unit``, that unit's scalar written on the wire. Hover on a
     wire or a box for its equation and numbers.
 
-    The GRU follows torch: ``z`` keeps the old state. Olah's post (and Cho et al. 2014) write
-    ``h_t = (1 - z_t) h_{t-1} + z_t \tilde h_t``, so their ``z`` is torch's ``1 - z``; and torch's
-    reset gate multiplies ``W_{hn} h_{t-1} + b_{hn}`` (inside the ``n`` box), not ``h_{t-1}``.
+    The GRU follows torch (and Cho et al. 2014): ``z`` keeps the old state. Olah's post (and
+    Chung et al. 2014) write ``h_t = (1 - z_t) h_{t-1} + z_t \tilde h_t``, so their ``z`` is
+    torch's ``1 - z``; and torch's reset gate multiplies ``W_{hn} h_{t-1} + b_{hn}`` (inside the
+    ``n`` box), not ``h_{t-1}``.
 
     The trace does not record ``h0``: the state before the first step (``t = 0``, or the last
     real step in the reverse direction) is drawn as zeros, as ``rnnviz.trace`` uses by default.
@@ -623,5 +624,6 @@ def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: in
         title = _title(trace, t, info["layer"], info["direction"], s, u)
         frames.append(go.Frame(name=f"t{t}", data=data, traces=idx,
                                layout={"title": {"text": title}}))
-    fig.update_layout(height=fig.layout.height + 40)
-    return _controls(fig, frames, [str(t) for t in steps], prefix="t = ", duration=duration)
+    # the colour bars hang under the drawing (in its 90 px bottom margin): controls go below them
+    return _controls(fig, frames, [str(t) for t in steps], prefix="t = ", duration=duration,
+                     below=80)
