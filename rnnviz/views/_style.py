@@ -132,6 +132,13 @@ def apply_theme(fig: go.Figure, theme: str, *, title: str | None = None) -> go.F
     return fig
 
 
+def log_dtick(lo: float, hi: float) -> str | int:
+    """Tick spacing of a log axis over [lo, hi] (log10 units) whose labels never pile up:
+    1, 2 and 5 of each decade over a short range, every decade, or every other decade."""
+    span = hi - lo
+    return "D2" if span <= 2.5 else (1 if span <= 7 else 2)
+
+
 def colorbar(title: str, *, y: float = 0.5, length: float = 1.0, x: float = 1.02) -> dict:
     """A readable colour bar dict."""
     return {"title": {"text": title, "side": "right", "font": {"size": FONT_SIZE}},

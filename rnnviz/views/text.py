@@ -79,6 +79,7 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     fig.update_xaxes(visible=False, range=[-0.5, n_cols - 0.5])
     fig.update_yaxes(visible=False, autorange="reversed")
     S.apply_theme(fig, theme, title=f"Text coloured by {name}")
-    fig.update_layout(height=150 + 38 * n_rows, width=max(520, 200 + 21 * n_cols),
-                      margin={"l": 20, "r": 20, "t": 80, "b": 20})
+    # no fixed width: the strip fills its slot (a fixed one was clipped in a narrow notebook
+    # and left half a projector-wide one empty)
+    fig.update_layout(height=150 + 38 * n_rows, margin={"l": 20, "r": 20, "t": 80, "b": 20})
     return fig

@@ -393,10 +393,14 @@ _FIT_JS = r"""async ({selector, settle}) => {
     }
     for (const layer of gd.querySelectorAll('.xaxislayer-above, .yaxislayer-above')) {
       const ticks = Array.from(layer.querySelectorAll('text')).filter((t) => t.textContent.trim())
-          .map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0);
+          .map((t) => [t.textContent, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
       for (let a = 0; a < ticks.length; a++) {
         for (let b = a + 1; b < ticks.length; b++) {
-          if (meet(ticks[a], ticks[b])) { out.push(`${label}: tick labels overlap`); a = ticks.length; break; }
+          if (meet(ticks[a][1], ticks[b][1])) {
+            out.push(`${label}: tick labels "${ticks[a][0]}" and "${ticks[b][0]}" overlap`);
+            a = ticks.length;
+            break;
+          }
         }
       }
     }
