@@ -131,7 +131,7 @@ def test_narrow_slots_stack_the_subplots_and_wrap_the_titles() -> None:
         stacked = {k: v["domain"] for k, v in narrow["layout"].items() if k.startswith("xaxis")}
         assert all(d == [0.0, 1.0] for d in stacked.values()), name  # one panel per row
         ys = sorted(v["domain"] for k, v in narrow["layout"].items() if k.startswith("yaxis"))
-        assert all(a[1] < b[0] for a, b in zip(ys, ys[1:])), (name, ys)  # never overlapping
+        assert all(a[1] < b[0] for a, b in zip(ys, ys[1:], strict=False)), (name, ys)  # never overlapping
         if not ys:  # one column (hidden, unrolled): only the title wraps
             assert narrow["annotations"] == layout.get("annotations", []), name
             continue

@@ -376,14 +376,19 @@ _FIT_JS = r"""async ({selector, settle}) => {
     const drawn = svg.getBoundingClientRect();
     const row = { label, slot: Math.round(slot.width), drawn: Math.round(drawn.width) };
     if (slot.width < 50) out.push(`${label}: slot only ${slot.width} px wide`);
-    if (drawn.width > slot.width + 1) out.push(`${label}: drawn ${row.drawn} px in a ${row.slot} px slot`);
-    if (drawn.width < 0.9 * slot.width) out.push(`${label}: drawn ${row.drawn} px fills < 90% of ${row.slot} px`);
+    if (drawn.width > slot.width + 1) {
+      out.push(`${label}: drawn ${row.drawn} px in a ${row.slot} px slot`);
+    }
+    if (drawn.width < 0.9 * slot.width) {
+      out.push(`${label}: drawn ${row.drawn} px fills < 90% of ${row.slot} px`);
+    }
     const texts = Array.from(gd.querySelectorAll('.g-gtitle text, .annotation-text'))
         .filter((t) => t.textContent.trim());
     const boxes = texts.map((t) => [t.textContent.trim().slice(0, 40), t.getBoundingClientRect()]);
     for (const [text, b] of boxes) {
       if (b.left < drawn.left - 1 || b.right > drawn.right + 1) {
-        out.push(`${label}: "${text}" sticks out of the figure (${Math.round(b.left - drawn.left)}..${Math.round(b.right - drawn.left)} of ${row.drawn} px)`);
+        const [x0, x1] = [b.left - drawn.left, b.right - drawn.left].map(Math.round);
+        out.push(`${label}: "${text}" sticks out of the figure (${x0}..${x1} of ${row.drawn} px)`);
       }
     }
     for (let a = 0; a < boxes.length; a++) {
