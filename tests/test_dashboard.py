@@ -481,6 +481,7 @@ def test_reset_clears_every_axis_back_to_the_new_run() -> None:
     assert "reset" not in first  # an ordinary frame keeps the grown axes
     dash._on_message(dash, {"type": "drawn", "seq": first["seq"]}, [])
     dash._bounds[("gates", 4)] = 50.0  # a colour range grown by the old run
+    time.sleep(0.1)  # past the frame-rate cap: the reset's frame goes out at once
     dash._on_message(dash, {"type": "reset"}, [])
     content, buffers = sent.frames()[-1]
     assert content["reset"] is True  # the browser lays every figure out afresh
@@ -489,8 +490,9 @@ def test_reset_clears_every_axis_back_to_the_new_run() -> None:
     assert parts[("history", 0, "x")].size == 0  # the step axis starts from the new run
     assert ("gates", 4) not in dash._bounds or dash._bounds[("gates", 4)] < 50.0
     dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+    time.sleep(0.1)
     dash.step_once()
-    assert "reset" not in sent.frames()[-1][0]  # once
+    assert sent.frames()[-1][0]["step"] == 1 and "reset" not in sent.frames()[-1][0]  # once
 
 
 def test_buttons_step_and_reset() -> None:

@@ -2,8 +2,13 @@
 
 Every view takes ``theme="light" | "dark" | "auto"``. ``"auto"`` has a transparent
 background and mid-grey text and grid, so the same figure reads on a light or a dark
-JupyterLab (and on a projector). Colours come from Okabe & Ito (2008) for categories,
-``RdBu`` for signed states, ``PuOr`` for signed gradients and ``Viridis`` for [0, 1] gates.
+JupyterLab (and on a projector), and keeps reading after the theme is switched either way:
+JupyterLab's plotly renderer (jupyterlab-plotly) has no theme hook, and plotly parses its
+colours itself (no CSS variables), so a static figure cannot swap palettes; being readable on
+both (contrast >= 4:1 on JupyterLab's light and dark backgrounds, checked by the browser
+tests) is how it follows the theme. The live dashboard, which runs its own code in the
+page, recolours its text to the theme's near-black or near-white on every switch.
+Colours come from Okabe & Ito (2008) for categories, ``RdBu`` for signed states, ``PuOr`` for signed gradients and ``Viridis`` for [0, 1] gates.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ INPUT, RNN, OUTPUT = "#E69F00", "#009E73", "#56B4E9"  # Okabe-Ito orange, green,
 TASKS: tuple[tuple[str, str, int, tuple[int, ...], tuple[int, ...]], ...] = (
     ("one-to-one", "plain network<br>(no recurrence)", 1, (0,), (0,)),
     ("one-to-many", "image captioning<br>(image → words)", 3, (0,), (0, 1, 2)),
-    ("many-to-one", "sentiment classification<br>(words → label)", 3, (0, 1, 2), (2,)),
+    ("many-to-one", "sentiment<br>classification<br>(words → label)", 3, (0, 1, 2), (2,)),
     ("many-to-many", "translation<br>(words → words)", 5, (0, 1, 2), (3, 4)),
     ("synchronised<br>many-to-many", "labelling every<br>video frame", 4, (0, 1, 2, 3),
      (0, 1, 2, 3)),
@@ -28,7 +28,7 @@ def plot_task_shapes(theme: str = "auto") -> go.Figure:
     fig = go.Figure()
     shapes: list[dict] = []
     notes: list[dict] = []
-    box, gap = 0.72, 3.0
+    box, gap = 0.72, 4.0  # room for the examples under each shape in a ~850 px notebook
     y_in, y_rnn, y_out = 0.0, 1.4, 2.8
     x0 = 0.0
     for title, example, n, ins, outs in TASKS:
@@ -53,8 +53,8 @@ def plot_task_shapes(theme: str = "auto") -> go.Figure:
         notes.append({"x": mid, "y": y_out + 0.75, "text": f"<b>{title}</b>",
                       "showarrow": False, "yanchor": "bottom", "font": {"size": S.FONT_SIZE + 2}})
         notes.append({"x": mid, "y": y_in - 0.6, "text": example, "showarrow": False,
-                      "yanchor": "top", "font": {"size": S.FONT_SIZE}})
-        x0 += n - 1 + gap
+                      "yanchor": "top", "font": {"size": S.FONT_SIZE - 2}})
+        x0 += n - 1 + gap + (1.2 if n == 1 else 0.0)  # a lone box: its example is wider
     # an invisible trace so the axes span the drawing and hover says what colours mean
     fig.add_trace(go.Scatter(x=[-0.6, x0 - gap + 0.6], y=[y_in - 1.9, y_out + 1.5],
                              mode="markers", marker={"opacity": 0}, hoverinfo="skip",

@@ -258,7 +258,9 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     fig.update_xaxes(title_text="time step t", showgrid=False, zeroline=False,
                      range=[-0.7, T - 0.3])
     what = "backward pass: dL/dh_t flows right to left" if backward else \
-        "forward pass: each box is one step, its stripes the hidden units"
+        "forward pass: each box is one step, its stripes the hidden units" if every == 1 else \
+        f"forward pass: each column is one step ({T} steps, arrows every {every}), its " \
+        "stripes the hidden units"
     pad = f" · real length {length} of {T}" if length < T else ""
     S.apply_theme(fig, theme, title=f"{trace.cell_type.upper()} unrolled in time — "
                   f"sample {s}{pad}")

@@ -379,7 +379,9 @@ _FIT_JS = r"""async ({selector, settle}) => {
     if (drawn.width > slot.width + 1) {
       out.push(`${label}: drawn ${row.drawn} px in a ${row.slot} px slot`);
     }
-    if (drawn.width < 0.9 * slot.width) {
+    // fill the slot, unless a notebook's own figure asked for a width (that still fits)
+    const ownWidth = !gd.classList.contains('rnnviz-fig') && gd.layout && gd.layout.width;
+    if (drawn.width < 0.9 * slot.width && !ownWidth) {
       out.push(`${label}: drawn ${row.drawn} px fills < 90% of ${row.slot} px`);
     }
     const texts = Array.from(gd.querySelectorAll('.g-gtitle text, .annotation-text'))

@@ -38,6 +38,12 @@ def test_there_are_lessons_to_open() -> None:
     assert len(LESSONS) >= 6, [p.name for p in LESSONS]
 
 
+def _show_dashboard(page) -> None:
+    """Scroll so that the dashboard's top (title, status, controls) is at the top."""
+    page.locator(".rnnviz-dashboard").first.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(400)
+
+
 def _assert_fits(run, what: str, selector: str = ".js-plotly-plot") -> None:
     fit = figure_fit_problems(run.page, selector)
     assert fit["figures"] >= 1, f"{what}: no figure to check"
@@ -63,18 +69,18 @@ def test_lesson_runs_all_cleanly_in_jupyterlab(run_notebook_in_lab, lesson: Path
         return
     dash = ".rnnviz-dashboard"
     assert page.locator(dash).count() >= 1, f"{lesson.name} has no dashboard"
-    page.locator(dash).first.scroll_into_view_if_needed()
+    _show_dashboard(page)
     run.screenshot("projector-sidebar-open")
     set_left_sidebar(page, False)
     _assert_fits(run, f"{lesson.stem}, sidebar collapsed, light", ".rnnviz-fig")
-    page.locator(dash).first.scroll_into_view_if_needed()
+    _show_dashboard(page)
     run.screenshot("projector-sidebar-collapsed")
     set_theme(page, "JupyterLab Dark")
     try:
         _assert_fits(run, f"{lesson.stem}, sidebar collapsed, dark", ".js-plotly-plot")
         set_left_sidebar(page, True)
         _assert_fits(run, f"{lesson.stem}, sidebar open, dark", ".rnnviz-fig")
-        page.locator(dash).first.scroll_into_view_if_needed()
+        _show_dashboard(page)
         run.screenshot("projector-sidebar-open-dark")
     finally:
         set_theme(page, "JupyterLab Light")  # the theme is a server setting: later tests
