@@ -8,7 +8,8 @@ colours itself (no CSS variables), so a static figure cannot swap palettes; bein
 both (contrast >= 4:1 on JupyterLab's light and dark backgrounds, checked by the browser
 tests) is how it follows the theme. The live dashboard, which runs its own code in the
 page, recolours its text to the theme's near-black or near-white on every switch.
-Colours come from Okabe & Ito (2008) for categories, ``RdBu`` for signed states, ``PuOr`` for signed gradients and ``Viridis`` for [0, 1] gates.
+Colours come from Okabe & Ito (2008) for categories, ``RdBu`` for signed states, ``PuOr``
+for signed gradients and ``Viridis`` for [0, 1] gates.
 """
 
 from __future__ import annotations
