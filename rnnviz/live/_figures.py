@@ -170,6 +170,8 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None) -> dic
         for ann in fig.layout.annotations:  # short subplot titles: three fit side by side
             if ann.xref == "paper" and ann.text and " (" in ann.text:
                 ann.text = ann.text.split(" (")[0]
+    if name == "gates":  # two gate titles side by side in a 1280 x 720 projector's notebook
+        fig.update_annotations(font_size=14)
     if name == "grad_flow":  # half a dashboard: no subtitle, decade ticks, no "unit" title
         fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0},
                           margin={"b": 110, "t": 80}, title_subtitle_text=None)
@@ -180,13 +182,16 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None) -> dic
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": _GRID[name], "highlight": highlight, "baselines": baselines,
             "grow": "x" if name == "history" else "",
-            "narrow": narrow_variant(spec["data"], spec["layout"])}
+            "narrow": narrow_variant(spec["data"], spec["layout"],
+                                     panel_min=LINE_PANEL_MIN_PX if name == "history"
+                                     else PANEL_MIN_PX)}
 
 
 # ----------------------------------------------------------------------------- narrow slots
 
-CHAR_PX = 0.56  # a generous width of one character, in font sizes (Open Sans is ~0.5)
-PANEL_MIN_PX = 240  # a subplot narrower than this piles up its ticks and titles
+CHAR_PX = 0.52  # the width of one character, in font sizes (Arial / Open Sans: ~0.5)
+PANEL_MIN_PX = 240  # a heatmap subplot narrower than this piles up its ticks and titles
+LINE_PANEL_MIN_PX = 180  # curves against the training step need less
 NARROW_GAP_PX = 95  # between stacked panels: x ticks, x title and the next subplot title
 TITLE_LINE_PX = 27  # one more line of title
 
@@ -226,7 +231,8 @@ def _panels(layout: dict) -> list[dict]:
     return out
 
 
-def narrow_variant(data: list[dict], layout: dict) -> dict[str, Any]:
+def narrow_variant(data: list[dict], layout: dict, *,
+                   panel_min: float = PANEL_MIN_PX) -> dict[str, Any]:
     """How a figure is laid out in a slot narrower than ``below`` px.
 
     Side-by-side subplots are stacked (one per row, in reading order, each as tall as it was,
@@ -250,7 +256,7 @@ def narrow_variant(data: list[dict], layout: dict) -> dict[str, Any]:
     cols = len({round(p["xd"][0], 3) for p in panels}) or 1
     # below this slot width, side-by-side panels get narrower than PANEL_MIN_PX, or the
     # title no longer fits on one line
-    below = max(cols * PANEL_MIN_PX + l_ + r + 60 * (cols - 1) if cols > 1 else 0,
+    below = max(cols * panel_min + l_ + r + 60 * (cols - 1) if cols > 1 else 0,
                 _text_px(title.get("text"), tsize) + 30,
                 _text_px(subtitle.get("text"), font) + 30)
     for ann in layout.get("annotations") or []:  # a subplot title must fit over its panel

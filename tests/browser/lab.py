@@ -428,7 +428,7 @@ _FIT_JS = r"""async ({selector, settle}) => {
 }"""
 
 
-def figure_fit_problems(page: Any, selector: str = ".js-plotly-plot", settle: int = 350) -> dict:
+def figure_fit_problems(page: Any, selector: str = ".js-plotly-plot", settle: int = 200) -> dict:
     """Scroll to every plotly figure of the open notebook and list what does not fit:
     ``{"problems": [...], "figures": n}`` (see ``_FIT_JS``)."""
     return page.evaluate(_FIT_JS, {"selector": selector, "settle": settle})

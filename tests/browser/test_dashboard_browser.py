@@ -178,7 +178,7 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     # every axis starts again from the new run (not the old run's steps)
     page.wait_for_timeout(300)
     fresh = page.evaluate(_X_RANGE_JS)
-    assert fresh[1] < grown[1] and fresh[1] <= 10, (grown, fresh)
+    assert fresh[1] < grown[1] and fresh[1] <= 100, (grown, fresh)  # 100: the least span
 
     # 5. the layout follows the slot: sidebar collapsed and open again, every figure fits
     for sidebar in (False, True):
