@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -140,9 +141,10 @@ def apply_theme(fig: go.Figure, theme: str, *, title: str | None = None) -> go.F
 
 def log_dtick(lo: float, hi: float) -> str | int:
     """Tick spacing of a log axis over [lo, hi] (log10 units) whose labels never pile up:
-    1, 2 and 5 of each decade over a short range, every decade, or every other decade."""
+    1, 2 and 5 of each decade over a short range, every decade, or every k-th decade (at
+    most ~7 labels)."""
     span = hi - lo
-    return "D2" if span <= 2.5 else (1 if span <= 7 else 2)
+    return "D2" if span <= 2.5 else (1 if span <= 7 else int(np.ceil(span / 6)))
 
 
 def colorbar(title: str, *, y: float = 0.5, length: float = 1.0, x: float = 1.02) -> dict:

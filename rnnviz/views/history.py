@@ -109,7 +109,8 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
         import textwrap
 
         message = re.sub(rf"^\s*training {state}\s*[:.,-]?\s*", "", message, flags=re.I)
-        lines = textwrap.wrap(f"{state}: {message}", 70) or [state]
-        fig.update_layout(title_subtitle_text="<br>".join(lines),
-                          margin={"t": 90 + 21 * len(lines)})
+        lines = textwrap.wrap(f"{state}: {message}", 80) or [state]
+        # room for the title, the lines, and the subplot titles above the panels
+        fig.update_layout(title_subtitle_text="<br>".join(lines), height=430 + 21 * len(lines),
+                          margin={"t": 115 + 21 * len(lines)})
     return fig

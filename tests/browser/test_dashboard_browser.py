@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.browser.lab import figure_fit_problems, run_code, set_left_sidebar
+from tests.browser.lab import VIEWPORT, figure_fit_problems, run_code, set_left_sidebar
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "dashboard.ipynb"
 LONG = Path(__file__).parent / "notebooks" / "dashboard_long.ipynb"
@@ -131,7 +131,12 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     start = _frames(page)
     page.click(".rnnviz-play")
     _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    # the README's picture: the whole dashboard at the projector's width (a taller viewport
+    # only for the screenshot; widths, and so the layout, stay those of 1280 x 720)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 2000})
+    page.wait_for_timeout(300)
     run.screenshot("training", DASH)
+    page.set_viewport_size(VIEWPORT)
     assert "training" in page.inner_text(".rnnviz-status")
     assert int(page.get_attribute(DASH, "data-step")) > 5
 
