@@ -111,6 +111,8 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
         message = re.sub(rf"^\s*training {state}\s*[:.,-]?\s*", "", message, flags=re.I)
         lines = textwrap.wrap(f"{state}: {message}", 80) or [state]
         # room for the title, the lines, and the subplot titles above the panels
+        # (the title hangs from the top: plotly centres it in the margin otherwise)
         fig.update_layout(title_subtitle_text="<br>".join(lines), height=430 + 21 * len(lines),
-                          margin={"t": 115 + 21 * len(lines)})
+                          margin={"t": 115 + 21 * len(lines)}, title_y=1, title_yref="container",
+                          title_yanchor="top", title_pad_t=18)
     return fig
