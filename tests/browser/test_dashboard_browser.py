@@ -133,7 +133,7 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
     # the README's picture: the whole dashboard at the projector's width (a taller viewport
     # only for the screenshot; widths, and so the layout, stay those of 1280 x 720)
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": 2000})
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 3000})
     page.wait_for_timeout(300)
     run.screenshot("training", DASH)
     page.set_viewport_size(VIEWPORT)
