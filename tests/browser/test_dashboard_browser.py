@@ -190,6 +190,20 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
         set_left_sidebar(page, sidebar)
         fit = figure_fit_problems(page, ".rnnviz-fig")
         assert fit["figures"] == FIGURES and not fit["problems"], fit
+    # ... and the narrowest slot promised: ~350 px (>= 320), subplots stacked, titles wrapped
+    set_left_sidebar(page, False)
+    page.set_viewport_size({"width": 480, "height": 720})
+    page.wait_for_timeout(800)
+    widths = page.evaluate("() => Array.from(document.querySelectorAll('.rnnviz-fig'))"
+                           ".map((d) => d.getBoundingClientRect().width)")
+    assert all(320 <= w <= 400 for w in widths), widths
+    fit = figure_fit_problems(page, ".rnnviz-fig")
+    assert fit["figures"] == FIGURES and not fit["problems"], fit
+    page.set_viewport_size({"width": 480, "height": 4000})  # the whole stacked dashboard
+    page.wait_for_timeout(500)
+    run.screenshot("narrow-slot", DASH)
+    page.set_viewport_size(VIEWPORT)
+    set_left_sidebar(page, True)
     assert not run.console_errors, "\n".join(run.console_errors)
     errors = page.evaluate("() => window.__kernelErrors")
     assert not errors, "kernel errors while the dashboard ran:\n" + "\n".join(errors)
