@@ -3,8 +3,8 @@
 Kernel -> browser: the figures once (trait ``figures``, each with its narrow-slot variant),
 then binary frames (custom messages ``{"type": "frame", "seq", "parts", "readout"}`` with
 float32 buffers; the first frame after a reset also carries ``"reset": true``, and the browser
-drops every grown axis range) paced by the browser's acks (see ``_loop.FramePacer``). plotly.js comes from the installed plotly package,
-once per page, on request (no network).
+drops every grown axis range) paced by the browser's acks (see ``_loop.FramePacer``).
+plotly.js comes from the installed plotly package, once per page, on request (no network).
 Browser -> kernel: ``{"type": "drawn", "seq"}`` acks, ``"hello"`` (a new view wants a
 frame), ``"plotly.js?"``, ``"step"`` (one batch), ``"reset"``; and trait changes (play,
 speed, learning rate, clipping, time cursor, sample).
