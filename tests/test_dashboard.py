@@ -102,6 +102,52 @@ def test_elman_has_no_gates_view() -> None:
     dash = rnnviz.dashboard(make_trainer("elman"), views=("hidden", "gates", "unrolled"))
     assert dash.views == ["hidden", "unrolled"]
     assert dash.figure_order == ["history", "hidden", "unrolled"]
+    # the status line says why the requested view is missing
+    assert "gates" in dash.note and "Elman" in dash.note
+    only = rnnviz.dashboard(make_trainer("elman"), views=("gates",))
+    assert only.views == [] and only.figure_order == ["history"] and "no gates" in only.note
+    assert rnnviz.dashboard(make_trainer("lstm"), views=("gates",)).note == ""
+    assert rnnviz.dashboard(make_trainer("elman"), views=("hidden",)).note == ""
+
+
+@pytest.mark.parametrize(("views", "grids"), [
+    (("hidden", "grad_flow"), {"hidden": "half", "grad_flow": "half"}),
+    (("grad_flow", "gates"), {"grad_flow": "wide", "gates": "wide"}),  # alone: the full row
+    (("hidden", "unrolled"), {"hidden": "wide", "unrolled": "wide"}),
+])
+def test_a_lone_half_width_view_takes_the_full_width(views, grids) -> None:
+    dash = rnnviz.dashboard(make_trainer(), views=views)
+    assert {n: f["grid"] for n, f in dash.figures.items() if n != "history"} == grids
+
+
+def test_narrow_slots_stack_the_subplots_and_wrap_the_titles() -> None:
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden", "grad_flow", "gates", "unrolled"))
+    for name, spec in dash.figures.items():
+        narrow, layout = spec["narrow"], spec["layout"]
+        assert 320 <= narrow["below"] <= 1400, (name, narrow["below"])
+        assert narrow["height"] >= layout["height"]
+        title = narrow["layout"]["title"]["text"]
+        assert "<br>" in title or F._text_px(title, 21) + 30 <= 320, (name, title)
+        stacked = {k: v["domain"] for k, v in narrow["layout"].items() if k.startswith("xaxis")}
+        assert all(d == [0.0, 1.0] for d in stacked.values()), name  # one panel per row
+        ys = sorted(v["domain"] for k, v in narrow["layout"].items() if k.startswith("yaxis"))
+        assert all(a[1] < b[0] for a, b in zip(ys, ys[1:], strict=False)), (name, ys)  # never overlapping
+        if not ys:  # one column (hidden, unrolled): only the title wraps
+            assert narrow["annotations"] == layout.get("annotations", []), name
+            continue
+        # subplot titles sit on their panels' tops, centred
+        tops = {d[1] for d in ys}
+        for ann in narrow["annotations"]:
+            if ann.get("xref") == ann.get("yref") == "paper":
+                assert ann["x"] == 0.5 and ann["y"] in tops, (name, ann)
+    grad = dash.figures["grad_flow"]["narrow"]
+    assert grad["below"] >= 2 * F.PANEL_MIN_PX  # two panels side by side need room
+    assert set(grad["colorbars"]) == {"2"}  # the heatmap's colour bar moves with it
+    assert dash.figures["history"]["narrow"]["below"] <= 1000  # 3 panels side by side on a
+    # 1280 x 720 projector with the sidebar open (short subplot titles)
+    titles = [a["text"] for a in dash.figures["history"]["layout"]["annotations"]
+              if a["xref"] == "paper"]
+    assert titles == ["loss", "accuracy", "gradient norm"]
 
 
 def test_controls_reach_the_trainer() -> None:
@@ -403,11 +449,50 @@ def test_divergence_stops_training_and_says_why() -> None:
     asyncio.run(scenario())
     assert trainer.state == "diverged"
     assert not dash.running and not dash.playing
-    assert dash.status == "diverged" and dash.message == trainer.message
+    assert dash.status == "diverged" and dash.message == W.for_the_controls(trainer.message)
+    # for a person at the controls: no "diverged" twice, no methods to call
+    assert "diverg" not in dash.message.lower() and "reset()" not in dash.message
+    assert dash.message.endswith("press ↺ reset.") and "step" in dash.message
     dash.step_once()  # refused quietly: no exception, still diverged
     assert dash.status == "diverged"
     dash.reset()
     assert dash.status == "ready" and dash.message == "" and dash.step == 0
+
+
+def test_divergence_message_speaks_to_the_controls() -> None:
+    msg = ("Training diverged: the loss at step 12 was nan; weights restored to those that gave "
+           "the last finite loss (step 11). Lower the learning rate (lr=3) or enable gradient "
+           "clipping (e.g. clip=1.0), then call reset() (or resume()).")
+    assert W.for_the_controls(msg) == (
+        "Training stopped: the loss at step 12 was nan; weights restored to those that gave "
+        "the last finite loss (step 11). Lower the learning rate (lr) or tick clip, then press "
+        "↺ reset.")
+    assert W.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
+                                      "clip, then press ↺ reset.")
+
+
+def test_reset_clears_every_axis_back_to_the_new_run() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    trainer.run(30, progress=False)
+    dash.refresh()
+    first = sent.frames()[-1][0]
+    assert "reset" not in first  # an ordinary frame keeps the grown axes
+    dash._on_message(dash, {"type": "drawn", "seq": first["seq"]}, [])
+    dash._bounds[("gates", 4)] = 50.0  # a colour range grown by the old run
+    time.sleep(0.1)  # past the frame-rate cap: the reset's frame goes out at once
+    dash._on_message(dash, {"type": "reset"}, [])
+    content, buffers = sent.frames()[-1]
+    assert content["reset"] is True  # the browser lays every figure out afresh
+    assert content["step"] == 0 and content["readout"]  # with the new run's curves and views
+    parts = decode(content, buffers)
+    assert parts[("history", 0, "x")].size == 0  # the step axis starts from the new run
+    assert ("gates", 4) not in dash._bounds or dash._bounds[("gates", 4)] < 50.0
+    dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+    time.sleep(0.1)
+    dash.step_once()
+    assert sent.frames()[-1][0]["step"] == 1 and "reset" not in sent.frames()[-1][0]  # once
 
 
 def test_buttons_step_and_reset() -> None:

@@ -31,9 +31,15 @@ def dashboard(
     in a later cell works as usual and the dashboard shows the result when the cell ends.
     Training runs as a task on the kernel's event loop, so other cells can run meanwhile;
     ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
-    message. The views show the trainer's fixed probe batch
+    message and which control to use. The views show the trainer's fixed probe batch
     (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
-    so ``"gates"`` is left out for it.
+    so ``"gates"`` is left out for it and the status line says so.
+
+    Every figure fills its slot: it is laid out again when it is first shown and whenever its
+    slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
+    side-by-side subplots are stacked and long titles wrap. A lone half-width view
+    (``"hidden"`` or ``"grad_flow"`` without the other) takes the full width. With
+    ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.

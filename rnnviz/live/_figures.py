@@ -97,6 +97,13 @@ def available_views(cell_type: str, views: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in views if not (v == "gates" and cell_type == "elman"))
 
 
+def left_out_note(cell_type: str, views: tuple[str, ...]) -> str:
+    """What the status line says about requested views that do not apply ('' if none)."""
+    if "gates" in views and cell_type == "elman":
+        return "no gates view: an Elman RNN has no gates (try cell='lstm' or 'gru')"
+    return ""
+
+
 # ----------------------------------------------------------------------------- figures
 
 
@@ -139,6 +146,7 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     figures["history"] = _finish(hist, "history", [], None)
     figures["history"]["fixed_axes"] = fixed
     order = ("hidden", "grad_flow", "gates", "unrolled")  # hidden and grad flow side by side
+    halves = [v for v in views if _GRID[v] == "half"]
     for name in sorted(views, key=order.index):
         fig, extra = _builder(name)(trace, sample, theme)
         highlight = None
@@ -146,6 +154,8 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
             highlight = {"trace": extra.i_highlight, "width": extra.width,
                          "y_low": extra.y_low, "y_top": extra.y_top}
         figures[name] = _finish(fig, name, _time_axes(fig, name, extra), highlight)
+        if len(halves) == 1 and name in halves:  # alone it takes the whole row
+            figures[name]["grid"] = "wide"
     return figures
 
 
@@ -154,19 +164,161 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None) -> dic
                       margin={"l": 70, "r": 30, "t": 80, "b": 60}, uirevision="rnnviz")
     fig.update_xaxes(fixedrange=True)  # no zoom: a projector audience needs a stable picture
     fig.update_yaxes(fixedrange=True)
+    fig.update_yaxes(dtick=1, selector={"type": "log"})  # decades: axes grow over many of them
     if name == "history":
         fig.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0}, margin={"b": 95})
+        for ann in fig.layout.annotations:  # short subplot titles: three fit side by side
+            if ann.xref == "paper" and ann.text and " (" in ann.text:
+                ann.text = ann.text.split(" (")[0]
+    if name == "gates":  # two gate titles side by side in a 1280 x 720 projector's notebook
+        fig.update_annotations(font_size=14)
     if name == "grad_flow":  # half a dashboard: no subtitle, decade ticks, no "unit" title
         fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0},
                           margin={"b": 110, "t": 80}, title_subtitle_text=None)
-        fig.update_yaxes(dtick=1, selector={"type": "log"})
         for _, yref in time_axes[1:]:  # the heatmaps' y title would run into the curves
             fig.layout[f"yaxis{yref[1:]}"].title.text = None
     spec = _plain(json.loads(fig.to_json()))
     baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": _GRID[name], "highlight": highlight, "baselines": baselines,
-            "grow": "x" if name == "history" else ""}
+            "grow": "x" if name == "history" else "",
+            "narrow": narrow_variant(spec["data"], spec["layout"],
+                                     panel_min=LINE_PANEL_MIN_PX if name == "history"
+                                     else PANEL_MIN_PX)}
+
+
+# ----------------------------------------------------------------------------- narrow slots
+
+CHAR_PX = 0.52  # the width of one character, in font sizes (Arial / Open Sans: ~0.5)
+PANEL_MIN_PX = 240  # a heatmap subplot narrower than this piles up its ticks and titles
+LINE_PANEL_MIN_PX = 180  # curves against the training step need less
+NARROW_GAP_PX = 95  # between stacked panels: x ticks, x title and the next subplot title
+TITLE_LINE_PX = 27  # one more line of title
+
+
+def _text_px(text: str | None, size: float) -> float:
+    """A generous estimate of the drawn width of plotly text (tags stripped, <br> lines)."""
+    import re
+
+    if not text:
+        return 0.0
+    lines = re.sub(r"<(?!br)[^>]*>", "", text).split("<br>")
+    return max(len(line) for line in lines) * size * CHAR_PX
+
+
+def _wrap(text: str, seps: tuple[str, ...]) -> str:
+    """Break a long title at its first separator, keeping the separator's words."""
+    for sep in seps:
+        if sep in text:
+            head, tail = text.split(sep, 1)
+            keep = "" if sep.strip() in ("—", "·") else sep.rstrip()
+            return f"{head}{keep}<br>{tail}"
+    return text
+
+
+def _panels(layout: dict) -> list[dict]:
+    """Every subplot: its axis names and domains, in reading order (top row first, then left)."""
+    out = []
+    for key, ax in layout.items():
+        if not (key.startswith("xaxis") and isinstance(ax, dict) and "domain" in ax):
+            continue
+        yname = "yaxis" + str(ax.get("anchor", "y"))[1:]
+        yax = layout.get(yname)
+        if not isinstance(yax, dict) or "domain" not in yax:
+            continue
+        out.append({"x": key, "y": yname, "xd": list(ax["domain"]), "yd": list(yax["domain"])})
+    out.sort(key=lambda p: (-round(p["yd"][1], 3), round(p["xd"][0], 3)))
+    return out
+
+
+def narrow_variant(data: list[dict], layout: dict, *,
+                   panel_min: float = PANEL_MIN_PX) -> dict[str, Any]:
+    """How a figure is laid out in a slot narrower than ``below`` px.
+
+    Side-by-side subplots are stacked (one per row, in reading order, each as tall as it was,
+    subplot titles and colour bars moved with them) and long titles break into two lines, so
+    no title, tick label or axis title overlaps another down to a 320 px slot. The browser
+    swaps it in and out as its slot is resized.
+
+    Returns ``{"below", "height", "layout", "annotations", "colorbars"}``: ``layout`` holds
+    top-level keys to merge into the layout, ``annotations`` replaces the annotations,
+    ``colorbars`` maps trace index -> colorbar keys to merge.
+    """
+    margin = dict(layout.get("margin") or {})
+    height = float(layout.get("height") or 400)
+    t, b = float(margin.get("t", 80)), float(margin.get("b", 60))
+    l_, r = float(margin.get("l", 70)), float(margin.get("r", 30))
+    font = float((layout.get("font") or {}).get("size", 16))
+    title = dict(layout.get("title") or {})
+    tsize = float((title.get("font") or {}).get("size", font))
+    subtitle = dict(title.get("subtitle") or {})
+    panels = _panels(layout)
+    cols = len({round(p["xd"][0], 3) for p in panels}) or 1
+    # below this slot width, side-by-side panels get narrower than PANEL_MIN_PX, or the
+    # title no longer fits on one line
+    below = max(cols * panel_min + l_ + r + 60 * (cols - 1) if cols > 1 else 0,
+                _text_px(title.get("text"), tsize) + 30,
+                _text_px(subtitle.get("text"), font) + 30)
+    for ann in layout.get("annotations") or []:  # a subplot title must fit over its panel
+        if cols > 1 and ann.get("xref") == "paper" and ann.get("yref") == "paper":
+            size = float((ann.get("font") or {}).get("size", font))
+            share = min((p["xd"][1] - p["xd"][0] for p in panels
+                         if abs((p["xd"][0] + p["xd"][1]) / 2 - float(ann.get("x", -9))) < 1e-3),
+                        default=1.0)
+            below = max(below, _text_px(ann.get("text"), size) / max(share, 0.05) + l_ + r)
+    extra = 0.0
+    new_title = dict(title)
+    if title.get("text"):
+        wrapped = _wrap(title["text"], (" — ", " · "))
+        if wrapped != title["text"]:
+            new_title["text"] = wrapped
+            extra += TITLE_LINE_PX
+    if subtitle.get("text"):
+        wrapped = _wrap(subtitle["text"], (": ", "; ", ", "))
+        if wrapped != subtitle["text"]:
+            new_title["subtitle"] = dict(subtitle, text=wrapped)
+            extra += TITLE_LINE_PX - 6
+    new_margin = dict(margin, t=t + extra)
+    area = height - t - b
+    out_layout: dict[str, Any] = {"title": new_title, "margin": new_margin}
+    annotations = [dict(a) for a in layout.get("annotations") or []]
+    colorbars: dict[str, dict] = {}
+    if cols == 1:
+        return {"below": round(below), "height": round(height + extra), "layout": out_layout,
+                "annotations": annotations, "colorbars": colorbars}
+    # stacked: every panel keeps its height in px, gaps between them
+    bands = [max(140.0, (p["yd"][1] - p["yd"][0]) * area) for p in panels]
+    new_area = sum(bands) + NARROW_GAP_PX * (len(panels) - 1)
+    top = new_area
+    placed = {}
+    for p, band in zip(panels, bands, strict=True):
+        y1, y0 = top / new_area, (top - band) / new_area
+        placed[p["x"]] = (p, [round(y0, 4), round(y1, 4)])
+        out_layout[p["x"]] = {"domain": [0.0, 1.0]}
+        out_layout[p["y"]] = {"domain": [round(y0, 4), round(y1, 4)]}
+        top -= band + NARROW_GAP_PX
+    for ann in annotations:  # subplot titles sit on top of their panel's domain
+        if ann.get("xref") != "paper" or ann.get("yref") != "paper":
+            continue
+        for p, (_, y1) in placed.values():
+            xc = (p["xd"][0] + p["xd"][1]) / 2
+            if abs(float(ann.get("x", -9)) - xc) < 1e-3 and \
+                    abs(float(ann.get("y", -9)) - p["yd"][1]) < 1e-3:
+                ann["x"], ann["y"] = 0.5, y1
+                break
+    for k, trace in enumerate(data):
+        if "colorbar" not in trace or trace.get("showscale") is False:
+            continue
+        xname = "xaxis" + str(trace.get("xaxis", "x"))[1:]
+        if xname in placed:
+            y0, y1 = placed[xname][1]
+            colorbars[str(k)] = {"y": round((y0 + y1) / 2, 4), "len": round(0.9 * (y1 - y0), 4),
+                                 "yanchor": "middle", "yref": "paper"}
+    legend = layout.get("legend") or {}
+    if legend and legend.get("yref", "paper") == "paper" and "y" in legend:
+        out_layout["legend"] = dict(legend, y=round(float(legend["y"]) * area / new_area, 4))
+    return {"below": round(below), "height": round(new_area + t + extra + b),
+            "layout": out_layout, "annotations": annotations, "colorbars": colorbars}
 
 
 def _plain(value: Any) -> Any:

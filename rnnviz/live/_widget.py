@@ -1,9 +1,10 @@
 """The dashboard widget: one anywidget that draws every figure with plotly.js in the browser.
 
-Kernel -> browser: the figures once (trait ``figures``), then binary frames (custom messages
-``{"type": "frame", "seq", "parts", "readout"}`` with float32 buffers) paced by the
-browser's acks (see ``_loop.FramePacer``). plotly.js comes from the installed plotly package,
-once per page, on request (no network).
+Kernel -> browser: the figures once (trait ``figures``, each with its narrow-slot variant),
+then binary frames (custom messages ``{"type": "frame", "seq", "parts", "readout"}`` with
+float32 buffers; the first frame after a reset also carries ``"reset": true``, and the browser
+drops every grown axis range) paced by the browser's acks (see ``_loop.FramePacer``).
+plotly.js comes from the installed plotly package, once per page, on request (no network).
 Browser -> kernel: ``{"type": "drawn", "seq"}`` acks, ``"hello"`` (a new view wants a
 frame), ``"plotly.js?"``, ``"step"`` (one batch), ``"reset"``; and trait changes (play,
 speed, learning rate, clipping, time cursor, sample).
@@ -69,6 +70,21 @@ def _hook_cells() -> None:
         _HOOKED = True
 
 
+def for_the_controls(message: str) -> str:
+    """The trainer's divergence message, reworded for a person at the dashboard's controls.
+
+    The status line already says "diverged"; the banner says what happened and which control
+    to use (the lr slider, the clip box, the ↺ reset button) instead of methods to call.
+    """
+    import re
+
+    text = re.sub(r"^\s*training diverged\s*[:.,-]?\s*", "", message, flags=re.I)
+    text = re.split(r"\.?\s*Lower the learning rate", text, maxsplit=1)[0].strip().rstrip(".")
+    text = re.sub(r"diverg\w*", "blew up", text, flags=re.I)
+    head = f"Training stopped: {text}. " if text else "Training stopped. "
+    return head + "Lower the learning rate (lr) or tick clip, then press ↺ reset."
+
+
 class Dashboard(anywidget.AnyWidget):
     """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
 
@@ -91,6 +107,8 @@ class Dashboard(anywidget.AnyWidget):
     status = tl.Unicode("ready", help="'ready', 'training', 'paused' or 'diverged'.").tag(
         sync=True)
     message = tl.Unicode("", help="Why training stopped (diverged / error), else ''.").tag(
+        sync=True)
+    note = tl.Unicode("", help="Requested views that do not apply to this model, and why.").tag(
         sync=True)
     step = tl.Int(0, help="Completed training steps.").tag(sync=True)
     loss = tl.Float(None, allow_none=True, help="Loss of the last step.").tag(sync=True)
@@ -127,6 +145,7 @@ class Dashboard(anywidget.AnyWidget):
         core = trainer.model.core
         trace = F.probe_trace(trainer)
         shown = F.available_views(trace.cell_type, tuple(views))
+        note = F.left_out_note(trace.cell_type, tuple(views))
         figures = F.build_figures(trainer, trace, shown, 0, theme)
         name = getattr(trainer.task, "name", type(trainer.task).__name__)
         super().__init__(
@@ -138,6 +157,7 @@ class Dashboard(anywidget.AnyWidget):
             seq_len=trace.seq_len,
             probe_size=trace.batch_size,
             views=list(shown),
+            note=note,
             theme=theme,
             fps=int(fps),
             figures=figures,
@@ -153,6 +173,7 @@ class Dashboard(anywidget.AnyWidget):
         self._home: Any = None  # the event loop that handles the browser's messages (see _at_home)
         self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
         self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
+        self._fresh_axes = False  # the next frame tells the browser to drop grown axis ranges
         self._sync_status()
         self.on_msg(self._on_message)
         _LIVE.add(self)
@@ -196,6 +217,8 @@ class Dashboard(anywidget.AnyWidget):
     def _reset(self) -> None:
         self.trainer.reset()
         self._trace, self._trace_step, self._force_views = None, -1, True
+        self._fresh_axes = True  # a new run: every axis starts again from its data
+        self._bounds.clear()
         self.message = ""
         self._sync_status()
         self.pacer.request(urgent=True)
@@ -344,7 +367,7 @@ class Dashboard(anywidget.AnyWidget):
             for name, value in self._numbers().items():
                 setattr(self, name, value)
             if tr.state == "diverged":
-                self.status, self.message = "diverged", tr.message
+                self.status, self.message = "diverged", for_the_controls(tr.message)
             elif self.loop.running:
                 self.status = "training"
             else:
@@ -406,6 +429,9 @@ class Dashboard(anywidget.AnyWidget):
                    "trace_step": int(self._trace_step), "parts": frame.parts}
         if new:
             content["readout"] = F.readout(tr, trace, sample)
+        if self._fresh_axes:
+            content["reset"] = True
+            self._fresh_axes = False
         if live is not None:
             content["live"] = live
             if not self.loop.steps_per_frame:  # full speed: fewer acks (see ACK_INTERVAL)

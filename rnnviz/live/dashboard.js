@@ -9,7 +9,9 @@
 // frees the kernel's window of frames in flight: a bounded window, never a backlog.
 
 const PLOTLY_KEY = "__rnnvizPlotly";
-const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
+// not plotly's "responsive" (it follows window resizes only): a ResizeObserver on every
+// figure's slot re-lays it out (sidebar toggled, output collapsed, zoom, first shown)
+const CONFIG = { displayModeBar: false, responsive: false, scrollZoom: false };
 const SPEEDS = [
   [0, "max"], [1, "1 step/frame"], [2, "2"], [5, "5"], [10, "10"], [50, "50"],
 ];
@@ -86,12 +88,14 @@ function shaped(flat, shape) {
 
 async function render({ model, el }) {
   const cleanups = [];
+  let closed = false;
   const listen = (name, fn) => { model.on(name, fn); cleanups.push(() => model.off(name, fn)); };
 
   // 1. the frame of the dashboard: header, controls, status, figures
   const root = h("div", { className: "rnnviz-dashboard", dataset: { frames: "0", seq: "0" } });
   const title = h("div", { className: "rnnviz-title", textContent: model.get("title") });
   const status = h("div", { className: "rnnviz-status" });
+  const note = h("div", { className: "rnnviz-note" });
   const banner = h("div", { className: "rnnviz-banner", hidden: true });
   const play = h("button", { className: "rnnviz-play", title: "Play / pause training" });
   const stepBtn = h("button", { className: "rnnviz-step", textContent: "+1 batch",
@@ -129,7 +133,7 @@ async function render({ model, el }) {
     tBtn, group("t", tSlider, tText), group("show", sampleSel), readout,
   ]);
   const grid = h("div", { className: "rnnviz-grid" });
-  root.append(h("div", { className: "rnnviz-head" }, [title, status]), banner, controls,
+  root.append(h("div", { className: "rnnviz-head" }, [title, status]), note, banner, controls,
               timeRow, grid);
   el.append(root);
 
@@ -179,13 +183,19 @@ async function render({ model, el }) {
     root.dataset.status = st;
     const msg = model.get("message");
     banner.hidden = !msg;
-    banner.textContent = st === "diverged" ? `diverged: ${msg}` : msg;
+    banner.textContent = msg; // the status line says "diverged"; the message says what to do
     banner.classList.toggle("rnnviz-error", st === "diverged" || msg.startsWith("error"));
     stepBtn.disabled = st === "diverged";
     play.disabled = st === "diverged";
   };
+  const syncNote = () => {
+    note.textContent = model.get("note");
+    note.hidden = !model.get("note");
+  };
   syncControls();
   syncStatus();
+  syncNote();
+  listen("change:note", syncNote);
   for (const name of ["playing", "steps_per_frame", "lr", "clip_enabled", "clip_value",
                       "sample"]) {
     listen(`change:${name}`, syncControls);
@@ -205,21 +215,50 @@ async function render({ model, el }) {
   const specs = model.get("figures");
   const figs = {};
   const dark = () => document.body.dataset.jpThemeLight === "false";
+  const clone = (v) => JSON.parse(JSON.stringify(v));
+  // The layout of a figure for its slot: plotly's JSON, the narrow variant (stacked panels,
+  // wrapped titles) below its width, the slot's width, and the theme's text colour read now.
+  const baseLayout = (fig) => {
+    const spec = fig.spec, narrow = fig.narrow ? spec.narrow : null;
+    const layout = clone(spec.layout);
+    if (narrow) {
+      for (const [k, v] of Object.entries(narrow.layout)) {
+        layout[k] = Object.assign({}, layout[k], v);
+      }
+      layout.annotations = clone(narrow.annotations);
+    }
+    spec.data.forEach((tr, i) => { // colour bars move with their stacked panels
+      if (!tr.colorbar || !fig.data[i]) return;
+      fig.data[i].colorbar = Object.assign({}, tr.colorbar,
+                                           narrow ? narrow.colorbars[String(i)] || {} : {});
+    });
+    layout.height = narrow ? narrow.height : spec.layout.height || 400;
+    if (fig.width > 0) { layout.width = fig.width; layout.autosize = false; }
+    fig.dark = dark();
+    if (model.get("theme") === "auto") {
+      const fg = fig.dark ? "#e8e8e8" : "#222222";
+      layout.font = Object.assign({}, layout.font, { color: fg });
+    }
+    fig.baseShapes = (layout.shapes || []).slice();
+    fig.div.style.height = `${layout.height}px`; // fixed: redraws never move the page
+    return layout;
+  };
+  const slotWidth = (div) => Math.floor(div.getBoundingClientRect().width);
   for (const name of model.get("figure_order")) {
     const spec = specs[name];
     const div = h("div", { className: `rnnviz-fig rnnviz-${spec.grid}`, dataset: { fig: name } });
-    div.style.height = `${spec.layout.height || 400}px`; // fixed: redraws never move the page
     grid.append(div);
-    const layout = JSON.parse(JSON.stringify(spec.layout));
-    if (model.get("theme") === "auto") {
-      const fg = dark() ? "#e8e8e8" : "#222222";
-      layout.font = Object.assign({}, layout.font, { color: fg });
-    }
-    figs[name] = {
-      div, spec, data: JSON.parse(JSON.stringify(spec.data)), layout,
-      baseShapes: (layout.shapes || []).slice(),
+    const fig = {
+      div, spec, data: clone(spec.data), layout: null, width: 0, narrow: false,
+      baseShapes: [],
       lastFull: -Infinity, drawnOnce: false, stale: false, overlays: null, images: null,
     };
+    figs[name] = fig;
+  }
+  for (const fig of Object.values(figs)) { // after all are in the grid: their slots' widths
+    fig.width = slotWidth(fig.div);
+    fig.narrow = !!(fig.spec.narrow && fig.width > 0 && fig.width < fig.spec.narrow.below);
+    fig.layout = baseLayout(fig);
   }
 
   function cursorShapes(fig, t) {
@@ -263,6 +302,58 @@ async function render({ model, el }) {
     fig.lastFull = performance.now();
   }));
   showT();
+
+  // 3b. every figure fills its slot: laid out again whenever the slot's width changes (the
+  // output first shown after Run All built it off-screen, a sidebar toggled, a resize or zoom)
+  // and whenever JupyterLab's theme changes. After plotly's redraw the overlays are dropped
+  // (plotly_afterplot) and the next frame paints new ones on plotly's new geometry.
+  let fitQueued = false;
+  let retries = 0;
+  const fitAll = async () => {
+    fitQueued = false;
+    if (closed) return;
+    const t = model.get("t");
+    const todo = [];
+    let missed = false;
+    for (const fig of Object.values(figs)) {
+      const w = slotWidth(fig.div);
+      // hidden (JupyterLab detaches off-screen cells: done when it is shown), or unchanged
+      if (w <= 0 && fig.dark !== dark()) missed = true;
+      if (w <= 0 || (Math.abs(w - fig.width) < 1 && fig.dark === dark())) continue;
+      fig.width = w;
+      fig.narrow = !!(fig.spec.narrow && w < fig.spec.narrow.below);
+      fig.layout = baseLayout(fig);
+      todo.push(fig);
+    }
+    root.dataset.fits = String(Number(root.dataset.fits || 0) + (todo.length ? 1 : 0));
+    // JupyterLab hides everything for a moment while it switches themes (too briefly for the
+    // observers to notice it come back): look again a little later, for a few seconds
+    retries = missed ? retries + 1 : 0;
+    if (missed && retries <= 20) setTimeout(queueFit, 250);
+    await Promise.all(todo.map((fig) => fullDraw(fig, t)));
+  };
+  const queueFit = () => {
+    if (fitQueued || closed) return;
+    fitQueued = true;
+    requestAnimationFrame(() => fitAll());
+  };
+  const resizer = new ResizeObserver(queueFit);
+  // shown again (scrolled to, a cell re-attached, JupyterLab's splash gone after a theme
+  // switch): a figure that missed a change while hidden catches up
+  const shown = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) queueFit();
+  });
+  for (const fig of Object.values(figs)) { resizer.observe(fig.div); shown.observe(fig.div); }
+  cleanups.push(() => { resizer.disconnect(); shown.disconnect(); });
+  if (model.get("theme") === "auto") {
+    const themer = new MutationObserver(() => {
+      queueFit(); // figures drawn in the other theme (hidden ones when they are shown)
+    });
+    themer.observe(document.body, { attributes: true,
+                                    attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+    cleanups.push(() => themer.disconnect());
+  }
+
   listen("change:t", () => {
     const t = model.get("t");
     showT();
@@ -279,7 +370,6 @@ async function render({ model, el }) {
   let drawMs = 0;
   let localMs = 0; // from a frame's arrival to its drawing
   const stats = { fast: 0, full: 0, fastMs: 0, fullMs: 0, byFig: {}, why: {} };
-  let closed = false;
   // A frame whose heatmaps keep their colour range and whose curves stay inside their axes
   // is painted directly on canvas overlays (overlayFor in paint.js): well under a millisecond
   // per figure. A full Plotly.react costs 50-100 ms in JupyterLab, so figures that need one
@@ -290,6 +380,13 @@ async function render({ model, el }) {
   };
   const applyFrame = async ({ msg, buffers }) => {
     const full = new Set();
+    if (msg.reset) { // a new run: every axis starts again from the new data
+      for (const fig of Object.values(figs)) {
+        fig.layout = baseLayout(fig);
+        fig.lastFull = -Infinity;
+        full.add(fig);
+      }
+    }
     const heat = [];
     const lines = new Map(); // "fig/trace" -> {fig, index}
     for (const part of msg.parts) {

@@ -124,8 +124,10 @@ function growRanges(fig) {
     });
   }
   for (const [ax, [lo, hi]] of Object.entries(ys)) {
+    const range = [Math.floor(lo) - 1, Math.ceil(hi) + 1];
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
-      range: [Math.floor(lo) - 1, Math.ceil(hi) + 1], autorange: false,
+      range, autorange: false,
+      dtick: Math.max(1, Math.ceil((range[1] - range[0]) / 6)), // <= ~7 decade labels
     });
   }
 }

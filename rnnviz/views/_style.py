@@ -2,8 +2,14 @@
 
 Every view takes ``theme="light" | "dark" | "auto"``. ``"auto"`` has a transparent
 background and mid-grey text and grid, so the same figure reads on a light or a dark
-JupyterLab (and on a projector). Colours come from Okabe & Ito (2008) for categories,
-``RdBu`` for signed states, ``PuOr`` for signed gradients and ``Viridis`` for [0, 1] gates.
+JupyterLab (and on a projector), and keeps reading after the theme is switched either way:
+JupyterLab's plotly renderer (jupyterlab-plotly) has no theme hook, and plotly parses its
+colours itself (no CSS variables), so a static figure cannot swap palettes; being readable on
+both (contrast >= 4:1 on JupyterLab's light and dark backgrounds, checked by the browser
+tests) is how it follows the theme. The live dashboard, which runs its own code in the
+page, recolours its text to the theme's near-black or near-white on every switch.
+Colours come from Okabe & Ito (2008) for categories, ``RdBu`` for signed states, ``PuOr``
+for signed gradients and ``Viridis`` for [0, 1] gates.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -141,6 +148,14 @@ def apply_theme(fig: go.Figure, theme: str, *, title: str | None = None) -> go.F
     fig.update_yaxes(**axis)
     fig.update_annotations(font_size=FONT_SIZE + 1)
     return fig
+
+
+def log_dtick(lo: float, hi: float) -> str | int:
+    """Tick spacing of a log axis over [lo, hi] (log10 units) whose labels never pile up:
+    1, 2 and 5 of each decade over a short range, every decade, or every k-th decade (at
+    most ~7 labels)."""
+    span = hi - lo
+    return "D2" if span <= 2.5 else (1 if span <= 7 else int(np.ceil(span / 6)))
 
 
 def colorbar(title: str, *, y: float = 0.5, length: float = 1.0, x: float = 1.02) -> dict:

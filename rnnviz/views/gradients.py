@@ -120,8 +120,9 @@ def build_grad_flow(trace: Trace, sample, layer, theme: str) -> tuple[go.Figure,
         fig.update_yaxes(title_text="unit", row=k + 1, col=2, showgrid=False, zeroline=False,
                          range=[-0.5, H - 0.5])
         fig.update_xaxes(showgrid=False, zeroline=False, row=k + 1, col=2, range=[-0.5, T - 0.5])
-    fig.update_yaxes(type="log", title_text="gradient norm (log)", nticks=6, tickformat=".2~g", row=1, col=1,
-                     range=_log_range([y for _, _, y in info.lines]))
+    y_range = _log_range([y for _, _, y in info.lines])
+    fig.update_yaxes(type="log", title_text="gradient norm (log)", tickformat=".2~g", row=1, col=1,
+                     range=y_range, dtick=S.log_dtick(*y_range) if y_range else None)
     fig.update_xaxes(title_text="time step t", row=1, col=1, range=[-0.5, T - 0.5])
     fig.update_xaxes(title_text="time step t", row=n, col=2)
     who = "mean over the batch" if s is None else f"sample {s}"
@@ -210,11 +211,16 @@ def plot_jacobian(norms: Any, *, theme: str = "auto") -> go.Figure:
                 hoverinfo="skip"))
     fig.update_xaxes(title_text="distance T − t (steps back in time)")
     fig.update_yaxes(type="log", title_text="‖dh_T/dh_t‖ (log)")
-    fig.update_yaxes(nticks=6, tickformat=".2~g")
+    shown = _log_range([_positive(np.asarray(tr.y, dtype=float)) for tr in fig.data])  # guides too
+    fig.update_yaxes(tickformat=".2~g", dtick=S.log_dtick(*shown) if shown else None)
     S.apply_theme(fig, theme, title="How far back can the gradient reach?")
-    sub = "; ".join(notes) + (" — " if notes else "") + "ρ < 1: the gradient vanishes; " \
-        "ρ > 1: it can explode"
+    # two short lines (a half-width or projector slot is ~600 px): the radii of several runs
+    # are in the legend names
+    if len(notes) > 1:
+        notes = ["ρ (in the legend): the spectral radius of each run's W_hh"]
+    sub = "<br>".join(notes + ["ρ < 1: the gradient vanishes; ρ > 1: it can explode"])
     fig.update_layout(height=580, legend={"orientation": "h", "y": 0, "x": 0, "yref": "container",
                                         "yanchor": "bottom"},
-                      margin={"b": 130, "t": 120}, title_subtitle_text=sub)
+                      margin={"b": 130, "t": 120 + 20 * (len(notes) > 0)},
+                      title_subtitle_text=sub)
     return fig

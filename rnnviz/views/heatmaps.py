@@ -219,6 +219,7 @@ def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
     fig.update_yaxes(title_text="fraction of time open (gate > 0.9)", range=[-0.03, 1.03],
                      tickformat=".0%", scaleanchor="x", scaleratio=1)
     S.apply_theme(fig, theme, title=f"Gate saturation — {trace.cell_type.upper()} {where}")
-    fig.update_layout(height=640, width=820, legend={"title": {"text": "gate"},
+    # square axes (scaleanchor) inside whatever width the slot has: no fixed width to clip
+    fig.update_layout(height=640, legend={"title": {"text": "gate"},
                                                      "font": {"size": S.FONT_SIZE}})
     return fig

@@ -94,13 +94,25 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
     if not step.size:
         fig.add_annotation(xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
                            text="no training steps yet")
-    fig.update_yaxes(type="log", nticks=6, tickformat=".2~g", row=1, col=3)
+    g = np.asarray(cols["grad_norm"], dtype=float)
+    g = g[np.isfinite(g) & (g > 0)]
+    dtick = S.log_dtick(float(np.log10(g.min())), float(np.log10(g.max()))) if g.size else 1
+    fig.update_yaxes(type="log", dtick=dtick, tickformat=".2~g", row=1, col=3)
     message = getattr(trainer_or_history, "message", "") if state in ("diverged",
                                                                        "interrupted") else ""
     S.apply_theme(fig, theme, title="Training history")
     fig.update_layout(height=430, legend={"orientation": "h", "y": 0, "x": 0, "yref": "container",
                                         "yanchor": "bottom"},
                       margin={"b": 110})
-    if message:
-        fig.update_layout(title_subtitle_text=f"{state}: {S.escape(message)}", margin={"t": 110})
+    if message:  # wrapped: a long message must not run out of a ~600 px figure
+        import re
+        import textwrap
+
+        message = re.sub(rf"^\s*training {state}\s*[:.,-]?\s*", "", message, flags=re.I)
+        lines = textwrap.wrap(f"{state}: {S.escape(message)}", 80) or [state]
+        # room for the title, the lines, and the subplot titles above the panels
+        # (the title hangs from the top: plotly centres it in the margin otherwise)
+        fig.update_layout(title_subtitle_text="<br>".join(lines), height=430 + 21 * len(lines),
+                          margin={"t": 115 + 21 * len(lines)}, title_y=1, title_yref="container",
+                          title_yanchor="top", title_pad_t=18)
     return fig

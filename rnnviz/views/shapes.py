@@ -12,9 +12,9 @@ from rnnviz.views import _style as S
 
 INPUT, RNN, OUTPUT = "#E69F00", "#009E73", "#56B4E9"  # Okabe-Ito orange, green, sky blue
 # Spacing: panels sit at least GAP boxes apart, and further when their labels (longer in
-# Russian) would otherwise touch in a plot area PLOT_PX wide (a 1000-px-wide notebook; narrower,
-# labels touch in English too), a letter being CHAR_EM wide.
-GAP, PLOT_PX, CHAR_EM = 3.0, 950.0, 0.56
+# Russian) would otherwise touch in a plot area PLOT_PX wide (the ~850 px notebook column of a
+# 1280x720 projector with the sidebar open), a letter being CHAR_EM wide.
+GAP, PLOT_PX, CHAR_EM = 3.0, 780.0, 0.56
 HEIGHT = 560
 
 # (title, example, number of RNN steps, steps with an input, steps with an output); the

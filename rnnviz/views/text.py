@@ -95,8 +95,7 @@ def plot_text_activation(text: str, values: Any, *, unit_name: str | None = None
     fig.update_xaxes(visible=False, range=[-0.5, n_cols - 0.5])
     fig.update_yaxes(visible=False, autorange="reversed")
     S.apply_theme(fig, theme, title=title)
-    # wide enough for the title too (longer in Russian, and unit_name is the student's)
-    title_px = len(html.unescape(title)) * 0.56 * S.TITLE_SIZE + 60
-    fig.update_layout(height=150 + 38 * n_rows, width=int(max(520, 200 + 21 * n_cols, title_px)),
-                      margin={"l": 20, "r": 20, "t": 80, "b": 20})
+    # no fixed width: the strip fills its slot (a fixed one was clipped in a narrow notebook
+    # and left half a projector-wide one empty)
+    fig.update_layout(height=150 + 38 * n_rows, margin={"l": 20, "r": 20, "t": 80, "b": 20})
     return fig

@@ -14,6 +14,16 @@ from rnnviz.views import _style as S
 INPUT_COLOR = "#E69F00"  # the same colours as plot_task_shapes: input orange,
 OUTPUT_COLOR = "#56B4E9"  # output sky blue
 GRAD_COLOR = "#D55E00"  # BPTT adjoints: vermillion
+# Up to this many steps every step is its own box with its own arrows. Beyond, boxes and
+# arrows would overlap (at T = 100 a step gets ~9 px of a projector-wide figure), so each
+# layer becomes one outlined band of strips with one "time flows" arrow, and the vertical
+# arrows (and BPTT arrows) are drawn every ``stride(T)``-th step only.
+MAX_BOXES = 32
+
+
+def stride(T: int) -> int:
+    """Every how many steps arrows are drawn: 1 up to MAX_BOXES steps, then T / MAX_BOXES."""
+    return 1 if T <= MAX_BOXES else -(-T // MAX_BOXES)
 
 
 @dataclass
@@ -110,7 +120,8 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     sel = D.rows(trace, layer)
     layers = sorted({lay for _, lay, _ in sel})
     Dn = trace.num_directions
-    width = 0.62 if T <= 24 else 0.7
+    width = 0.62 if T <= 24 else (0.7 if T <= MAX_BOXES else 0.8)
+    every = stride(T)
     length = D.length_of(trace, s)
     by_grad = backward if color_by_grad is None else color_by_grad
     geom = Geometry(T=T, width=width, length=length, y_low=-0.35 if layers[0] == 0 else 0.6,
@@ -149,12 +160,13 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             hovertemplate=f"layer {st.layer} {S.DIRECTION_NAMES[st.direction]}<br>"
             f"unit %{{customdata[1]}}<br>t = %{{customdata[0]}}<br>{sym} = %{{z:{fmt}}}"
             "<extra></extra>"))
-    # 2. box outlines (one trace)
+    # 2. box outlines (one trace): a box per step, or one band per layer for long sequences
     bx, by = [], []
     for k in range(len(layers)):
         yc = 1.5 + 1.6 * k
-        for t in range(T):
-            x0, x1 = t - width / 2, t + width / 2
+        for t in range(T) if every == 1 else [None]:
+            x0, x1 = (t - width / 2, t + width / 2) if t is not None else \
+                (-width / 2, T - 1 + width / 2)
             bx += [x0, x1, x1, x0, x0, None]
             by += [yc - 0.5, yc - 0.5, yc + 0.5, yc + 0.5, yc - 0.5, None]
     fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line={"color": pal.fg, "width": 1.5},
@@ -163,13 +175,19 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     size = float(np.clip(260 / T, 6, 13))
     rec = []
     for st in geom.strips:
+        if every > 1:  # one arrow along the band, just above it: h_t feeds step t + 1
+            y = st.y1 + 0.13 if st.direction == 0 else st.y0 - 0.13
+            a, b = -width / 2, T - 1 + width / 2
+            rec.append((a, y, b, y) if st.direction == 0 else (b, y, a, y))
+            continue
         for t in range(T - 1):
             a, b = t + width / 2, t + 1 - width / 2
             rec.append((a, st.yc, b, st.yc) if st.direction == 0 else (b, st.yc, a, st.yc))
-    fig.add_trace(_arrow_trace(rec, color=pal.fg, size=size, width=1.5, name="recurrence",
+    fig.add_trace(_arrow_trace(rec, color=pal.fg, size=size if every == 1 else 11,
+                               width=1.5, name="recurrence",
                                opacity=0.35 if backward else 1.0))
     ups = []
-    for t in range(T):
+    for t in range(0, T, every):
         if layers[0] == 0:
             ups.append((t, 0.25, t, 0.98))
         for k in range(len(layers)):
@@ -185,12 +203,14 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             x=np.arange(T), y=np.zeros(T), mode="markers+text" if show_text else "markers",
             text=short, textfont={"size": S.FONT_SIZE - 2, "color": "#1a1a1a"},
             customdata=hover, name="x_t", showlegend=False,
-            marker={"symbol": "square", "size": float(np.clip(900 / T, 8, 30)),
+            marker={"symbol": "square", "size": float(np.clip(900 / T if every == 1 else 450 / T,
+                                                              4, 30)),
                     "color": INPUT_COLOR, "line": {"width": 0}},
             hovertemplate="x_t at t = %{x}<br>%{customdata}<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=np.arange(T), y=np.full(T, geom.y_top - 0.15), mode="markers", name="h_t out",
-        marker={"symbol": "circle", "size": float(np.clip(600 / T, 6, 18)),
+        marker={"symbol": "circle", "size": float(np.clip(600 / T if every == 1 else 400 / T,
+                                                          4, 18)),
                 "color": OUTPUT_COLOR}, showlegend=False,
         hovertemplate="top layer output h_t at t = %{x}<extra></extra>"))
     # 5. padded steps greyed out
@@ -207,7 +227,8 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             g = D.as_numpy(trace.grad_hidden[st.row, s])  # (T, H)
             geom.norms[st.row] = np.linalg.norm(g, axis=-1)
         geom.n_max = D.finite_max([n[:length] for n in geom.norms.values()], default=1e-30)
-    shown = {st.row: range(T) for st in geom.strips} if backward and grad_arrows_shown else {}
+    shown = {st.row: range(0, T, every) for st in geom.strips} \
+        if backward and grad_arrows_shown else {}
     gx, gy, hx, hy, ht = grad_arrows(geom, shown) if geom.norms else ([], [], [], [], [])
     geom.i_grad = len(fig.data)
     fig.add_trace(go.Scatter(x=gx, y=gy, fill="toself", fillcolor=GRAD_COLOR, mode="lines",
@@ -237,7 +258,9 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     fig.update_xaxes(title_text="time step t", showgrid=False, zeroline=False,
                      range=[-0.7, T - 0.3])
     what = "backward pass: dL/dh_t flows right to left" if backward else \
-        "forward pass: each box is one step, its stripes the hidden units"
+        "forward pass: each box is one step, its stripes the hidden units" if every == 1 else \
+        f"forward pass: each column is one step ({T} steps, arrows every {every}), its " \
+        "stripes the hidden units"
     pad = f" · real length {length} of {T}" if length < T else ""
     S.apply_theme(fig, theme, title=f"{trace.cell_type.upper()} unrolled in time — "
                   f"sample {s}{pad}")
@@ -253,7 +276,13 @@ def plot_unrolled(trace: Trace, *, sample: int = 0, step: int | None = None,
 
     One box per step and layer (layers stacked, x_t below, h_t above); inside each box a
     strip of the hidden units coloured by h_t. Recurrent arrows join step t to t+1
-    (reverse-direction rows point left). ``step`` outlines one step. ``backward=True``
+    (reverse-direction rows point left). ``step`` outlines one step.
+
+    Long sequences stay readable (up to T = 100 and beyond) by drawing fewer marks, never
+    fewer steps: past ``MAX_BOXES`` (32) steps each layer is one outlined band of per-step
+    strips with one recurrence arrow along it (instead of a box and an arrow per step, which
+    would overlap), the vertical arrows, and the BPTT arrows, are drawn every
+    ``stride(T)``-th step, and the input and output markers shrink to fit their steps. ``backward=True``
     colours the strips by dL/dh_t and draws the BPTT arrows t+1 -> t with thickness
     proportional to ||dL/dh_t|| (the trace needs gradients: trace with a target).
     Padded steps (t >= lengths[sample]) are greyed out.

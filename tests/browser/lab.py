@@ -35,7 +35,9 @@ from tests.browser.find_browser import CHROMIUM_ARGS, HOW_TO, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-VIEWPORT = {"width": 1500, "height": 2200}
+# A lecture-hall projector: 1280 x 720, JupyterLab's file browser open (as a new user has it).
+# A tall viewport once hid clipped dashboards in every lesson: keep the tests at this size.
+VIEWPORT = {"width": 1280, "height": 720}
 
 
 class BrowserMissing(RuntimeError):
@@ -298,7 +300,138 @@ def open_notebook(server: LabServer, browser: Any, name: str) -> tuple[Any, list
         timeout=60_000,
     )
     wait_for_kernel_idle(page, timeout=60, need_all_run=False)
+    set_left_sidebar(page, True)
     return page, errors
+
+
+# ----------------------------------------------------------------------------- lab chrome
+
+
+def left_sidebar_open(page: Any) -> bool:
+    return not page.evaluate("() => window.jupyterapp.shell.leftCollapsed")
+
+
+def set_left_sidebar(page: Any, want_open: bool) -> None:
+    """Open (the file browser) or collapse JupyterLab's left sidebar; wait for the layout."""
+    if left_sidebar_open(page) == want_open:
+        return
+    if want_open:
+        page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+    else:
+        page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+    page.wait_for_function(
+        "(want) => !window.jupyterapp.shell.leftCollapsed === want", arg=want_open, timeout=10_000)
+    page.wait_for_timeout(600)  # the panels' resize, then the figures' re-layout
+
+
+def set_theme(page: Any, name: str) -> None:
+    """Switch JupyterLab's theme (``"JupyterLab Light"`` / ``"JupyterLab Dark"``) and wait."""
+    light = "false" if "Dark" in name else "true"
+    page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme})", name)
+    page.wait_for_function("(light) => document.body.dataset.jpThemeLight === light",
+                           arg=light, timeout=20_000)
+    page.wait_for_timeout(800)  # the theme's CSS, then the figures' redraw
+
+
+# Every plotly figure of the open notebook, scrolled into view one by one: is it drawn inside
+# its slot and does it fill it; do its titles, subplot titles or tick labels overlap or stick
+# out; and is its title readable on the notebook's background (contrast ratio).
+_FIT_JS = r"""async ({selector, settle}) => {
+  const area = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') || document;
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const rgb = (c) => { // any CSS colour -> [r, g, b(, a)]
+    const e = document.createElement('i');
+    e.style.color = c;
+    document.body.append(e);
+    const v = getComputedStyle(e).color;
+    e.remove();
+    return (v.match(/[\d.]+/g) || []).map(Number);
+  };
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 &&
+                         a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const out = [];
+  const figs = Array.from(area.querySelectorAll(selector));
+  for (const [i, gd] of figs.entries()) {
+    gd.scrollIntoView({ block: 'center' });
+    await sleep(settle);
+    const name = gd.dataset.fig || `figure ${i}`;
+    const where = gd.closest('.jp-Cell');
+    const cell = where ? Array.from(area.querySelectorAll('.jp-Cell')).indexOf(where) : -1;
+    const label = `cell ${cell} ${name}`;
+    const svg = gd.querySelector('.main-svg');
+    if (!svg) { out.push(`${label}: not drawn`); continue; }
+    const slot = gd.getBoundingClientRect();
+    const drawn = svg.getBoundingClientRect();
+    const row = { label, slot: Math.round(slot.width), drawn: Math.round(drawn.width) };
+    if (slot.width < 50) out.push(`${label}: slot only ${slot.width} px wide`);
+    if (drawn.width > slot.width + 1) {
+      out.push(`${label}: drawn ${row.drawn} px in a ${row.slot} px slot`);
+    }
+    // fill the slot, unless a notebook's own figure asked for a width (that still fits)
+    const ownWidth = !gd.classList.contains('rnnviz-fig') && gd.layout && gd.layout.width;
+    if (drawn.width < 0.9 * slot.width && !ownWidth) {
+      out.push(`${label}: drawn ${row.drawn} px fills < 90% of ${row.slot} px`);
+    }
+    const texts = Array.from(gd.querySelectorAll('.g-gtitle text, .annotation-text'))
+        .filter((t) => t.textContent.trim());
+    const boxes = texts.map((t) => [t.textContent.trim().slice(0, 40), t.getBoundingClientRect()]);
+    for (const [text, b] of boxes) {
+      if (b.left < drawn.left - 1 || b.right > drawn.right + 1) {
+        const [x0, x1] = [b.left - drawn.left, b.right - drawn.left].map(Math.round);
+        out.push(`${label}: "${text}" sticks out of the figure (${x0}..${x1} of ${row.drawn} px)`);
+      }
+    }
+    for (let a = 0; a < boxes.length; a++) {
+      for (let b = a + 1; b < boxes.length; b++) {
+        if (meet(boxes[a][1], boxes[b][1])) out.push(`${label}: "${boxes[a][0]}" overlaps "${boxes[b][0]}"`);
+      }
+    }
+    for (const layer of gd.querySelectorAll('.xaxislayer-above, .yaxislayer-above')) {
+      const ticks = Array.from(layer.querySelectorAll('text')).filter((t) => t.textContent.trim())
+          .map((t) => [t.textContent, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
+      for (let a = 0; a < ticks.length; a++) {
+        for (let b = a + 1; b < ticks.length; b++) {
+          if (meet(ticks[a][1], ticks[b][1])) {
+            out.push(`${label}: tick labels "${ticks[a][0]}" and "${ticks[b][0]}" overlap`);
+            a = ticks.length;
+            break;
+          }
+        }
+      }
+    }
+    const title = gd.querySelector('.g-gtitle text') || texts[0];
+    if (title) {
+      const paper = rgb((gd._fullLayout || {}).paper_bgcolor || '');
+      const opaque = paper.length >= 3 && (paper.length < 4 || paper[3] > 0.5);
+      const fg = rgb(getComputedStyle(title).fill), bg = opaque ? paper : background(gd);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      if (ratio < 3) out.push(`${label}: title contrast ${ratio.toFixed(2)} (fill ${fg}, background ${bg})`);
+    }
+  }
+  const bad = out.length ? figs.find((gd, i) => out[0].includes(gd.dataset.fig || `figure ${i}`))
+      : null;
+  if (bad) bad.scrollIntoView({ block: 'center' }); // for the screenshot of a failure
+  return { problems: out, figures: figs.length };
+}"""
+
+
+def figure_fit_problems(page: Any, selector: str = ".js-plotly-plot", settle: int = 200) -> dict:
+    """Scroll to every plotly figure of the open notebook and list what does not fit:
+    ``{"problems": [...], "figures": n}`` (see ``_FIT_JS``)."""
+    return page.evaluate(_FIT_JS, {"selector": selector, "settle": settle})
 
 
 def run_notebook_in_lab(

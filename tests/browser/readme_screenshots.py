@@ -1,7 +1,9 @@
 """Regenerate the README's screenshots of every view from a real trained LSTM.
 
 Usage: ``.venv/bin/python -m tests.browser.readme_screenshots`` (writes assets/screenshots/).
-The dashboard screenshot comes from the browser test (artifacts/screenshots/dashboard-training.png).
+The dashboard screenshot comes from the browser test (artifacts/screenshots/dashboard-training.png),
+and the projector screenshots (1280 x 720, JupyterLab's file browser open, after Run All) of the
+dashboards of lessons 02 and 07 from the lesson browser test.
 """
 
 from __future__ import annotations
@@ -98,10 +100,13 @@ def main() -> None:
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             print("wrote", OUT / f"{name}.png")
         browser.close()
-    live = SCREENSHOTS / "dashboard-training.png"
-    if live.exists():
-        shutil.copy(live, OUT / "dashboard.png")
-        print("copied", live)
+    for src, dst in (("dashboard-training.png", "dashboard.png"),
+                     ("02_elman_rnn-projector-sidebar-open.png", "projector_02.png"),
+                     ("07_cell_race-projector-sidebar-open.png", "projector_07.png")):
+        live = SCREENSHOTS / src
+        if live.exists():
+            shutil.copy(live, OUT / dst)
+            print("copied", live)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.browser.lab import run_code
+from tests.browser.lab import VIEWPORT, figure_fit_problems, run_code, set_left_sidebar
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "dashboard.ipynb"
+LONG = Path(__file__).parent / "notebooks" / "dashboard_long.ipynb"
+_X_RANGE_JS = """() => document.querySelector('.rnnviz-fig[data-fig="history"]')
+    ._fullLayout.xaxis.range.slice()"""
 DASH = ".rnnviz-dashboard"
 # history + hidden + gates + grad_flow + unrolled
 FIGURES = 5
@@ -128,7 +131,12 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     start = _frames(page)
     page.click(".rnnviz-play")
     _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    # the README's picture: the whole dashboard at the projector's width (a taller viewport
+    # only for the screenshot; widths, and so the layout, stay those of 1280 x 720)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 3000})
+    page.wait_for_timeout(300)
     run.screenshot("training", DASH)
+    page.set_viewport_size(VIEWPORT)
     assert "training" in page.inner_text(".rnnviz-status")
     assert int(page.get_attribute(DASH, "data-step")) > 5
 
@@ -167,10 +175,57 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
                   20, "one more step after +1 batch")
         page.wait_for_timeout(600)  # any redraw plotly still owes (at most every 0.4 s)
     _check_fast_paint_matches_plotly(run)
+    grown = page.evaluate(_X_RANGE_JS)
     page.click(".rnnviz-reset")
     _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "0", 20,
               "step 0 after reset")
     assert page.inner_text(".rnnviz-status").startswith("ready · step 0")
+    # every axis starts again from the new run (not the old run's steps)
+    page.wait_for_timeout(300)
+    fresh = page.evaluate(_X_RANGE_JS)
+    assert fresh[1] < grown[1] and fresh[1] <= 100, (grown, fresh)  # 100: the least span
+
+    # 5. the layout follows the slot: sidebar collapsed and open again, every figure fits
+    for sidebar in (False, True):
+        set_left_sidebar(page, sidebar)
+        fit = figure_fit_problems(page, ".rnnviz-fig")
+        assert fit["figures"] == FIGURES and not fit["problems"], fit
+    # ... and the narrowest slot promised: ~350 px (>= 320), subplots stacked, titles wrapped
+    set_left_sidebar(page, False)
+    page.set_viewport_size({"width": 480, "height": 720})
+    page.wait_for_timeout(800)
+    widths = page.evaluate("() => Array.from(document.querySelectorAll('.rnnviz-fig'))"
+                           ".map((d) => d.getBoundingClientRect().width)")
+    assert all(320 <= w <= 400 for w in widths), widths
+    fit = figure_fit_problems(page, ".rnnviz-fig")
+    assert fit["figures"] == FIGURES and not fit["problems"], fit
+    page.set_viewport_size({"width": 480, "height": 4000})  # the whole stacked dashboard
+    page.wait_for_timeout(500)
+    run.screenshot("narrow-slot", DASH)
+    page.set_viewport_size(VIEWPORT)
+    set_left_sidebar(page, True)
     assert not run.console_errors, "\n".join(run.console_errors)
     errors = page.evaluate("() => window.__kernelErrors")
     assert not errors, "kernel errors while the dashboard ran:\n" + "\n".join(errors)
+
+
+def test_long_sequences_and_views_that_do_not_apply(run_notebook_in_lab) -> None:
+    """An Elman RNN at T = 100: "gates" does not apply (the status line says why), the lone
+    hidden-state view takes the full width, and every figure (the unrolled network of 100
+    steps too) fits its slot without overlapping titles or tick labels."""
+    run = run_notebook_in_lab(LONG)
+    page = run.page
+    assert not run.problems(), "\n".join(run.problems())
+    assert page.locator(".rnnviz-fig").count() == 3  # history, hidden, unrolled
+    note = page.inner_text(".rnnviz-note")
+    assert "no gates view" in note and "Elman" in note, note
+    grid = page.locator(".rnnviz-grid").bounding_box()
+    hidden = page.locator('.rnnviz-fig[data-fig="hidden"]').bounding_box()
+    assert hidden["width"] >= 0.98 * grid["width"], (hidden, grid)  # alone: the full row
+    for sidebar in (True, False):
+        set_left_sidebar(page, sidebar)
+        fit = figure_fit_problems(page, ".rnnviz-fig")
+        assert fit["figures"] == 3 and not fit["problems"], fit
+    set_left_sidebar(page, True)
+    page.locator('.rnnviz-fig[data-fig="unrolled"]').scroll_into_view_if_needed()
+    run.screenshot("unrolled-T100", '.rnnviz-fig[data-fig="unrolled"]')
