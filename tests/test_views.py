@@ -385,7 +385,7 @@ def test_plot_task_shapes() -> None:
     for title in ("one-to-one", "one-to-many", "many-to-one", "many-to-many",
                   "synchronised<br>many-to-many"):
         assert f"<b>{title}</b>" in texts
-    for example in ("plain network", "image captioning", "sentiment<br>classification",
+    for example in ("plain network", "image captioning", "sentiment classification",
                     "translation", "labelling every<br>video frame"):
         assert example in texts
     boxes = sum(n + len(ins) + len(outs) for _, _, n, ins, outs in TASKS)
