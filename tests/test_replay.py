@@ -62,10 +62,11 @@ def test_replay_of_a_diverging_run_stops_and_says_so() -> None:
     assert out.figures[1].frames[-1].name == f"s{out.steps[1]}"
 
 
-def test_replay_checks_its_arguments() -> None:
+def test_replay_checks_its_arguments(monkeypatch) -> None:
+    monkeypatch.setenv(_replay.ENV, "1")  # the dashboard's own checks come first
     with pytest.raises(TypeError, match="rnnviz.Trainer"):
-        _replay.replay(object())
-    with pytest.raises(ValueError):
-        _replay.replay(_trainer(), ("nope",))
-    with pytest.raises(ValueError):
+        rnnviz.dashboard(object())
+    with pytest.raises(ValueError, match="views"):
+        rnnviz.dashboard(_trainer(), ("nope",))
+    with pytest.raises(ValueError, match="steps"):
         _replay.replay(_trainer(), steps=0)

@@ -58,8 +58,6 @@ def dashboard(
         >>> trainer = rnnviz.Trainer(model, task, lr=1e-2)  # doctest: +SKIP
         >>> rnnviz.dashboard(trainer)  # doctest: +SKIP
     """
-    if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
-        return _replay.replay(trainer, views, fps=fps, theme=theme)  # type: ignore[return-value]
     for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
         if not hasattr(trainer, attr):
             raise TypeError(
@@ -76,4 +74,6 @@ def dashboard(
     if fps > 60:
         raise ValueError(f"fps must be at most 60, got {fps}")
     theme = _validate.choice("theme", theme, THEMES)
+    if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
+        return _replay.replay(trainer, chosen, theme=theme)  # type: ignore[return-value]
     return Dashboard(trainer, chosen, fps=fps, theme=theme)

@@ -89,29 +89,20 @@ def _probe_trace(trainer: Any) -> Any:
     return trace(trainer.model, x, y, lengths=lengths, loss_fn=trainer.loss_fn)
 
 
-def replay(trainer: Any, views: Any = ("hidden", "gates", "grad_flow"), *, fps: int = 23,
+def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow"), *,
            theme: str = "auto", steps: int | None = None,
            frames: int | None = None) -> Replay:
     """Train a copy of ``trainer`` for ``steps`` steps (default :data:`STEPS`) and return the
     recorded :class:`Replay` with ``frames`` snapshots after the first (default :data:`FRAMES`).
 
-    Takes the arguments of :func:`rnnviz.dashboard` (``fps`` is accepted and not used).
+    ``trainer``, ``views`` and ``theme`` come checked from :func:`rnnviz.dashboard`.
     """
     from rnnviz import _validate
-    from rnnviz.live._figures import VIEWS, available_views
+    from rnnviz.live._figures import available_views
     from rnnviz.trainer import Snapshot
     from rnnviz.views import animate_training, plot_history
 
-    for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
-        if not hasattr(trainer, attr):
-            raise TypeError(
-                f"trainer must be an rnnviz.Trainer (with .{attr}), got {type(trainer).__name__}"
-            )
-    if isinstance(views, str):
-        views = (views,)
-    if not isinstance(views, (tuple, list)):
-        raise TypeError(f"views must be a tuple of view names, got {type(views).__name__}")
-    chosen = tuple(_validate.choice("views", v, VIEWS) for v in views)
+    chosen = views
     steps = _validate.positive_int("steps", STEPS if steps is None else steps)
     frames = _validate.positive_int("frames", FRAMES if frames is None else frames)
     every = max(1, steps // frames)
