@@ -133,12 +133,15 @@ _SYMBOL = re.compile(
     r"|[b-zB-HJ-Z]"  # a lone letter (not the words a, A, I): x, y, h, C, i, f, g, o, r, z, n
     r")(?![\w'’])")
 
+_LATIN = re.compile(r"(?<![\w.])(?:e\.g|i\.e)\.", re.IGNORECASE)
+
 
 def symbols(text: str) -> list[str]:
     """The things a translation must carry over unchanged: format placeholders, HTML tags
     other than <br>, code spans, and symbols (h_t, c_t, gate letters, torch argument names, RNN/LSTM/GRU)."""
     found = _PLACEHOLDER.findall(text) + _TAG.findall(text) + _CODE.findall(text)
     rest = _CODE.sub(" ", re.sub(r"<[^<>]+>", " ", _PLACEHOLDER.sub(" ", text)))
+    rest = _LATIN.sub(" ", rest)  # "e.g.", "i.e." are words (a translation says «например»)
     return sorted(found + _SYMBOL.findall(rest))
 
 
@@ -237,6 +240,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/views/shapes.py": RULES,
     # its argument checks wait for the rnnviz/_validate.py rewrite (another branch)
     "rnnviz/views/text.py": ("plot", "widget", "print"),
+    "rnnviz/trainer.py": RULES,
 }
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*")

@@ -166,6 +166,8 @@ def test_catalogue_is_shipped_as_package_data() -> None:
     ("one<br>two", "один два", []),  # line breaks are the translator's to place
     ("one two", "один<br>два", []),
     ("a unit's value", "значение нейрона", []),  # 'a' and the s of unit's are words
+    ("lower lr (e.g. lr=0.1), i.e. slower", "уменьшите lr (например, lr=0.1), то есть медленнее", []),
+    ("gates (e.g. f)", "вентили (например, )", ["'f' is missing"]),
 ])
 def test_symbols_survive_translation(msgid, msgstr, problems) -> None:
     assert C.symbol_problems(msgid, msgstr) == problems
@@ -308,3 +310,39 @@ def test_a_students_unit_name_is_shown_as_given() -> None:
     assert fig.layout.width > 520  # widened for the title
     fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="layer {0} unit 7")
     assert fig.layout.title.text == "Text coloured by layer {0} unit 7"  # braces are not fields
+
+
+# ------------------------------------------------------------------ the converted non-view modules
+
+
+def _diverging_trainer():
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=4, seed=0)
+    return rnnviz.Trainer(model, task, optimizer="sgd", lr=1e38, batch_size=4, seed=0,
+                          snapshot_every=0)
+
+
+def test_trainer_messages_speak_the_language_in_force(capsys) -> None:
+    trainer = _diverging_trainer()
+    trainer.run(20, progress=False)
+    english = trainer.message
+    assert re.match(r"Training diverged: the loss at step \d+ was (inf|nan); weights restored to "
+                    r"those that gave the last finite loss \(step \d+\)\. ", english)
+    assert english.endswith("Lower the learning rate (lr=1e+38) or enable gradient clipping "
+                            "(e.g. clip=1.0), then call reset() (or resume()).")
+    rnnviz.set_language("ru")
+    trainer = _diverging_trainer()
+    trainer.run(20, progress=False)
+    russian = trainer.message
+    assert re.match(r"Обучение разошлось: на шаге обучения \d+ потери равны (inf|nan); веса "
+                    r"возвращены к тем, что дали последнее конечное значение потерь \(шаг \d+\)\. ",
+                    russian)
+    assert "обрезку градиента" in russian and "lr=1e+38" in russian and "clip=1.0" in russian
+    assert not _english_words([re.sub(r"\b(inf|nan|lr|clip|reset|resume)\b", "", russian)])
+    assert "Обучение разошлось" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match=r"step\(\) не продолжит обучение"):
+        trainer.step()
+    with pytest.raises(TypeError, match=r"^loss_fn должна быть функцией .*получено int"):
+        trainer.loss_fn = 5
+    with i18n.language("en"), pytest.raises(TypeError, match=r"^loss_fn must be callable"):
+        trainer.loss_fn = 5
