@@ -241,6 +241,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     # its argument checks wait for the rnnviz/_validate.py rewrite (another branch)
     "rnnviz/views/text.py": ("plot", "widget", "print"),
     "rnnviz/trainer.py": RULES,
+    "rnnviz/_validate.py": RULES,
 }
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*")

@@ -14,6 +14,7 @@ import tomllib
 import warnings
 
 import pytest
+import torch
 
 import rnnviz
 from rnnviz import i18n
@@ -346,3 +347,37 @@ def test_trainer_messages_speak_the_language_in_force(capsys) -> None:
         trainer.loss_fn = 5
     with i18n.language("en"), pytest.raises(TypeError, match=r"^loss_fn must be callable"):
         trainer.loss_fn = 5
+
+
+def test_argument_errors_speak_the_language_in_force() -> None:
+    from rnnviz import _validate as V
+
+    def message(check, *args, **kwargs) -> str:
+        with pytest.raises((ValueError, TypeError)) as info:
+            check(*args, **kwargs)
+        return str(info.value)
+
+    assert message(V.positive_int, "hidden_size", -1) == "hidden_size must be a positive int, got -1 (int)"
+    assert message(V.at_most, "seq_len", 10**6, "max_steps").startswith(
+        "seq_len must be at most 10_000 (rnnviz.limits.max_steps: each step is one Python iteration")
+    rnnviz.set_language("ru")
+    assert message(V.positive_int, "hidden_size", -1) == (
+        "hidden_size должен быть положительным целым числом, получено -1 (int)")
+    assert message(V.choice, "cell", "lstn", ["rnn", "lstm", "gru"]) == (
+        "cell должен быть одним из ['rnn', 'lstm', 'gru'], получено 'lstn' (str)")
+    assert message(V.tensor, "x", [1.0]) == "x должен быть тензором torch.Tensor, получено [1.0] (list)"
+    assert message(V.finite, "x", torch.tensor([[0.0, float("nan")]])) == (
+        "x должен быть конечным (без NaN и inf), получено nan в позиции (батч 0, шаг 1)")
+    limit = message(V.at_most, "seq_len", 10**6, "max_steps")
+    assert limit.startswith("seq_len должен быть не больше 10_000 (rnnviz.limits.max_steps: "
+                            "каждый шаг — одна итерация Python")
+    assert limit.endswith("rnnviz.limits.max_steps = 1000000")
+    assert message(V.flag, "progress", 1) == (
+        "progress должен быть bool (True или False), получено 1 (int)")
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, hidden_size=4)
+    with pytest.raises(ValueError, match=r"^lr должен быть положительным конечным числом, "
+                                         r"получено -1 \(int\)$"):
+        rnnviz.Trainer(model, task, lr=-1)
+    with i18n.language("en"), pytest.raises(ValueError, match=r"^lr must be a positive finite"):
+        rnnviz.Trainer(model, task, lr=-1)
