@@ -169,6 +169,8 @@ def test_catalogue_is_shipped_as_package_data() -> None:
     ("a unit's value", "значение нейрона", []),  # 'a' and the s of unit's are words
     ("lower lr (e.g. lr=0.1), i.e. slower", "уменьшите lr (например, lr=0.1), то есть медленнее", []),
     ("gates (e.g. f)", "вентили (например, )", ["'f' is missing"]),
+    ("{n} step(s) of x", "{n} шага x", []),
+    ("gate(s) f", "вентиль", ["'f' is missing"]),
 ])
 def test_symbols_survive_translation(msgid, msgstr, problems) -> None:
     assert C.symbol_problems(msgid, msgstr) == problems
@@ -381,3 +383,31 @@ def test_argument_errors_speak_the_language_in_force() -> None:
         rnnviz.Trainer(model, task, lr=-1)
     with i18n.language("en"), pytest.raises(ValueError, match=r"^lr must be a positive finite"):
         rnnviz.Trainer(model, task, lr=-1)
+
+
+def test_tasks_describe_themselves_in_the_language_in_force() -> None:
+    tasks = rnnviz.tasks
+    echo, recall = tasks.Echo(delay=1, seed=0), tasks.DelayedRecall(lag=5, seed=0)
+    english = (echo.describe(), echo.baseline().description, repr(echo), repr(recall))
+    assert english[1] == ("A network without memory sees only x_t, which is independent of "
+                          "x_(t-1): it can only guess, so accuracy 1/4 and loss ln 4.")
+    assert english[2].endswith("# synced: output the symbol seen 1 step(s) earlier")
+    assert english[3].endswith("# many_to_one: after 5 distractor step(s), name the first symbol")
+    rnnviz.set_language("ru")
+    assert echo.baseline().description == (
+        "Сеть без памяти видит только x_t, а он не зависит от x_(t-1): ей остаётся угадывать, "
+        "поэтому точность 1/4, потери ln 4.")
+    assert repr(echo).endswith("# synced: выдать символ, увиденный 1 шаг назад")  # a task made in English
+    assert repr(recall).endswith("после 5 отвлекающих шагов назвать первый символ")
+    assert repr(tasks.Echo(delay=3, seed=0)).endswith("увиденный 3 шага назад")
+    assert "3 шага назад" in tasks.Echo(delay=3, seed=0).describe()
+    for name in tasks.names():
+        task = tasks.get(name)
+        for text in (task.describe(), task.baseline().description, task.summary):
+            assert CYRILLIC.search(text), (name, text)
+    with pytest.raises(ValueError, match=r"^неизвестная задача 'ecoh'.*Возможно, вы имели в виду 'echo'\?$"):
+        tasks.get("ecoh")
+    with pytest.raises(ValueError, match=r"^delay должен быть меньше seq_len=4, получено 5$"):
+        tasks.Echo(delay=5, seq_len=4)
+    rnnviz.set_language("en")
+    assert (echo.describe(), echo.baseline().description, repr(echo), repr(recall)) == english
