@@ -411,3 +411,18 @@ def test_tasks_describe_themselves_in_the_language_in_force() -> None:
         tasks.Echo(delay=5, seq_len=4)
     rnnviz.set_language("en")
     assert (echo.describe(), echo.baseline().description, repr(echo), repr(recall)) == english
+
+
+def test_model_and_sampling_errors_speak_the_language_in_force() -> None:
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    wrong = rnnviz.SequenceModel(input_size=4, output_size=4, hidden_size=4, readout="last")
+    rnnviz.set_language("ru")
+    with pytest.raises(ValueError, match=r"^для задачи вида 'synced' readout модели должен быть "
+                                         r"'per_step', получено 'last'; создайте модель через "
+                                         r"SequenceModel\.from_task\(task\)$"):
+        wrong.check_task(task)
+    with pytest.raises(ValueError, match=r"^temperature должна быть конечным числом >= 0"):
+        rnnviz.generate(rnnviz.SequenceModel.from_task(rnnviz.tasks.CharText(), hidden_size=4),
+                        rnnviz.tasks.CharText(), "a", 5, temperature=-1.0)
+    with i18n.language("en"), pytest.raises(ValueError, match=r"^model readout must be 'per_step'"):
+        wrong.check_task(task)
