@@ -244,6 +244,8 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/views/text.py": ("plot", "widget", "print"),
     "rnnviz/trainer.py": RULES,
     "rnnviz/_validate.py": RULES,
+    "rnnviz/tracing.py": RULES,
+    "rnnviz/models.py": RULES,
     "rnnviz/sequence_model.py": RULES,
     "rnnviz/cells.py": RULES,
     "rnnviz/_types.py": RULES,
