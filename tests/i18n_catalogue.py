@@ -244,6 +244,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/views/text.py": ("plot", "widget", "print"),
     "rnnviz/trainer.py": RULES,
     "rnnviz/_validate.py": RULES,
+    "rnnviz/units.py": RULES,
     "rnnviz/dilation.py": RULES,
     "rnnviz/sensitivity.py": RULES,
     "rnnviz/seq2seq.py": RULES,
