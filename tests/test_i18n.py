@@ -189,6 +189,16 @@ def test_user_facing_strings_are_wrapped(path, rules) -> None:
     assert not findings, "wrap these in _() (see rnnviz/i18n.py):\n" + "\n".join(map(str, findings))
 
 
+def test_every_module_outside_the_views_is_scanned() -> None:
+    """Everything but rnnviz/views/ and rnnviz/live/ is converted: a new module joins SCANNED."""
+    modules = {str(p.relative_to(C.ROOT)) for p in C.PACKAGE.rglob("*.py")}
+    left = sorted(m for m in modules - set(C.SCANNED)
+                  if not m.startswith(("rnnviz/views/", "rnnviz/live/")))
+    assert not left, f"add to SCANNED in tests/i18n_catalogue.py: {left}"
+    assert all(C.SCANNED[m] == C.RULES for m in modules & set(C.SCANNED)
+               if not m.startswith(("rnnviz/views/", "rnnviz/live/")))
+
+
 SNIPPET = '''
 fig.update_layout(title="Hidden state over time")                      # 2 flagged
 fig.update_layout(title=_("Hidden state over time"))
