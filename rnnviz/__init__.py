@@ -95,7 +95,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
-    raise AttributeError(f"module 'rnnviz' has no attribute {name!r}")
+    # Python's own wording, as for any module (tools and hasattr() rely on it)
+    raise AttributeError(f"module 'rnnviz' has no attribute {name!r}")  # i18n-ignore
 
 
 def __dir__() -> list[str]:

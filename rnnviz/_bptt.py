@@ -232,7 +232,7 @@ def backward_layer_state(
     grad_c0 = np.zeros((B, H), grad_out.dtype)
     if grad_final is not None:
         if run.lookback != 1:
-            raise ValueError(f"grad_final needs lookback 1, got {run.lookback}")
+            raise ValueError(f"grad_final needs lookback 1, got {run.lookback}")  # i18n-ignore: internal
         last = 0 if run.reverse else T - 1
         carry_h[:, last] += grad_final[0]
         if kind == "lstm" and grad_final[1] is not None:

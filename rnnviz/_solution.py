@@ -18,8 +18,10 @@ import os
 import sys
 from typing import Any
 
+from rnnviz.i18n import N_, _
+
 ENV = "RNNVIZ_SOLUTIONS"
-SKIPPED = (
+SKIPPED = N_(  # translated where printed
     "Solution not run: try the exercise first. To see the code, click the '…' of this cell; "
     "to run it, change its first line to  %%solution run"
 )
@@ -34,15 +36,15 @@ def solution(line: str, cell: str) -> None:
     """Cell magic: run ``cell`` only when asked (see the module docstring)."""
     arg = line.strip()
     if arg not in ("", "run"):
-        raise ValueError(f"%%solution takes no argument or 'run', got {arg!r}")
+        raise ValueError(_("%%solution takes no argument or 'run', got {value!r}").format(value=arg))
     if not runs(line):
-        print(SKIPPED)
+        print(_(SKIPPED))
         return
     from IPython import get_ipython
 
     result = get_ipython().run_cell(cell)
     if not result.success:
-        raise RuntimeError("the solution above raised an error (its traceback is printed above)")
+        raise RuntimeError(_("the solution above raised an error (its traceback is printed above)"))
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
+from rnnviz.i18n import _
+
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "elman": (),
     "lstm": ("i", "f", "g", "o"),
@@ -72,9 +74,11 @@ class Trace:
         if layer < 0:
             layer += self.num_layers
         if not 0 <= layer < self.num_layers:
-            raise ValueError(f"layer must be in [0, {self.num_layers}), got {layer}")
+            raise ValueError(_("layer must be in [0, {n}), got {value}").format(
+                n=self.num_layers, value=layer))
         if direction not in range(self.num_directions):
-            raise ValueError(f"direction must be in [0, {self.num_directions}), got {direction}")
+            raise ValueError(_("direction must be in [0, {n}), got {value}").format(
+                n=self.num_directions, value=direction))
         return layer * self.num_directions + direction
 
 

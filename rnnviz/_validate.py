@@ -1,4 +1,9 @@
-"""Argument checks for the public API: each error names the argument, what was expected and what came."""
+"""Argument checks for the public API: each error names the argument, what was expected and what came.
+
+The messages are in the language in force (:mod:`rnnviz.i18n`); the argument's ``name`` is
+inserted as given: a Python identifier stays as it is, and a caller that passes a phrase
+(``"the time steps T of x"``) translates it first, ``_("the time steps T of x")``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ from typing import Any
 
 import torch
 
+from rnnviz.i18n import N_, _, pgettext
+
 
 def _describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+        return _("a tensor of shape {shape} and dtype {dtype}").format(
+            shape=tuple(value.shape), dtype=value.dtype)
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
@@ -22,15 +30,17 @@ def task(value: Any, attrs: Iterable[str]) -> None:
     """Raise a TypeError unless ``value`` has every attribute in ``attrs`` (an rnnviz task)."""
     for attr in attrs:
         if not hasattr(value, attr):
-            raise TypeError(f"task must be an rnnviz task (with .{attr}), got {type(value).__name__}")
+            raise TypeError(_("task must be an rnnviz task (with .{attr}), got {type}").format(
+                attr=attr, type=type(value).__name__))
 
 
 def positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
     """Return ``value`` if it is an int > 0 (or >= 0), else raise naming ``name``."""
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        kind = "a non-negative int" if allow_zero else "a positive int"
-        raise ValueError(f"{name} must be {kind}, got {_describe(value)}")
+        message = (_("{name} must be a non-negative int, got {value}") if allow_zero
+                   else _("{name} must be a positive int, got {value}"))
+        raise ValueError(message.format(name=name, value=_describe(value)))
     return value
 
 
@@ -38,7 +48,8 @@ def seed(name: str, value: Any) -> int:
     """Return ``value`` if it is an int in ``[0, 2**64)``, the seeds torch's generators take."""
     positive_int(name, value, allow_zero=True)
     if value >= 2**64:
-        raise ValueError(f"{name} must be below 2**64 (torch seeds are 64-bit), got {value}")
+        raise ValueError(_("{name} must be below 2**64 (torch seeds are 64-bit), got {value}")
+                         .format(name=name, value=value))
     return value
 
 
@@ -59,10 +70,11 @@ def positive_float(name: str, value: Any, *, allow_none: bool = False,
     if value is None and allow_none:
         return None
     if not (0 < number(value) < math.inf):
-        raise ValueError(f"{name} must be a positive finite number, got {_describe(value)}")
+        raise ValueError(_("{name} must be a positive finite number, got {value}").format(
+            name=name, value=_describe(value)))
     if number(value) > high:
-        raise ValueError(f"{name} must be a positive finite number at most {high:g}, got "
-                         f"{_describe(value)}")
+        raise ValueError(_("{name} must be a positive finite number at most {high}, got "
+                           "{value}").format(name=name, high=f"{high:g}", value=_describe(value)))
     return float(value)
 
 
@@ -70,7 +82,8 @@ def choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` lower-cased if it is one of ``choices``."""
     options = list(choices)
     if not isinstance(value, str) or value.lower() not in options:
-        raise ValueError(f"{name} must be one of {options}, got {_describe(value)}")
+        raise ValueError(_("{name} must be one of {options}, got {value}").format(
+            name=name, options=options, value=_describe(value)))
     return value.lower()
 
 
@@ -84,25 +97,32 @@ def tensor(
 ) -> torch.Tensor:
     """Check that ``value`` is a tensor of the given rank and dtype kind."""
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {_describe(value)}")
+        raise TypeError(_("{name} must be a torch.Tensor, got {value}").format(
+            name=name, value=_describe(value)))
     if ndim is not None:
         dims = (ndim,) if isinstance(ndim, int) else ndim
         if value.dim() not in dims:
-            want = " or ".join(str(d) for d in dims)
-            raise ValueError(
-                f"{name} must have {want} dimensions, got {value.dim()} (shape {tuple(value.shape)})"
-            )
+            # TRANSLATORS: {want} is "3" or "2 or 3"
+            want = pgettext("alternatives", " or ").join(str(d) for d in dims)
+            raise ValueError(_("{name} must have {want} dimensions, got {ndim} (shape {shape})")
+                             .format(name=name, want=want, ndim=value.dim(),
+                                     shape=tuple(value.shape)))
     if floating and not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        raise TypeError(_("{name} must be a floating-point tensor, got dtype {dtype}").format(
+            name=name, dtype=value.dtype))
     if integer and (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
-        raise TypeError(f"{name} must be an integer tensor, got dtype {value.dtype}")
+        raise TypeError(_("{name} must be an integer tensor, got dtype {dtype}").format(
+            name=name, dtype=value.dtype))
     return value
 
 
 def size(name: str, actual: int, expected: int, what: str) -> None:
-    """Raise if a dimension does not have the expected size."""
+    """Raise if a dimension does not have the expected size (``what``, translated by the
+    caller, names it: ``_("last dimension (input_size)")``)."""
     if actual != expected:
-        raise ValueError(f"{name} must have {what} = {expected}, got {actual}")
+        # TRANSLATORS: {what} names a dimension, e.g. "last dimension (input_size)"
+        raise ValueError(_("{name} must have {what} = {expected}, got {actual}").format(
+            name=name, what=what, expected=expected, actual=actual))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,17 +152,18 @@ class Limits:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in _WHY:
-            raise AttributeError(f"rnnviz.limits has no limit {name!r} (one of {list(_WHY)})")
+            raise AttributeError(_("rnnviz.limits has no limit {name!r} (one of {names})").format(
+                name=name, names=list(_WHY)))
         object.__setattr__(self, name, positive_int(f"limits.{name}", value))
 
     def __repr__(self) -> str:
         return "Limits(" + ", ".join(f"{k}={getattr(self, k):_}" for k in _WHY) + ")"
 
 
-_WHY = {
-    "max_steps": "each step is one Python iteration and a trace keeps every one",
-    "max_elements": "50 000 000 float32 numbers are 200 MB",
-    "max_drawn": "each drawn step is several SVG elements; more stalls the browser",
+_WHY = {  # translated where shown
+    "max_steps": N_("each step is one Python iteration and a trace keeps every one"),
+    "max_elements": N_("50 000 000 float32 numbers are 200 MB"),
+    "max_drawn": N_("each drawn step is several SVG elements; more stalls the browser"),
 }
 
 limits = Limits()
@@ -156,11 +177,12 @@ def at_most(name: str, value: int, limit: str) -> int:
     """
     bound = getattr(limits, limit)
     if value > bound:
-        why = _WHY[limit] if bound == getattr(Limits, limit) else "a limit set in this session"
-        raise ValueError(
-            f"{name} must be at most {bound:_} (rnnviz.limits.{limit}: {why}), got {value:_}; "
-            f"to go further on purpose, set rnnviz.limits.{limit} = {value}"
-        )
+        why = _(_WHY[limit]) if bound == getattr(Limits, limit) else _("a limit set in this session")
+        raise ValueError(_(
+            "{name} must be at most {bound} (rnnviz.limits.{limit}: {why}), got {value}; "
+            "to go further on purpose, set rnnviz.limits.{limit} = {raw}"
+        ).format(name=name, bound=f"{bound:_}", limit=limit, why=why, value=f"{value:_}",
+                 raw=value))
     return value
 
 
@@ -176,7 +198,8 @@ def elements(name: str, *sizes: int) -> None:
         total *= int(s)
     if total > limits.max_elements:
         shape = " x ".join(f"{int(s):_}" for s in sizes)
-        at_most(f"{name} ({shape} numbers)", total, "max_elements")
+        at_most(_("{name} ({shape} numbers)").format(name=name, shape=shape), total,
+                "max_elements")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,22 +209,24 @@ def elements(name: str, *sizes: int) -> None:
 def iterable(name: str, value: Any) -> list[Any]:
     """``value`` as a list if it is iterable (and not a str), else a TypeError naming ``name``."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list (or other iterable), got {_describe(value)}")
+        raise TypeError(_("{name} must be a list (or other iterable), got {value}").format(
+            name=name, value=_describe(value)))
     return list(value)
 
 
 def flag(name: str, value: Any) -> bool:
     """Return ``value`` if it is a bool (``'yes'``, ``'no'``, 0 and 1 are not flags)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool (True or False), got {_describe(value)}")
+        raise TypeError(_("{name} must be a bool (True or False), got {value}").format(
+            name=name, value=_describe(value)))
     return value
 
 
 def float_dtype(name: str, value: Any) -> Any:
     """Return ``value`` if it is ``None`` or a floating torch dtype (weights must be floats)."""
     if value is not None and (not isinstance(value, torch.dtype) or not value.is_floating_point):
-        raise TypeError(f"{name} must be None or a floating torch dtype (e.g. torch.float32), "
-                        f"got {_describe(value)}")
+        raise TypeError(_("{name} must be None or a floating torch dtype (e.g. torch.float32), "
+                          "got {value}").format(name=name, value=_describe(value)))
     return value
 
 
@@ -210,8 +235,9 @@ def text(name: str, value: Any, *, allow_none: bool = False) -> str | None:
     if value is None and allow_none:
         return None
     if not isinstance(value, str):
-        kind = "a str or None" if allow_none else "a str"
-        raise TypeError(f"{name} must be {kind}, got {_describe(value)}")
+        message = (_("{name} must be a str or None, got {value}") if allow_none
+                   else _("{name} must be a str, got {value}"))
+        raise TypeError(message.format(name=name, value=_describe(value)))
     return value
 
 
@@ -230,10 +256,20 @@ def finite(name: str, value: Any, *, dims: tuple[str, ...] = ("batch", "step")) 
         if not bool(ok.all()):
             index = (~ok).nonzero()[0].tolist()
             bad = float(value[tuple(index)])
-            where = ", ".join(f"{d} {i}" for d, i in zip(dims, index, strict=False))
-            where = f"({where})" + (f", index {tuple(index)}" if len(index) > len(dims) else "")
-            raise ValueError(f"{name} must be finite (no NaN or inf), got {bad} at {where}")
+            where = ", ".join(f"{_dim(d)} {i}" for d, i in zip(dims, index, strict=False))
+            where = f"({where})"
+            if len(index) > len(dims):
+                where = _("{where}, index {index}").format(where=where, index=tuple(index))
+            raise ValueError(_("{name} must be finite (no NaN or inf), got {bad} at {where}")
+                             .format(name=name, bad=bad, where=where))
     return value
+
+
+def _dim(d: str) -> str:
+    """A leading dimension's name for :func:`finite`'s message, in the language in force."""
+    words = {"batch": pgettext("tensor index", "batch"), "step": pgettext("tensor index", "step"),
+             "layer": pgettext("tensor index", "layer")}
+    return words.get(d, d)
 
 
 def state_finite(name: str, value: Any) -> Any:
@@ -254,11 +290,14 @@ def class_targets(name: str, y: torch.Tensor, num_classes: int, *, ignore: int |
     scored = y if ignore is None else y[y != ignore]
     if scored.numel() and (int(scored.min()) < 0 or int(scored.max()) >= num_classes):
         bad = scored[(scored < 0) | (scored >= num_classes)][0]
-        extra = f" (or {ignore}: not scored)" if ignore is not None else ""
-        raise ValueError(
-            f"{name} must hold class ids in [0, {num_classes}){extra}, got {int(bad)} "
-            f"(values from {int(scored.min())} to {int(scored.max())})"
-        )
+        if ignore is None:
+            message = _("{name} must hold class ids in [0, {n}), got {bad} (values from {low} "
+                        "to {high})")
+        else:
+            message = _("{name} must hold class ids in [0, {n}) (or {ignore}: not scored), got "
+                        "{bad} (values from {low} to {high})")
+        raise ValueError(message.format(name=name, n=num_classes, ignore=ignore, bad=int(bad),
+                                        low=int(scored.min()), high=int(scored.max())))
     return y
 
 
@@ -270,18 +309,21 @@ def int_ids(name: str, values: Any) -> list[int]:
     """
     if isinstance(values, torch.Tensor):
         if values.dim() != 1:
-            raise ValueError(f"{name} must be 1-D (one sequence of ids), got shape {tuple(values.shape)}")
+            raise ValueError(_("{name} must be 1-D (one sequence of ids), got shape {shape}")
+                             .format(name=name, shape=tuple(values.shape)))
         tensor(name, values, integer=True)
         return [int(v) for v in values.tolist()]
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a sequence of int ids, got {_describe(values)}")
+        raise TypeError(_("{name} must be a sequence of int ids, got {value}").format(
+            name=name, value=_describe(values)))
     out = list(values)
     for i, v in enumerate(out):
         if isinstance(v, (list, tuple)):
-            raise ValueError(f"{name} must be 1-D (one sequence of ids, not a batch), got "
-                             f"{name}[{i}] = {_describe(v)}")
+            raise ValueError(_("{name} must be 1-D (one sequence of ids, not a batch), got "
+                               "{name}[{i}] = {value}").format(name=name, i=i, value=_describe(v)))
         if isinstance(v, bool) or not isinstance(v, int) and not _is_int_scalar(v):
-            raise TypeError(f"{name} must hold int ids, got {name}[{i}] = {_describe(v)}")
+            raise TypeError(_("{name} must hold int ids, got {name}[{i}] = {value}").format(
+                name=name, i=i, value=_describe(v)))
     return [int(v) for v in out]
 
 
@@ -295,10 +337,11 @@ def _is_int_scalar(v: Any) -> bool:
 def same_dtype(name: str, value: torch.Tensor, dtype: torch.dtype, owner: str) -> torch.Tensor:
     """Raise a TypeError unless ``value`` has ``owner``'s dtype (e.g. a cell's weights)."""
     if value.dtype != dtype:
-        raise TypeError(
-            f"{name} must have the {owner}'s dtype {dtype}, got {value.dtype} "
-            f"(convert with {name}.to({dtype}) or the {owner} with .to({value.dtype}))"
-        )
+        # TRANSLATORS: {owner} is an identifier such as "cell" or "model"
+        raise TypeError(_(
+            "{name} must have the {owner}'s dtype {dtype}, got {got} "
+            "(convert with {name}.to({dtype}) or the {owner} with .to({got}))"
+        ).format(name=name, owner=owner, dtype=dtype, got=value.dtype))
     return value
 
 
@@ -311,16 +354,16 @@ def scalar_loss(loss: Any, *, needs_grad: bool = False) -> torch.Tensor:
         ValueError: more than one element, or no graph to the weights.
     """
     if not isinstance(loss, torch.Tensor):
-        raise TypeError(
-            f"loss_fn must return a scalar tensor (with a gradient), got {_describe(loss)}"
-        )
+        raise TypeError(_("loss_fn must return a scalar tensor (with a gradient), got {value}")
+                        .format(value=_describe(loss)))
     if loss.numel() != 1 or not loss.is_floating_point():
-        raise ValueError(f"loss_fn must return a scalar tensor, got {_describe(loss)}")
+        raise ValueError(_("loss_fn must return a scalar tensor, got {value}").format(
+            value=_describe(loss)))
     if needs_grad and not loss.requires_grad:
-        raise ValueError(
+        raise ValueError(_(
             "loss_fn must return a loss computed from the model's output (it has no gradient "
             "to the weights), got a constant tensor"
-        )
+        ))
     return loss
 
 
@@ -332,8 +375,9 @@ def rescalable(name: str, tensors: list[torch.Tensor], factors: list[float]) -> 
     """
     for i, (t, f) in enumerate(zip(tensors, factors, strict=True)):
         if not bool(torch.isfinite(t.detach().abs().max() * f)):
-            raise ValueError(f"{name} must keep the {t.dtype} weights finite: rescaling matrix {i} "
-                             f"by {f:g} would overflow them to inf")
+            raise ValueError(_("{name} must keep the {dtype} weights finite: rescaling matrix "
+                               "{i} by {factor} would overflow them to inf").format(
+                name=name, dtype=t.dtype, i=i, factor=f"{f:g}"))
 
 
 def same(name: str, values: Iterable[Any], what: str) -> None:
@@ -341,10 +385,10 @@ def same(name: str, values: Iterable[Any], what: str) -> None:
     seen = list(values)
     if any(v != seen[0] for v in seen[1:]):
         first = next(i for i, v in enumerate(seen) if v != seen[0])
-        raise ValueError(
-            f"{name} must all have the same {what}, got {seen[0]!r} at 0 and {seen[first]!r} "
-            f"at {first}"
-        )
+        # TRANSLATORS: {what} names a property (translated by the caller), e.g. "model"
+        raise ValueError(_(
+            "{name} must all have the same {what}, got {first!r} at 0 and {other!r} at {index}"
+        ).format(name=name, what=what, first=seen[0], other=seen[first], index=first))
 
 
 def finite_weights(name: str, model: Any) -> Any:
@@ -355,8 +399,8 @@ def finite_weights(name: str, model: Any) -> Any:
     """
     for pname, p in model.named_parameters():
         if not bool(torch.isfinite(p).all()):
-            raise ValueError(
-                f"{name} must have finite weights, got NaN or inf in {pname} (a diverged run? "
+            raise ValueError(_(
+                "{name} must have finite weights, got NaN or inf in {param} (a diverged run? "
                 "reset or reload the weights)"
-            )
+            ).format(name=name, param=pname))
     return model

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -144,7 +145,8 @@ def seeded(seed: int | None) -> Iterator[None]:
         yield
         return
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int or None, got {seed!r} ({type(seed).__name__})")
+        raise TypeError(_("seed must be an int or None, got {value!r} ({type})").format(
+            value=seed, type=type(seed).__name__))
     _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -171,10 +173,12 @@ class _CellBase(nn.Module):
         super().__init__()
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
-        _validate.elements(f"the weights of input_size={input_size}, hidden_size={hidden_size}",
+        _validate.elements(_("the weights of input_size={input_size}, hidden_size={hidden_size}")
+                           .format(input_size=input_size, hidden_size=hidden_size),
                            4 * hidden_size, max(input_size, hidden_size))
         if not isinstance(bias, bool):
-            raise TypeError(f"bias must be a bool, got {bias!r} ({type(bias).__name__})")
+            raise TypeError(_("bias must be a bool, got {value!r} ({type})").format(
+                value=bias, type=type(bias).__name__))
         _validate.float_dtype("dtype", dtype)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         kw = {"device": device, "dtype": dtype}
@@ -207,17 +211,17 @@ class _CellBase(nn.Module):
     def _check(self, input: Tensor, hx: Tensor | None, name: str = "hx") -> bool:
         """Validate and return whether ``input`` is batched."""
         _validate.tensor("input", input, ndim=(1, 2), floating=True)
-        _validate.size("input", input.shape[-1], self.input_size, "last dimension (input_size)")
+        _validate.size("input", input.shape[-1], self.input_size, _("last dimension (input_size)"))
         if input.dtype != self.weight_ih.dtype:
-            raise TypeError(
-                f"input must have the cell's dtype {self.weight_ih.dtype}, got {input.dtype}"
-            )
+            raise TypeError(_("input must have the cell's dtype {dtype}, got {got}").format(
+                dtype=self.weight_ih.dtype, got=input.dtype))
         if hx is not None:
             _validate.tensor(name, hx, floating=True)
             _validate.same_dtype(name, hx, self.weight_ih.dtype, "cell")
             want = (input.shape[0], self.hidden_size) if input.dim() == 2 else (self.hidden_size,)
             if tuple(hx.shape) != want:
-                raise ValueError(f"{name} must have shape {want}, got {tuple(hx.shape)}")
+                raise ValueError(_("{name} must have shape {want}, got {got}").format(
+                    name=name, want=want, got=tuple(hx.shape)))
         return input.dim() == 2
 
     def _zeros(self, input: Tensor) -> Tensor:
@@ -233,9 +237,8 @@ class _CellBase(nn.Module):
     def from_torch(cls, module: nn.Module):
         """A cell with the same configuration and (copied) weights as a torch cell."""
         if not isinstance(module, cls._torch_class):
-            raise TypeError(
-                f"module must be a {cls._torch_class.__name__}, got {type(module).__name__}"
-            )
+            raise TypeError(_("module must be a {want}, got {type}").format(
+                want=cls._torch_class.__name__, type=type(module).__name__))
         extra = {"nonlinearity": module.nonlinearity} if cls.cell_type == "elman" else {}
         w = module.weight_ih
         cell = cls(module.input_size, module.hidden_size, module.bias, **extra,
@@ -304,7 +307,7 @@ class ElmanCell(_CellBase):
         batched = self._check(input, hx)
         x = input if batched else input.unsqueeze(0)  # (B, I)
         h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))  # (B, H)
-        h_new, _ = elman_step(x, h, *self._weights(), self.nonlinearity)
+        h_new, _pre = elman_step(x, h, *self._weights(), self.nonlinearity)
         return h_new if batched else h_new.squeeze(0)
 
 
@@ -348,7 +351,8 @@ class LSTMCell(_CellBase):
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"hx must be a pair (h, c) of tensors or None, got {type(hx).__name__}")
+            raise TypeError(_("hx must be a pair (h, c) of tensors or None, got {type}").format(
+                type=type(hx).__name__))
         batched = self._check(input, None if hx is None else hx[0], "hx[0]")
         if hx is not None:
             self._check(input, hx[1], "hx[1]")
@@ -357,7 +361,7 @@ class LSTMCell(_CellBase):
             h, c = self._zeros(x), self._zeros(x)  # (B, H)
         else:
             h, c = (hx[0], hx[1]) if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        h_new, c_new, _ = lstm_step(x, h, c, *self._weights())
+        h_new, c_new, _gates = lstm_step(x, h, c, *self._weights())
         if not batched:
             return h_new.squeeze(0), c_new.squeeze(0)
         return h_new, c_new
@@ -399,5 +403,5 @@ class GRUCell(_CellBase):
         batched = self._check(input, hx)
         x = input if batched else input.unsqueeze(0)  # (B, I)
         h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))  # (B, H)
-        h_new, _ = gru_step(x, h, *self._weights())
+        h_new, _gates = gru_step(x, h, *self._weights())
         return h_new if batched else h_new.squeeze(0)

@@ -41,6 +41,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 from rnnviz.models import GRU, LSTM, Elman, State, is_core
 
 __all__ = ["Dilated", "Paths", "dilate", "path_lengths"]
@@ -51,14 +52,16 @@ _FUSED = {"gru": torch.gru, "lstm": torch.lstm}
 def _check_steps(name: str, values: Any, num_layers: int | None = None) -> tuple[int, ...]:
     """A tuple of positive ints (one per layer when ``num_layers`` is given)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise TypeError(f"{name} must be a tuple of positive ints, got {_validate._describe(values)}")
+        raise TypeError(_("{name} must be a tuple of positive ints, got {value}").format(
+            name=name, value=_validate._describe(values)))
     out = tuple(_validate.steps(f"{name}[{i}]", v) for i, v in enumerate(values))
     if not out:
-        raise ValueError(f"{name} must have at least one entry, got {values!r}")
+        raise ValueError(_("{name} must have at least one entry, got {value!r}").format(
+            name=name, value=values))
     if num_layers is not None and len(out) != num_layers:
-        raise ValueError(
-            f"{name} must have one entry per layer (num_layers = {num_layers}), got {len(out)}: {out}"
-        )
+        raise ValueError(_(
+            "{name} must have one entry per layer (num_layers = {num_layers}), got {n}: {values}"
+        ).format(name=name, num_layers=num_layers, n=len(out), values=out))
     return out
 
 
@@ -90,16 +93,17 @@ class Dilated:
         return f"{super().extra_repr()}, dilations={self.dilations}"  # type: ignore[misc]
 
     def to_torch(self) -> Any:
-        raise TypeError(
+        raise TypeError(_(
             "a Dilated core has no single torch.nn equivalent; use layer_to_torch(layer) for "
             "one layer, and run it on the interleaved subsequences x[:, j::d]"
-        )
+        ))
 
     def layer_to_torch(self, layer: int) -> Any:
         """A one-layer ``torch.nn`` RNN/LSTM/GRU with a copy of layer ``layer``'s weights."""
         core: Any = self
         if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < core.num_layers:
-            raise ValueError(f"layer must be an int in [0, {core.num_layers}), got {layer!r}")
+            raise ValueError(_("layer must be an int in [0, {n}), got {value!r}").format(
+                n=core.num_layers, value=layer))
         config = core._config()
         config.update(
             num_layers=1, dropout=0.0, input_size=core.input_size if layer == 0 else core.hidden_size
@@ -119,7 +123,7 @@ class Dilated:
         """Each layer: interleave into ``B * d`` chains, one fused torch call, de-interleave."""
         core: Any = self
         lstm = core.cell_type == "lstm"
-        B, T, _ = x.shape
+        B, T, _width = x.shape
         hx = core._zero_state(x) if hx is None else hx
         h0, c0 = hx if lstm else (hx, None)
         real = T if lengths is None else lengths  # (B,) or T
@@ -127,7 +131,8 @@ class Dilated:
         layer_in, h_n, c_n = x, [], []
         for layer, d in enumerate(self.dilations):
             n = -(-T // d)  # steps per chain
-            _validate.elements(f"the input padded for dilations[{layer}] = {d}", B, n * d, layer_in.shape[-1])
+            _validate.elements(_("the input padded for dilations[{layer}] = {d}").format(layer=layer, d=d),
+                               B, n * d, layer_in.shape[-1])
             xi = F.pad(layer_in, (0, 0, 0, n * d - T))  # (B, n*d, I)
             xi = xi.reshape(B, n, d, -1).transpose(1, 2).reshape(B * d, n, -1)  # (B*d, n, I)
             state = [s[layer].repeat_interleave(d, dim=0)[None] for s in ((h0, c0) if lstm else (h0,))]
@@ -173,7 +178,7 @@ class Dilated:
         )
         res = fn(packed.data, packed.batch_sizes, hx, weights, *args)
         out = PackedSequence(res[0], packed.batch_sizes, order, undo)
-        padded, _ = pad_packed_sequence(out, batch_first=True, total_length=n)  # (B*d, n, H)
+        padded, _lengths = pad_packed_sequence(out, batch_first=True, total_length=n)  # (B*d, n, H)
         return padded, [s.index_select(1, undo) for s in res[1:]]
 
     def _lookback(self, layer: int) -> int:
@@ -211,7 +216,7 @@ _CLASSES = {"elman": DilatedElman, "lstm": DilatedLSTM, "gru": DilatedGRU}
 
 def _dilated_core(core: Any, dilations: tuple[int, ...]) -> Dilated:
     if core.bidirectional:
-        raise ValueError("model must be unidirectional to be dilated, got bidirectional=True")
+        raise ValueError(_("model must be unidirectional to be dilated, got bidirectional=True"))
     dilations = _check_steps("dilations", dilations, core.num_layers)
     w = core.weight_ih_l0
     new = _CLASSES[core.cell_type](**core._config(), dilations=dilations, device=w.device, dtype=w.dtype)
@@ -250,10 +255,10 @@ def dilate(model: Any, dilations: Sequence[int]) -> Any:
         clone = copy.deepcopy(model)
         clone.core = new_core
         return clone
-    raise TypeError(
+    raise TypeError(_(
         "model must be an rnnviz Elman / LSTM / GRU or a sequence model with such a .core, "
-        f"got {type(model).__name__}"
-    )
+        "got {type}"
+    ).format(type=type(model).__name__))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +298,8 @@ class Paths:
     def path(self, t: int) -> list[tuple[int, int]]:
         """The nodes ``(layer, step)`` of a shortest path from ``x_t`` to the output (``[]`` if none)."""
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.seq_len:
-            raise ValueError(f"t must be an int in [0, {self.seq_len}), got {t!r}")
+            raise ValueError(_("t must be an int in [0, {n}), got {value!r}").format(
+                n=self.seq_len, value=t))
         if self.length[t] is None:
             return []
         node, out = (0, t), [(0, t)]
@@ -334,10 +340,10 @@ def path_lengths(dilations: Sequence[int], seq_len: int, *, strides: Sequence[in
     period = [math.prod(st[: k + 1]) for k in range(L)]
     nodes = [[t for t in range(period[k] - 1, T, period[k])] for k in range(L)]
     if not nodes[-1]:
-        raise ValueError(
-            f"seq_len = {T} is shorter than the top layer's total stride {period[-1]}: the top "
+        raise ValueError(_(
+            "seq_len = {T} is shorter than the top layer's total stride {stride}: the top "
             "layer never runs"
-        )
+        ).format(T=T, stride=period[-1]))
     output = (L - 1, nodes[-1][-1])
     sets = [set(n) for n in nodes]
     inf = math.inf

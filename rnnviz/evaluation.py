@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 from rnnviz.tasks.lengths import with_seq_len
 
 __all__ = ["evaluate"]
@@ -50,7 +51,8 @@ def evaluate(
     _validate.task(task, ("batch", "metric", "kind"))
     for attr in ("batch_output", "check_task"):
         if not hasattr(model, attr):
-            raise TypeError(f"model must be an rnnviz model (with .{attr}), got {type(model).__name__}")
+            raise TypeError(_("model must be an rnnviz model (with .{attr}), got {type}").format(
+                attr=attr, type=type(model).__name__))
     if seq_len is not None:
         task = with_seq_len(task, seq_len)
     _validate.positive_int("batch_size", batch_size)

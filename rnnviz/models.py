@@ -33,6 +33,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from rnnviz import _validate
 from rnnviz._types import GATE_NAMES
 from rnnviz.cells import NONLINEARITIES, elman_step, gru_step, lstm_step, seeded
+from rnnviz.i18n import _
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -60,20 +61,19 @@ def check_lengths(lengths: Any, batch_size: int, seq_len: int) -> Tensor:
         if not isinstance(lengths, Sequence) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in lengths
         ):
-            raise TypeError(
-                "lengths must be a 1-D integer tensor or a sequence of ints, "
-                f"got {_validate._describe(lengths)}"
-            )
+            raise TypeError(_(
+                "lengths must be a 1-D integer tensor or a sequence of ints, got {value}"
+            ).format(value=_validate._describe(lengths)))
         lengths = torch.tensor(list(lengths), dtype=torch.long)
     _validate.tensor("lengths", lengths, ndim=1, integer=True)
-    _validate.size("lengths", lengths.shape[0], batch_size, "size (the batch size B)")
+    _validate.size("lengths", lengths.shape[0], batch_size, _("size (the batch size B)"))
     lengths = lengths.detach().to("cpu", torch.long)
     low, high = int(lengths.min()), int(lengths.max())
     if low < 1 or high > seq_len:
-        raise ValueError(
-            f"lengths must have values in [1, {seq_len}] (the sequence length T), "
-            f"got values in [{low}, {high}]"
-        )
+        raise ValueError(_(
+            "lengths must have values in [1, {T}] (the sequence length T), got values in "
+            "[{low}, {high}]"
+        ).format(T=seq_len, low=low, high=high))
     return lengths
 
 
@@ -106,18 +106,19 @@ class _Core:
         _validate.positive_int("input_size", input_size)
         _validate.positive_int("hidden_size", hidden_size)
         _validate.positive_int("num_layers", num_layers)
-        _validate.elements(f"the weights of input_size={input_size}, hidden_size={hidden_size}, "
-                           f"num_layers={num_layers}", 4 * hidden_size, max(input_size, hidden_size),
-                           num_layers)
+        _validate.elements(_("the weights of input_size={input_size}, hidden_size={hidden_size}, "
+                             "num_layers={num_layers}").format(
+                               input_size=input_size, hidden_size=hidden_size, num_layers=num_layers),
+                           4 * hidden_size, max(input_size, hidden_size), num_layers)
         _validate.flag("bias", bias)
         _validate.flag("batch_first", batch_first)
         _validate.float_dtype("dtype", dtype)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            raise TypeError(f"dropout must be a number in [0, 1], got {dropout!r}")
+            raise TypeError(_("dropout must be a number in [0, 1], got {value!r}").format(value=dropout))
         if not 0 <= dropout <= 1:
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+            raise ValueError(_("dropout must be a number in [0, 1], got {value!r}").format(value=dropout))
         if not isinstance(bidirectional, bool):
-            raise TypeError(f"bidirectional must be a bool, got {bidirectional!r}")
+            raise TypeError(_("bidirectional must be a bool, got {value!r}").format(value=bidirectional))
 
     def _config(self) -> dict[str, Any]:
         return _torch_config(self)
@@ -126,12 +127,11 @@ class _Core:
     def from_torch(cls, module: nn.RNNBase):
         """A copy of a ``torch.nn`` RNN/LSTM/GRU (same configuration and weights) as this class."""
         if not isinstance(module, cls._torch_class):
-            raise TypeError(
-                f"module must be a torch.nn.{cls._torch_class.__name__}, "
-                f"got {type(module).__name__}"
-            )
+            raise TypeError(_("module must be a torch.nn.{want}, got {type}").format(
+                want=cls._torch_class.__name__, type=type(module).__name__))
         if getattr(module, "proj_size", 0):
-            raise ValueError(f"module must have proj_size = 0, got {module.proj_size}")
+            raise ValueError(_("module must have proj_size = 0, got {value}").format(
+                value=module.proj_size))
         w = module.weight_ih_l0
         core = cls(**_torch_config(module), device=w.device, dtype=w.dtype)
         core.load_state_dict(module.state_dict())
@@ -160,13 +160,14 @@ class _Core:
 
     def _check_input(self, input: Any, name: str = "input") -> None:
         _validate.tensor(name, input, ndim=(2, 3), floating=True)
-        _validate.size(name, input.shape[-1], self.input_size, "last dimension (input_size)")
+        _validate.size(name, input.shape[-1], self.input_size, _("last dimension (input_size)"))
         dtype = self.weight_ih_l0.dtype
         if input.dtype != dtype:
-            raise TypeError(f"{name} must have the model's dtype {dtype}, got {input.dtype}")
+            raise TypeError(_("{name} must have the model's dtype {dtype}, got {got}").format(
+                name=name, dtype=dtype, got=input.dtype))
         if input.shape[-2 if input.dim() == 2 or self.batch_first else 0] == 0:
-            raise ValueError(f"{name} must have at least one time step, got shape "
-                             f"{tuple(input.shape)}")
+            raise ValueError(_("{name} must have at least one time step, got shape {shape}")
+                             .format(name=name, shape=tuple(input.shape)))
 
     def _check_hx(self, hx: Any, batch: int | None, dtype: torch.dtype, arg: str = "hx") -> None:
         want = (self.num_layers * self.num_directions,) + (() if batch is None else (batch,))
@@ -174,17 +175,19 @@ class _Core:
         what = "(num_layers * num_directions, " + ("" if batch is None else "B, ") + "hidden_size)"
         if self.cell_type == "lstm":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError(f"{arg} must be a pair (h_0, c_0) of tensors or None, got "
-                                f"{_validate._describe(hx)}")
+                raise TypeError(_("{arg} must be a pair (h_0, c_0) of tensors or None, got {value}")
+                                .format(arg=arg, value=_validate._describe(hx)))
             pairs = [(f"{arg}[0]", hx[0]), (f"{arg}[1]", hx[1])]
         else:
             pairs = [(arg, hx)]
         for name, value in pairs:
             _validate.tensor(name, value, floating=True)
             if tuple(value.shape) != want:
-                raise ValueError(f"{name} must have shape {want} {what}, got {tuple(value.shape)}")
+                raise ValueError(_("{name} must have shape {want} {what}, got {got}").format(
+                    name=name, want=want, what=what, got=tuple(value.shape)))
             if value.dtype != dtype:
-                raise TypeError(f"{name} must have dtype {dtype}, got {value.dtype}")
+                raise TypeError(_("{name} must have dtype {dtype}, got {got}").format(
+                    name=name, dtype=dtype, got=value.dtype))
 
     def _zero_state(self, x: Tensor) -> State:
         h0 = x.new_zeros(self.num_layers * self.num_directions, x.shape[0], self.hidden_size)
@@ -207,11 +210,11 @@ class _Core:
         """
         if isinstance(input, PackedSequence):
             if not self._torch_computes:
-                raise TypeError("input must be a padded tensor, not a PackedSequence (pass "
-                                "lengths instead)")
+                raise TypeError(_("input must be a padded tensor, not a PackedSequence (pass "
+                                  "lengths instead)"))
             if explicit or lengths is not None:
-                raise ValueError("input must be a padded tensor (not a PackedSequence) when "
-                                 "explicit=True or lengths is given")
+                raise ValueError(_("input must be a padded tensor (not a PackedSequence) when "
+                                   "explicit=True or lengths is given"))
             return super().forward(input, hx)
         self._check_input(input)
         _validate.flag("explicit", explicit)
@@ -222,7 +225,7 @@ class _Core:
         # 1. canonical layout: x (B, T, I), state (L*D, B, H)
         x = input if not batched else (input if self.batch_first else input.transpose(0, 1))
         x = x if batched else x.unsqueeze(0)  # (B, T, I)
-        B, T, _ = x.shape
+        B, T, _width = x.shape
         if hx is not None:
             self._check_hx(hx, B if batched else None, input.dtype)
             if not batched:
@@ -232,8 +235,8 @@ class _Core:
             lengths = check_lengths(lengths, B, T)
         # 2. run
         if explicit:
-            _validate.at_most("the time steps T of input (explicit=True)", T, "max_steps")
-            output, h_n, _ = self._explicit(x, hx, lengths)  # (B, T, D*H)
+            _validate.at_most(_("the time steps T of input (explicit=True)"), T, "max_steps")
+            output, h_n, _record = self._explicit(x, hx, lengths)  # (B, T, D*H)
         else:
             output, h_n = self._fused(x, hx, lengths)  # (B, T, D*H)
         # 3. back to the caller's layout
@@ -252,7 +255,7 @@ class _Core:
         else:
             packed = pack_padded_sequence(layout, lengths, self.batch_first, enforce_sorted=False)
             out_packed, h_n = super().forward(packed, hx)
-            output, _ = pad_packed_sequence(out_packed, self.batch_first, total_length=x.shape[1])
+            output, _lengths = pad_packed_sequence(out_packed, self.batch_first, total_length=x.shape[1])
         return (output if self.batch_first else output.transpose(0, 1)), h_n  # (B, T, D*H)
 
     def _lookback(self, layer: int) -> int:
@@ -282,7 +285,7 @@ class _Core:
         """
         training = self.training if training is None else training
         lstm = self.cell_type == "lstm"
-        B, T, _ = x.shape
+        B, T, _width = x.shape
         hx = self._zero_state(x) if hx is None else hx
         h0, c0 = hx if lstm else (hx, None)
         mask = None
@@ -468,9 +471,9 @@ class LSTM(_Core, nn.LSTM):
         self._check_config(input_size, hidden_size, num_layers, dropout, bidirectional, bias, batch_first,
                            dtype)
         if proj_size != 0:
-            raise ValueError(
-                f"proj_size must be 0 (rnnviz's LSTM has no projections), got {proj_size!r}"
-            )
+            raise ValueError(_(
+                "proj_size must be 0 (rnnviz's LSTM has no projections), got {value!r}"
+            ).format(value=proj_size))
         with seeded(seed):
             super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                              bidirectional, 0, device=device, dtype=dtype)

@@ -25,16 +25,19 @@ import torch
 from torch import Tensor
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 
 __all__ = ["generate", "next_distribution"]
 
 
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a number >= 0, got {_validate._describe(temperature)}")
+        raise TypeError(_("temperature must be a number >= 0, got {value}").format(
+            value=_validate._describe(temperature)))
     value = _validate.number(temperature)
     if not (0.0 <= value < math.inf):
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+        raise ValueError(_("temperature must be a finite number >= 0, got {value!r}").format(
+            value=temperature))
     return value
 
 
@@ -42,31 +45,29 @@ def _check_model_and_task(model: Any, task: Any) -> None:
     """A per-step, forward-only symbol model whose input and output vocab is ``task.vocab``."""
     for attr in ("encode", "core", "readout", "readout_type", "input_size", "output_size"):
         if not hasattr(model, attr):
-            raise TypeError(
+            raise TypeError(_(
                 "model must be an rnnviz.SequenceModel (e.g. SequenceModel.from_task(task)), "
-                f"got {type(model).__name__}"
-            )
+                "got {type}").format(type=type(model).__name__))
     vocab = getattr(task, "vocab", None)
     if not isinstance(vocab, list) or not hasattr(task, "encode") or not hasattr(task, "decode"):
-        raise TypeError(
+        raise TypeError(_(
             "task must be an rnnviz task with a symbol vocab (e.g. tasks.CharText), "
-            f"got {type(task).__name__}"
-        )
+            "got {type}").format(type=type(task).__name__))
     if model.readout_type != "per_step":
-        raise ValueError(
-            f"model must read out at every step (readout='per_step') to predict the next symbol, "
-            f"got readout={model.readout_type!r}"
-        )
+        raise ValueError(_(
+            "model must read out at every step (readout='per_step') to predict the next symbol, "
+            "got readout={readout!r}").format(readout=model.readout_type))
     if getattr(model, "encoding", "onehot") == "identity":
-        raise ValueError("model must take symbol ids (encoding 'onehot' or 'embedding'), got 'identity'")
+        raise ValueError(_("model must take symbol ids (encoding 'onehot' or 'embedding'), got "
+                           "'identity'"))
     if getattr(model, "bidirectional", False):
-        raise ValueError("model must be unidirectional: a bidirectional model reads the future")
+        raise ValueError(_("model must be unidirectional: a bidirectional model reads the future"))
     if model.input_size != len(vocab) or model.output_size != len(vocab):
-        raise ValueError(
-            f"model must have input_size = output_size = len(task.vocab) = {len(vocab)} (each "
-            f"sampled symbol is fed back in), got input_size={model.input_size}, "
-            f"output_size={model.output_size}"
-        )
+        raise ValueError(_(
+            "model must have input_size = output_size = len(task.vocab) = {n} (each "
+            "sampled symbol is fed back in), got input_size={input_size}, "
+            "output_size={output_size}").format(n=len(vocab), input_size=model.input_size,
+                                                output_size=model.output_size))
 
 
 def _probabilities(logits: Tensor, temperature: float) -> Tensor:
@@ -79,12 +80,15 @@ def _probabilities(logits: Tensor, temperature: float) -> Tensor:
 
 def _encode_prompt(task: Any, prompt: Any) -> Tensor:
     if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a str, got {_validate._describe(prompt)}")
+        raise TypeError(_("prompt must be a str, got {value}").format(
+            value=_validate._describe(prompt)))
     if not prompt:
-        raise ValueError("prompt must have at least one character (the model needs an input to start from)")
+        raise ValueError(_("prompt must have at least one character (the model needs an input to "
+                           "start from)"))
     unknown = sorted(set(prompt) - set(task.vocab))
     if unknown:
-        raise ValueError(f"prompt must use characters of task.vocab, got some not in the vocab: {unknown}")
+        raise ValueError(_("prompt must use characters of task.vocab, got some not in the vocab: "
+                           "{unknown}").format(unknown=unknown))
     return task.encode(prompt).view(1, -1)  # (1, P)
 
 
@@ -172,9 +176,9 @@ def generate(
         out, state = model.core(model.encode(ids))  # (1, P, H)
         logits = model.readout(out)[0, -1]  # (V,)
         picked: list[int] = []
-        for _ in range(length):
+        for _step in range(length):
             # 3. pick the next character and feed it back
-            _validate.finite("model's logits", logits[None, None])  # overflow, e.g. ReLU
+            _validate.finite(_("model's logits"), logits[None, None])  # overflow, e.g. ReLU
             if temperature == 0.0:
                 nxt = int(logits.argmax())
             else:

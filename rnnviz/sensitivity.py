@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from rnnviz._bptt import LayerRun, forward_core, to_torch
+from rnnviz.i18n import _, ngettext
 from rnnviz.models import State, _Core
 from rnnviz.tracing import _eval_mode, _prepare, _resolve
 
@@ -41,7 +42,8 @@ _CHUNK_BYTES = 64 * 2**20  # tangents of one chunk of input steps stay below thi
 
 def _check_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+        raise TypeError(_("{name} must be an int, got {value!r} ({type})").format(
+            name=name, value=value, type=type(value).__name__))
     return int(value)
 
 
@@ -91,19 +93,23 @@ def connectivity(
     L, D = core.num_layers, core.num_directions
     layer = _check_int("layer", layer)
     if not -L <= layer < L:
-        raise ValueError(f"layer must be in [{-L}, {L}) because the model has {L} layer(s), "
-                         f"got {layer}")
+        raise ValueError(ngettext(
+            "layer must be in [{low}, {n}) because the model has {n} layer(s), got {value}",
+            "layer must be in [{low}, {n}) because the model has {n} layer(s), got {value}", L
+        ).format(low=-L, n=L, value=layer))
     layer %= L
     direction = _check_int("direction", direction)
     if direction not in range(D):
-        raise ValueError(f"direction must be in [0, {D}) because the model has {D} "
-                         f"direction(s), got {direction}")
+        raise ValueError(ngettext(
+            "direction must be in [0, {n}) because the model has {n} direction(s), got {value}",
+            "direction must be in [0, {n}) because the model has {n} direction(s), got {value}", D
+        ).format(n=D, value=direction))
     with _eval_mode(model), torch.no_grad():
-        enc, lengths, h0, _ = _prepare(core, seq, x, lengths, h0)
+        enc, lengths, h0, _prepared = _prepare(core, seq, x, lengths, h0)
         enc = enc.detach()  # (B, T, I)
         if type(core)._explicit is _Core._explicit:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                runs, _ = forward_core(core, enc.cpu(), h0, lengths)
+                runs, _h_n = forward_core(core, enc.cpu(), h0, lengths)
                 C = to_torch(_by_tangents(core, runs, enc.shape[-1], layer, direction))
         else:  # a core with its own recurrence: autograd through its explicit loop
             C = _by_autograd(core, enc, h0, lengths, layer, direction)
@@ -124,14 +130,14 @@ def _input_basis(core: Any, I: int) -> np.ndarray:
                         for d in range(core.num_directions)])  # (D*G, I)
     if I <= w.shape[0]:
         return np.eye(I, dtype=w.dtype)
-    q, _ = np.linalg.qr(w.T.astype(np.float64))  # (I, D*G)
+    q, _r = np.linalg.qr(w.T.astype(np.float64))  # (I, D*G)
     return q.astype(w.dtype)
 
 
 def _by_tangents(core: Any, runs: list[LayerRun], I: int, layer: int, direction: int) -> np.ndarray:
     """``(B, T, T)`` connectivity from the recorded runs, input steps in memory-sized chunks."""
     D, H = core.num_directions, core.hidden_size
-    B, T, _ = runs[0].hidden.shape
+    B, T, _width = runs[0].hidden.shape
     dtype = runs[0].hidden.dtype
     basis = _input_basis(core, I)  # (I, k)
     k = basis.shape[1]
@@ -305,7 +311,7 @@ def _by_autograd(core: Any, enc: Tensor, h0: Any, lengths: Tensor | None, layer:
     k = layer * core.num_directions + direction
 
     def hidden(e: Tensor) -> Tensor:
-        _, _, rec = core._explicit(e, h0, lengths, record=True, training=False)
+        _out, _h_n, rec = core._explicit(e, h0, lengths, record=True, training=False)
         return torch.stack(rec.hidden[k], dim=1)  # (B, T, H)
 
     with torch.enable_grad():

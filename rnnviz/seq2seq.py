@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from rnnviz import _validate
 from rnnviz._types import Seq2SeqTrace
+from rnnviz.i18n import _
 from rnnviz.models import GRU, LSTM, Elman, State, check_lengths
 from rnnviz.tasks._base import IGNORE_INDEX
 
@@ -210,13 +211,13 @@ class Seq2Seq(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
-        _validate.elements("the decoder (hidden_size, output_size)", 3 * hidden_size, output_size + 1)
+        _validate.elements(_("the decoder (hidden_size, output_size)"), 3 * hidden_size, output_size + 1)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
         self.seed = _validate.seed("seed", seed)
         if attention is not None and (not isinstance(attention, str)
                                       or attention.lower() not in SCORES):
-            raise ValueError(f"attention must be None, 'dot' or 'additive', got "
-                             f"{_validate._describe(attention)}")
+            raise ValueError(_("attention must be None, 'dot' or 'additive', got {value}").format(
+                value=_validate._describe(attention)))
         self.attention_type = None if attention is None else attention.lower()
         self.start = output_size
         core = CELLS[self.cell_type]
@@ -253,14 +254,13 @@ class Seq2Seq(nn.Module):
     def check_task(self, task: Any) -> None:
         """Raise ``ValueError`` unless ``task`` is one this model can train on: symbol inputs,
         a class target at every step, and the model's vocabulary sizes."""
-        hint = "; build it with Seq2Seq.from_task(task)"
         _check_kind(task)
         for name in ("input_size", "output_size"):
             if getattr(self, name) != getattr(task, name):
-                raise ValueError(
-                    f"model.{name} must equal task.{name} = {getattr(task, name)}, "
-                    f"got {getattr(self, name)}{hint}"
-                )
+                raise ValueError(_(
+                    "model.{name} must equal task.{name} = {want}, got {got}; build it with "
+                    "Seq2Seq.from_task(task)"
+                ).format(name=name, want=getattr(task, name), got=getattr(self, name)))
 
     @property
     def num_parameters(self) -> int:
@@ -274,14 +274,17 @@ class Seq2Seq(nn.Module):
     def _ids(self, name: str, value: Any, size: int, *, allow_ignore: bool = False) -> Tensor:
         _validate.tensor(name, value, ndim=2, integer=True)
         if value.shape[0] < 1 or value.shape[1] < 1:
-            raise ValueError(f"{name} must have B >= 1 and T >= 1, got shape {tuple(value.shape)}")
+            raise ValueError(_("{name} must have B >= 1 and T >= 1, got shape {shape}").format(
+                name=name, shape=tuple(value.shape)))
         ids = value[value != IGNORE_INDEX] if allow_ignore else value
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
-            extra = " or -100" if allow_ignore else ""
-            raise ValueError(
-                f"{name} must hold ids in [0, {size}){extra}, got values from {int(ids.min())} "
-                f"to {int(ids.max())}"
-            )
+            if allow_ignore:
+                message = _("{name} must hold ids in [0, {n}) or -100, got values from {low} to "
+                            "{high}")
+            else:
+                message = _("{name} must hold ids in [0, {n}), got values from {low} to {high}")
+            raise ValueError(message.format(name=name, n=size, low=int(ids.min()),
+                                            high=int(ids.max())))
         return value.long()
 
     def _source(self, x: Any, lengths: Any) -> tuple[Tensor, Tensor | None]:
@@ -310,8 +313,8 @@ class Seq2Seq(nn.Module):
         """The alignment ``a`` ``(B, T, S)`` of the teacher-forced run (attention only): row
         ``t`` is where output step ``t`` looks in the source (sums to 1, 0 on padding)."""
         if self.attention is None:
-            raise ValueError("align needs a Seq2Seq with attention='dot' or 'additive', "
-                             "got attention=None")
+            raise ValueError(_("align needs a Seq2Seq with attention='dot' or 'additive', "
+                               "got attention=None"))
         return self._forced(x, y, lengths)[1]
 
     def _forced(self, x: Tensor, y: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
@@ -319,10 +322,11 @@ class Seq2Seq(nn.Module):
         memory, context = self.encode(x, lengths)  # (B, S, H), (L, B, H)
         y = self._ids("y", y, self.output_size, allow_ignore=True)
         if y.shape[0] != x.shape[0]:
-            raise ValueError(f"y must have the batch size of x ({x.shape[0]}), got {y.shape[0]}")
+            raise ValueError(_("y must have the batch size of x ({B}), got {got}").format(
+                B=x.shape[0], got=y.shape[0]))
         prev = torch.cat([torch.full_like(y[:, :1], self.start), y[:, :-1]], dim=1)  # (B, T)
         prev = torch.where(prev == IGNORE_INDEX, self.start, prev)  # padding: never scored
-        out, _ = self.decoder(self._decoder_step_input(prev), context)  # (B, T, H)
+        out, _state = self.decoder(self._decoder_step_input(prev), context)  # (B, T, H)
         return self._readout(out, memory, lengths)
 
     def _readout(self, out: Tensor, memory: Tensor, lengths: Tensor | None
@@ -349,7 +353,7 @@ class Seq2Seq(nn.Module):
         memory, context = self.encoder._fused(e, None, lengths)  # (B, S, H), (L, B, H)
         prev = torch.cat([torch.full_like(y[:, :1], self.start), y[:, :-1]], dim=1)  # (B, T)
         prev = torch.where(prev == IGNORE_INDEX, self.start, prev)
-        out, _ = self.decoder._fused(self._decoder_step_input(prev), context, None)  # (B, T, H)
+        out, _state = self.decoder._fused(self._decoder_step_input(prev), context, None)  # (B, T, H)
         return self._readout(out, memory, lengths)[0]  # (B, T, O)
 
     @torch.no_grad()
@@ -374,23 +378,23 @@ class Seq2Seq(nn.Module):
         mask = None
         if self.attention is None:
             if memory is not None or lengths is not None:
-                raise ValueError("memory and lengths are for a Seq2Seq with attention, "
-                                 "got attention=None")
+                raise ValueError(_("memory and lengths are for a Seq2Seq with attention, "
+                                   "got attention=None"))
         else:
             if memory is None:
-                raise ValueError("memory (the encoder outputs (B, S, H), the first value "
-                                 "encode returns) is required with attention, got None")
+                raise ValueError(_("memory (the encoder outputs (B, S, H), the first value "
+                                   "encode returns) is required with attention, got None"))
             _validate.tensor("memory", memory, ndim=3, floating=True)
             if memory.shape[0] != B or memory.shape[2] != self.hidden_size:
-                raise ValueError(f"memory must have shape (B={B}, S, H={self.hidden_size}), "
-                                 f"got {tuple(memory.shape)}")
+                raise ValueError(_("memory must have shape (B={B}, S, H={H}), got {shape}").format(
+                    B=B, H=self.hidden_size, shape=tuple(memory.shape)))
             if lengths is not None:
                 lengths = check_lengths(lengths, B, memory.shape[1])
             mask = source_mask(lengths, memory.shape[1])  # (B, S)
         state = context
         prev = torch.full((B, 1), self.start, dtype=torch.long)  # (B, 1) <go>
         tokens, states = [], []
-        for _ in range(steps):
+        for _step in range(steps):
             out, state = self.decoder(self._decoder_step_input(prev), state)  # (B, 1, H)
             read = out if self.attention is None else self.attention(out, memory, mask)[0]
             prev = self.linear(read).argmax(dim=-1)  # (B, 1) the greedy choice
@@ -429,7 +433,7 @@ class Seq2Seq(nn.Module):
         steps = _validate.steps("steps", x.shape[1] if steps is None else steps)
         if target is not None:
             target = self._ids("target", target, self.output_size, allow_ignore=True)
-            _validate.size("target", target.shape[0], x.shape[0], "batch size (x's batch size B)")
+            _validate.size("target", target.shape[0], x.shape[0], _("batch size (x's batch size B)"))
         return trace_seq2seq(self, x, None, lengths=lengths, steps=steps, reference=target)
 
     @torch.no_grad()
@@ -447,8 +451,7 @@ def _check_kind(task: Any) -> None:
     """A task a Seq2Seq can learn: symbol inputs and a class target at every step."""
     if task.input_kind != "symbols" or getattr(task, "loss_name", None) != "cross_entropy" \
             or task.kind == "many_to_one":
-        raise ValueError(
+        raise ValueError(_(
             "task must have symbol inputs and a class target at every step (e.g. "
-            f"tasks.Reverse), got input_kind={task.input_kind!r}, kind={task.kind!r}, "
-            f"loss_name={getattr(task, 'loss_name', None)!r}"
-        )
+            "tasks.Reverse), got input_kind={input_kind!r}, kind={kind!r}, loss_name={loss!r}"
+        ).format(input_kind=task.input_kind, kind=task.kind, loss=getattr(task, "loss_name", None)))

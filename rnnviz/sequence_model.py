@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnviz import _validate
+from rnnviz.i18n import _, pgettext
 from rnnviz.models import GRU, LSTM, Elman, check_lengths
 
 __all__ = ["SequenceModel"]
@@ -99,20 +100,20 @@ class SequenceModel(nn.Module):
         self.output_size = _validate.positive_int("output_size", output_size)
         self.cell_type = _validate.choice("cell", cell, CELLS)
         self.hidden_size = _validate.positive_int("hidden_size", hidden_size)
-        _validate.elements("the readout (hidden_size, output_size)", 2 * hidden_size, output_size)
+        _validate.elements(_("the readout (hidden_size, output_size)"), 2 * hidden_size, output_size)
         self.num_layers = _validate.positive_int("num_layers", num_layers)
         self.bidirectional = _validate.flag("bidirectional", bidirectional)
         self.nonlinearity = _validate.choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         if self.cell_type != "elman" and self.nonlinearity != "tanh":
-            raise ValueError(
-                f"nonlinearity={nonlinearity!r} applies to cell='elman' only; "
-                f"cell={self.cell_type!r} uses its fixed gate functions"
-            )
+            raise ValueError(_(
+                "nonlinearity={nonlinearity!r} applies to cell='elman' only; "
+                "cell={cell!r} uses its fixed gate functions"
+            ).format(nonlinearity=nonlinearity, cell=self.cell_type))
         self.encoding = _validate.choice("encoding", encoding, ENCODINGS)
         if embedding_dim is not None and self.encoding != "embedding":
-            raise ValueError(
-                f"embedding_dim is only used with encoding='embedding', got encoding={encoding!r}"
-            )
+            raise ValueError(_(
+                "embedding_dim is only used with encoding='embedding', got encoding={encoding!r}"
+            ).format(encoding=encoding))
         self.readout_type = _validate.choice("readout", readout, READOUTS)
         self.seed = _validate.seed("seed", seed)
         # 2. build the three parts: encoding -> core -> readout (global RNG untouched)
@@ -120,7 +121,7 @@ class SequenceModel(nn.Module):
             if self.encoding == "embedding":
                 dim = hidden_size if embedding_dim is None else embedding_dim
                 self.embedding_dim: int | None = _validate.positive_int("embedding_dim", dim)
-                _validate.elements("the embedding (input_size, embedding_dim)", input_size, dim)
+                _validate.elements(_("the embedding (input_size, embedding_dim)"), input_size, dim)
                 self.encoder: nn.Embedding | None = nn.Embedding(input_size, self.embedding_dim)
                 core_input = self.embedding_dim
             else:
@@ -200,26 +201,26 @@ class SequenceModel(nn.Module):
     def check_task(self, task: Any) -> None:
         """Raise ``ValueError`` unless the model fits ``task``: its sizes, a readout for the
         task's kind (``"last"`` for many-to-one) and an encoding for its inputs."""
-        hint = "; build it with SequenceModel.from_task(task)"
         for name in ("input_size", "output_size"):
             if getattr(self, name) != getattr(task, name):
-                raise ValueError(
-                    f"model.{name} must equal task.{name} = {getattr(task, name)}, "
-                    f"got {getattr(self, name)}{hint}"
-                )
+                raise ValueError(_(
+                    "model.{name} must equal task.{name} = {want}, got {got}; build it with "
+                    "SequenceModel.from_task(task)"
+                ).format(name=name, want=getattr(task, name), got=getattr(self, name)))
         want = "last" if task.kind == "many_to_one" else "per_step"
         if self.readout_type != want:
-            raise ValueError(
-                f"model readout must be {want!r} for a {task.kind!r} task, "
-                f"got {self.readout_type!r}{hint}"
-            )
+            raise ValueError(_(
+                "model readout must be {want!r} for a {kind!r} task, got {got!r}; build it with "
+                "SequenceModel.from_task(task)"
+            ).format(want=want, kind=task.kind, got=self.readout_type))
         symbols = task.input_kind == "symbols"
         if symbols == (self.encoding == "identity"):
-            need = "'onehot' or 'embedding'" if symbols else "'identity'"
-            raise ValueError(
-                f"model encoding must be {need} for {task.input_kind!r} inputs, "
-                f"got {self.encoding!r}{hint}"
-            )
+            need = pgettext("alternatives", " or ").join(["'onehot'", "'embedding'"]) if symbols \
+                else "'identity'"
+            raise ValueError(_(
+                "model encoding must be {need} for {input_kind!r} inputs, got {got!r}; build it "
+                "with SequenceModel.from_task(task)"
+            ).format(need=need, input_kind=task.input_kind, got=self.encoding))
 
     # ------------------------------------------------------------------ properties
     @property
@@ -238,22 +239,22 @@ class SequenceModel(nn.Module):
     def _check_x(self, x: Any) -> torch.Tensor:
         if self.encoding == "identity":
             _validate.tensor("x", x, ndim=3, floating=True)
-            _validate.size("x", x.shape[-1], self.input_size, "size(-1) (input_size)")
+            _validate.size("x", x.shape[-1], self.input_size, _("size(-1) (input_size)"))
             _validate.finite("x", x)
         else:
             if isinstance(x, torch.Tensor) and x.is_floating_point():
-                raise TypeError(
-                    f"x must hold integer symbol ids for encoding={self.encoding!r}, got dtype "
-                    f"{x.dtype} (real-valued inputs need encoding='identity')"
-                )
+                raise TypeError(_(
+                    "x must hold integer symbol ids for encoding={encoding!r}, got dtype "
+                    "{dtype} (real-valued inputs need encoding='identity')"
+                ).format(encoding=self.encoding, dtype=x.dtype))
             _validate.tensor("x", x, ndim=2, integer=True)
             if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.input_size):
-                raise ValueError(
-                    f"x must hold symbol ids in [0, {self.input_size}) (input_size), got values "
-                    f"from {int(x.min())} to {int(x.max())}"
-                )
+                raise ValueError(_(
+                    "x must hold symbol ids in [0, {n}) (input_size), got values from {low} to "
+                    "{high}").format(n=self.input_size, low=int(x.min()), high=int(x.max())))
         if x.shape[0] < 1 or x.shape[1] < 1:
-            raise ValueError(f"x must have B >= 1 and T >= 1, got shape {tuple(x.shape)}")
+            raise ValueError(_("x must have B >= 1 and T >= 1, got shape {shape}").format(
+                shape=tuple(x.shape)))
         return x
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -272,7 +273,7 @@ class SequenceModel(nn.Module):
         """Logits from the core output ``(B, T, D*H)``: per step, or at each last real step."""
         if self.readout_type == "per_step":
             return self.linear(core_out)  # (B, T, O)
-        B, T, _ = core_out.shape
+        B, T, _width = core_out.shape
         H = self.hidden_size
         if lengths is None:
             last = core_out[:, -1]  # (B, D*H)
@@ -296,7 +297,7 @@ class SequenceModel(nn.Module):
         e = self.encode(x)  # (B, T, I)
         if lengths is not None:
             lengths = check_lengths(lengths, e.shape[0], e.shape[1])  # (B,) CPU long
-        out, _ = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
+        out, _state = self.core(e, lengths=lengths, explicit=explicit)  # (B, T, D*H)
         return self.readout(out, lengths)
 
     def batch_output(
@@ -317,5 +318,5 @@ class SequenceModel(nn.Module):
     def _forward_unchecked(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         """:meth:`forward` on the fused path without input checks, for batches already known
         to be valid (the trainer checks a task's first batch with :meth:`forward`)."""
-        out, _ = self.core._fused(self._encode(x), None, lengths)  # (B, T, D*H)
+        out, _state = self.core._fused(self._encode(x), None, lengths)  # (B, T, D*H)
         return self.readout(out, lengths)

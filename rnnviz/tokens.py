@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 
 __all__ = ["char_ngrams", "hash_bucket", "one_hot", "NgramEncoding", "encode_ngrams"]
 
@@ -29,7 +30,7 @@ def char_ngrams(word: str, n: int = 3, *, boundary: str = "#") -> list[str]:
         ['#wo', 'wor', 'ord', 'rd#']
     """
     if not isinstance(word, str) or not word:
-        raise ValueError(f"word must be a non-empty string, got {word!r}")
+        raise ValueError(_("word must be a non-empty string, got {value!r}").format(value=word))
     _validate.positive_int("n", n)
     _validate.text("boundary", boundary)
     marked = f"{boundary}{word}{boundary}"
@@ -59,13 +60,12 @@ def one_hot(ids: torch.Tensor | Sequence[int], vocab_size: int) -> torch.Tensor:
     """
     _validate.positive_int("vocab_size", vocab_size)
     ids = torch.as_tensor(_validate.int_ids("ids", ids), dtype=torch.long)  # (N,)
-    _validate.elements("ids x vocab_size", ids.numel(), vocab_size)
+    _validate.elements(_("ids x vocab_size"), ids.numel(), vocab_size)
     if ids.dim() != 1:
-        raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
+        raise ValueError(_("ids must be 1-D, got shape {shape}").format(shape=tuple(ids.shape)))
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
-        raise ValueError(
-            f"ids must lie in [0, {vocab_size}), got values from {int(ids.min())} to {int(ids.max())}"
-        )
+        raise ValueError(_("ids must lie in [0, {n}), got values from {low} to {high}").format(
+            n=vocab_size, low=int(ids.min()), high=int(ids.max())))
     return torch.nn.functional.one_hot(ids, vocab_size).float()  # (N, V)
 
 

@@ -22,6 +22,7 @@ from torch import Tensor
 from rnnviz import _validate
 from rnnviz._bptt import backward_core, by_hand, forward_core, head, record, to_torch
 from rnnviz._types import Seq2SeqTrace, Trace
+from rnnviz.i18n import _
 from rnnviz.models import State, _Core, check_lengths, is_core
 
 
@@ -54,11 +55,14 @@ def _resolve(model: Any) -> tuple[Any, Any]:
         return model, None
     if is_core(getattr(model, "core", None)):
         return model.core, model
-    hint = " (for a Seq2Seq, pass model.encoder or model.decoder)" if _is_seq2seq(model) else ""
-    raise TypeError(
-        "model must be an rnnviz Elman / LSTM / GRU or a sequence model with a .core, "
-        f"got {type(model).__name__}{hint}"
-    )
+    if _is_seq2seq(model):
+        raise TypeError(_(
+            "model must be an rnnviz Elman / LSTM / GRU or a sequence model with a .core, "
+            "got {type} (for a Seq2Seq, pass model.encoder or model.decoder)"
+        ).format(type=type(model).__name__))
+    raise TypeError(_(
+        "model must be an rnnviz Elman / LSTM / GRU or a sequence model with a .core, got {type}"
+    ).format(type=type(model).__name__))
 
 
 @contextmanager
@@ -88,15 +92,13 @@ def _prepare(
     else:
         enc = seq.encode(x)
         if not isinstance(enc, Tensor) or enc.dim() != 3 or not enc.is_floating_point():
-            raise ValueError(
-                "model.encode(x) must return a (B, T, I) float tensor, got "
-                f"{_validate._describe(enc)}"
-            )
+            raise ValueError(_("model.encode(x) must return a (B, T, I) float tensor, got {value}")
+                             .format(value=_validate._describe(enc)))
         core._check_input(enc, "model.encode(x)")
         shown = x
-    B, T, _ = enc.shape
-    _validate.at_most("the time steps T of x", T, "max_steps")
-    _validate.elements("the trace of x (B x T x layers x H x ~8 recorded values)", B, T,
+    B, T, _width = enc.shape
+    _validate.at_most(_("the time steps T of x"), T, "max_steps")
+    _validate.elements(_("the trace of x (B x T x layers x H x ~8 recorded values)"), B, T,
                        core.num_layers * core.num_directions, core.hidden_size, 8)
     if lengths is not None:
         lengths = check_lengths(lengths, B, T)
@@ -166,12 +168,13 @@ def trace(
     if loss_fn is None and seq is not None:
         loss_fn = getattr(seq, "loss_fn", None)
     if target is not None and loss_fn is None:
-        raise ValueError(
+        raise ValueError(_(
             "loss_fn is required to trace gradients of a bare core with a target "
             "(e.g. loss_fn=torch.nn.functional.mse_loss), got None"
-        )
+        ))
     if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+        raise TypeError(_("loss_fn must be callable, got {value}").format(
+            value=_validate._describe(loss_fn)))
     _validate.finite("target", target)
     with _eval_mode(model):
         # 1. encode and validate
@@ -289,13 +292,15 @@ def trace_seq2seq(
     if forced:
         target = model._ids("target", target, model.output_size, allow_ignore=True)  # (B, T)
         if target.shape[0] != B:
-            raise ValueError(f"target must have the batch size of x ({B}), got {target.shape[0]}")
+            raise ValueError(_("target must have the batch size of x ({B}), got {got}").format(
+                B=B, got=target.shape[0]))
         if steps is not None or reference is not None:
-            raise ValueError("steps and reference are for greedy decoding (no target)")
+            raise ValueError(_("steps and reference are for greedy decoding (no target)"))
         if loss_fn is None:
             loss_fn = getattr(model, "loss_fn", None) or _scored_cross_entropy
         if not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable, got {_validate._describe(loss_fn)}")
+            raise TypeError(_("loss_fn must be callable, got {value}").format(
+            value=_validate._describe(loss_fn)))
     else:
         steps = _validate.positive_int("steps", S if steps is None else steps)
         if reference is not None:
@@ -323,7 +328,7 @@ def trace_seq2seq(
             with torch.no_grad():
                 memory, state = model.encode(x, lengths)  # (B, S, H), (L, B, H)
                 look = {} if attention is None else {"memory": memory, "lengths": lengths}
-                tokens, _ = model.decode(state, steps, **look)  # (B, T)
+                tokens, _steps = model.decode(state, steps, **look)  # (B, T)
             prev = torch.cat([torch.full_like(tokens[:, :1], model.start), tokens[:, :-1]], 1)
         # 4. the decoder from the context, the readout, the loss
         u = F.one_hot(prev, model.output_size + 1).to(dtype)  # (B, T, V_out+1)
@@ -339,8 +344,8 @@ def trace_seq2seq(
             if forced:
                 loss = loss_fn(logits, target)
                 if not isinstance(loss, Tensor) or loss.numel() != 1:
-                    raise ValueError(
-                        f"loss_fn must return a scalar tensor, got {_validate._describe(loss)}")
+                    raise ValueError(_("loss_fn must return a scalar tensor, got {value}").format(
+                        value=_validate._describe(loss)))
                 pd["loss"] = pe["loss"] = float(loss.detach())
                 if loss.requires_grad:
                     wrt = [leaf] if attention is None else [leaf, memory]
@@ -387,7 +392,7 @@ def _by_autograd(core: Any, seq: Any, enc: Tensor, h0: State | None, lengths: Te
     p: dict[str, Any] = {"loss": None, "grad_hidden": None, "grad_cell": None, "grad_input": None}
     with torch.enable_grad():
         enc = enc.requires_grad_(target is not None)  # (B, T, I)
-        out, _, rec = core._explicit(enc, h0, lengths, record=True, training=False)  # (B,T,DH)
+        out, _h_n, rec = core._explicit(enc, h0, lengths, record=True, training=False)  # (B,T,DH)
         p["out"] = out
         p["output"], loss = head(core, seq, out, lengths, target, loss_fn)
         if loss is not None:
@@ -442,21 +447,22 @@ def jacobian_norms(
     """
     core, seq = _resolve(model)
     if isinstance(layer, bool) or not isinstance(layer, int):
-        raise TypeError(f"layer must be an int, got {_validate._describe(layer)}")
+        raise TypeError(_("layer must be an int, got {value}").format(value=_validate._describe(layer)))
     L, D = core.num_layers, core.num_directions
     if not -L <= layer < L:
-        raise ValueError(f"layer must be in [{-L}, {L}), got {layer}")
+        raise ValueError(_("layer must be in [{low}, {high}), got {value}").format(
+            low=-L, high=L, value=layer))
     layer %= L
     with _eval_mode(model), torch.enable_grad():
         # 1. run
-        enc, lengths, h0, _ = _prepare(core, seq, x, lengths, h0)
+        enc, lengths, h0, _prepared = _prepare(core, seq, x, lengths, h0)
         enc = enc.detach()  # (B, T, I)
-        B, T, _ = enc.shape
+        B, T, _width = enc.shape
         h0 = core._zero_state(enc) if h0 is None else h0
         # a state that requires grad keeps every h_t in the graph even with frozen weights
         h0 = tuple(v.detach().requires_grad_() for v in h0) if core.cell_type == "lstm" \
             else h0.detach().requires_grad_()
-        _, h_n, rec = core._explicit(enc, h0, lengths, record=True, training=False)
+        _out, h_n, rec = core._explicit(enc, h0, lengths, record=True, training=False)
         k = layer * D
         h_last = (h_n[0] if core.cell_type == "lstm" else h_n)[k]  # (B, H) last real state
         hs = rec.hidden[k]  # T tensors (B, H); zero gradient from h_last on padded steps
@@ -501,7 +507,7 @@ def spectral_radius(model: Any) -> Tensor:
 
     The matrix is ``W_hh`` for Elman, its candidate block ``W_hg`` (LSTM) or ``W_hn`` (GRU).
     """
-    core, _ = _resolve(model)
+    core, _seq = _resolve(model)
     _validate.finite_weights("model", core)
     radii = [torch.linalg.eigvals(w.detach().double()).abs().max() for w in _recurrent_blocks(core)]
     return torch.stack(radii).to(core.weight_hh_l0.dtype).cpu()  # (L*D,)
@@ -518,13 +524,15 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
     Returns:
         ``model`` (for chaining).
     """
-    core, _ = _resolve(model)
+    core, _seq = _resolve(model)
     if not 0 <= _validate.number(rho) < float("inf"):
-        raise ValueError(f"rho must be a finite number >= 0, got {_validate._describe(rho)}")
+        raise ValueError(_("rho must be a finite number >= 0, got {value}").format(
+            value=_validate._describe(rho)))
     L, D = core.num_layers, core.num_directions
     if layer is not None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not -L <= layer < L:
-            raise ValueError(f"layer must be None or an int in [{-L}, {L}), got {layer!r}")
+            raise ValueError(_("layer must be None or an int in [{low}, {high}), got {value!r}")
+                             .format(low=-L, high=L, value=layer))
         layer %= L
     blocks = _recurrent_blocks(core)
     current = spectral_radius(core)
@@ -534,8 +542,8 @@ def set_spectral_radius(model: Any, rho: float, layer: int | None = None) -> Any
             if layer is not None and k // D != layer:
                 continue
             if float(current[k]) == 0.0:
-                raise ValueError(
-                    f"cannot rescale layer {k // D}: its recurrent matrix has spectral radius 0"
-                )
+                raise ValueError(_(
+                    "cannot rescale layer {layer}: its recurrent matrix has spectral radius 0"
+                ).format(layer=k // D))
             block.mul_(rho / float(current[k]))
     return model

@@ -14,6 +14,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Batch, Seq2SeqTrace, Trace, Trainable
+from rnnviz.i18n import _, pgettext
 from rnnviz.tasks._base import Task
 
 __all__ = ["Trainer", "History", "Snapshot", "StepResult"]
@@ -155,12 +156,11 @@ class Trainer:
     ) -> None:
         # 1. check the arguments
         if not isinstance(model, Trainable):
-            raise TypeError(
+            raise TypeError(_(
                 "model must be an rnnviz.SequenceModel or rnnviz.Seq2Seq (e.g. "
                 "SequenceModel.from_task(task)), or another rnnviz.Trainable with "
-                "reset_parameters, check_task and batch_output, got "
-                f"{type(model).__name__}"
-            )
+                "reset_parameters, check_task and batch_output, got {type}"
+            ).format(type=type(model).__name__))
         _check_task(task)
         model.check_task(task)
         self.model = model
@@ -207,7 +207,8 @@ class Trainer:
     @loss_fn.setter
     def loss_fn(self, value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None) -> None:
         if value is not None and not callable(value):
-            raise TypeError(f"loss_fn must be callable or None, got {type(value).__name__}")
+            raise TypeError(_("loss_fn must be callable or None, got {type}").format(
+                type=type(value).__name__))
         own = value is None and isinstance(self.task, Task)
         self._loss_fn = self.task.loss if value is None else value
         self._loss = self.task._loss if own else self._loss_fn  # the hot path's unchecked loss
@@ -287,7 +288,8 @@ class Trainer:
         """
         with self._lock:  # one step at a time, even from two threads (a cell and a dashboard)
             if self.state == "diverged":
-                raise RuntimeError(f"{self.message} (step() refuses to continue)")
+                raise RuntimeError(_("{message} (step() refuses to continue)").format(
+                    message=self.message))
             self.state, self.message = "ready", ""
             try:
                 return self._step_once()
@@ -312,7 +314,8 @@ class Trainer:
             _validate.scalar_loss(loss, needs_grad=True)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
-            return self._diverge(k, "loss", loss_value, loss_value, math.nan, math.nan)
+            return self._diverge(k, _("the loss at step {step} was {value}").format(
+                step=k, value=loss_value), loss_value, math.nan, math.nan)
         # 3. backward, gradient norm before clipping, clipping
         loss.backward()
         grads = [p.grad for p in self._params if p.grad is not None]
@@ -322,7 +325,8 @@ class Trainer:
         metric = float(score(output.detach(), y))
         self._checked = True
         if not math.isfinite(grad_norm):
-            return self._diverge(k, "gradient norm", grad_norm, loss_value, metric, grad_norm)
+            return self._diverge(k, _("the gradient norm at step {step} was {value}").format(
+                step=k, value=grad_norm), loss_value, metric, grad_norm)
         if self._clip is not None:
             torch.nn.utils.clip_grads_with_norm_(self._params, self._clip, norm)
         # 4. keep the weights, update, check them, record
@@ -348,31 +352,34 @@ class Trainer:
         return all(bool(torch.isfinite(p).all()) for p in self._params)
 
     def _diverge(
-        self, k: int, what: str, value: float, loss: float, metric: float, grad_norm: float
+        self, k: int, what: str, loss: float, metric: float, grad_norm: float
     ) -> StepResult:
+        """``what``: which value was not finite, already worded (and translated)."""
         # 1. the last update led to a non-finite value: undo it, back to the weights that
         #    produced the last recorded finite loss (no recorded step: nothing was applied)
         last = len(self.history)
         if self._backup_valid:
             self._restore_backup()
-            kept = f"weights restored to those that gave the last finite loss (step {last})"
+            kept = _("weights restored to those that gave the last finite loss "
+                     "(step {step})").format(step=last)
         else:
-            kept = "weights left as they were before this step"
+            kept = _("weights left as they were before this step")
         # 2. weights that are still not finite (e.g. poisoned by hand) cannot be kept
         if not self._finite_weights():
             self.model.reset_parameters()
-            kept = "weights were not finite and have been re-initialised"
+            kept = _("weights were not finite and have been re-initialised")
         # 3. fresh optimizer state (Adam's moments have seen the bad values)
         self.optimizer.zero_grad(set_to_none=True)
         self.optimizer = self._make_optimizer()
         self._backup_valid = False
         self._phase = "idle"
         self.state = "diverged"
-        self.message = (
-            f"Training diverged: the {what} at step {k} was {value}; {kept}. Lower the "
-            f"learning rate (lr={self._lr:g}) or enable gradient clipping (e.g. clip=1.0), "
-            "then call reset() (or resume())."
-        )
+        # TRANSLATORS: {what} is "the loss at step 3 was nan" or "the gradient norm at step 3
+        # was inf"; {kept} is what happened to the weights ("weights restored to ...")
+        self.message = _(
+            "Training diverged: {what}; {kept}. Lower the learning rate (lr={lr}) or enable "
+            "gradient clipping (e.g. clip=1.0), then call reset() (or resume())."
+        ).format(what=what, kept=kept, lr=f"{self._lr:g}")
         return StepResult(k, loss, metric, grad_norm, diverged=True)
 
     def _recover_interrupt(self) -> None:
@@ -386,10 +393,10 @@ class Trainer:
         self.history._truncate(self._step)
         self._phase = "idle"
         self.state = "interrupted"
-        self.message = (
-            f"Training interrupted: weights and history are those after step {self._step}. "
+        self.message = _(
+            "Training interrupted: weights and history are those after step {step}. "
             "Call run() to continue."
-        )
+        ).format(step=self._step)
 
     # ------------------------------------------------------------------ many steps
     def run(self, n: int, progress: bool = True) -> History:
@@ -405,15 +412,18 @@ class Trainer:
             return self.history
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, disable=not progress, desc="training", unit="step", leave=True)
+        # TRANSLATORS: the progress bar's label and its unit ("12/200 step/s")
+        bar = tqdm(total=n, disable=not progress, desc=pgettext("progress bar", "training"),
+                   unit=pgettext("progress bar", "step"), leave=True)
         try:
-            for _ in range(n):
+            for _step in range(n):
                 result = self.step()
                 bar.update(1)
                 if result.diverged:
                     break
                 if progress:
-                    bar.set_postfix(loss=f"{result.loss:.4f}", refresh=False)
+                    bar.set_postfix_str(pgettext("progress bar", "loss={loss}").format(
+                        loss=f"{result.loss:.4f}"), refresh=False)
         except KeyboardInterrupt:
             if self.state != "interrupted":  # the interrupt came between steps
                 self._recover_interrupt()

@@ -28,6 +28,7 @@ from torch import Tensor
 
 from rnnviz import _validate
 from rnnviz._types import Trace
+from rnnviz.i18n import _
 
 __all__ = ["UnitScores", "find_units", "bracket_depth", "word_position", "in_quotes",
            "word_groups", "FEATURES"]
@@ -127,7 +128,7 @@ GROUPS: dict[str, Callable[[str], Tensor]] = {"word": word_groups}
 
 def _check_text(text: Any) -> None:
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+        raise TypeError(_("text must be a str, got {type}").format(type=type(text).__name__))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,10 +192,11 @@ class UnitScores:
 
 def _sample(trace: Trace, sample: Any) -> int:
     if isinstance(sample, bool) or not isinstance(sample, int):
-        raise TypeError(f"sample must be an int, got {sample!r}")
+        raise TypeError(_("sample must be an int, got {value!r}").format(value=sample))
     B = trace.batch_size
     if not -B <= sample < B:
-        raise ValueError(f"sample must be in [0, {B}) for this batch of {B}, got {sample}")
+        raise ValueError(_("sample must be in [0, {B}) for this batch of {B}, got {value}").format(
+            B=B, value=sample))
     return sample % B
 
 
@@ -203,23 +205,27 @@ def _state_tensor(trace: Trace, state: str) -> Tensor:
         return trace.hidden
     if state == "cell":
         if trace.cell is None:
-            raise ValueError(f"state='cell' needs an LSTM trace, got a {trace.cell_type} trace")
+            raise ValueError(_("state='cell' needs an LSTM trace, got a {cell} trace").format(
+                cell=trace.cell_type))
         return trace.cell
     if state in trace.gates:
         return trace.gates[state]
     options = ["hidden"] + (["cell"] if trace.cell is not None else []) + list(trace.gates)
-    raise ValueError(f"state must be one of {options}, got {state!r}")
+    raise ValueError(_("state must be one of {options}, got {value!r}").format(options=options,
+                                                                             value=state))
 
 
 def _texts(text: Any, B: int) -> list[str]:
     if text is None:
-        raise ValueError("text is required for a named text feature or grouping (the characters "
-                         "the model read: a str for one sample, or one str per sample)")
+        raise ValueError(_("text is required for a named text feature or grouping (the characters "
+                           "the model read: a str for one sample, or one str per sample)"))
     texts = [text] if isinstance(text, str) else text
     if not isinstance(texts, Sequence) or not all(isinstance(t, str) for t in texts):
-        raise TypeError(f"text must be a str or a sequence of str, got {type(text).__name__}")
+        raise TypeError(_("text must be a str or a sequence of str, got {type}").format(
+            type=type(text).__name__))
     if len(texts) != B:
-        raise ValueError(f"text must have one string per sample (B = {B}), got {len(texts)}")
+        raise ValueError(_("text must have one string per sample (B = {B}), got {n}").format(
+            B=B, n=len(texts)))
     return list(texts)
 
 
@@ -229,12 +235,14 @@ def _per_step(name: str, value: Any, B: int, T: int, lengths: np.ndarray) -> np.
         rows = [np.asarray(torch.as_tensor(v, dtype=torch.float64), dtype=np.float64).ravel()
                 for v in value]
         if len(rows) != B:
-            raise ValueError(f"{name} must have one row per sample (B = {B}), got {len(rows)}")
+            raise ValueError(_("{name} must have one row per sample (B = {B}), got {n}").format(
+                name=name, B=B, n=len(rows)))
         out = np.full((B, T), np.nan)
         for b, r in enumerate(rows):
             if r.size < lengths[b] or r.size > T:
-                raise ValueError(f"{name} row {b} must have between {lengths[b]} (the sample's "
-                                 f"length) and {T} values, got {r.size}")
+                raise ValueError(_("{name} row {b} must have between {low} (the sample's length) "
+                                   "and {T} values, got {n}").format(
+                    name=name, b=b, low=lengths[b], T=T, n=r.size))
             out[b, : r.size] = r
         return out
     if isinstance(value, Tensor):
@@ -243,15 +251,15 @@ def _per_step(name: str, value: Any, B: int, T: int, lengths: np.ndarray) -> np.
         try:
             a = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError(f"{name} must be numbers of shape (B, T), got "
-                            f"{_validate._describe(value)}") from None
+            raise TypeError(_("{name} must be numbers of shape (B, T), got {value}").format(
+                name=name, value=_validate._describe(value))) from None
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim == 1 and B == 1:
         a = a[None, :]
     if a.shape != (B, T):
-        raise ValueError(f"{name} must have shape (B, T) = ({B}, {T}) (one number per step), "
-                         f"got {tuple(a.shape)}")
+        raise ValueError(_("{name} must have shape (B, T) = ({B}, {T}) (one number per step), "
+                           "got {shape}").format(name=name, B=B, T=T, shape=tuple(a.shape)))
     return a
 
 
@@ -308,16 +316,16 @@ def find_units(trace: Trace, feature: Any, *, text: str | Sequence[str] | None =
         >>> fig = rnnviz.plot_text_activation(text, units.values(tr, 0), unit_name=units.name())
     """
     if not isinstance(trace, Trace):
-        raise TypeError(f"trace must be an rnnviz Trace (from rnnviz.trace(model, x)), got "
-                        f"{type(trace).__name__}")
+        raise TypeError(_("trace must be an rnnviz Trace (from rnnviz.trace(model, x)), got "
+                          "{type}").format(type=type(trace).__name__))
     if isinstance(layer, bool) or not isinstance(layer, int):
-        raise TypeError(f"layer must be an int, got {layer!r}")
+        raise TypeError(_("layer must be an int, got {value!r}").format(value=layer))
     if isinstance(direction, bool) or not isinstance(direction, int):
-        raise TypeError(f"direction must be an int, got {direction!r}")
+        raise TypeError(_("direction must be an int, got {value!r}").format(value=direction))
     row = trace.index(layer, direction)
     layer %= trace.num_layers
     if not isinstance(state, str):
-        raise TypeError(f"state must be a str, got {state!r}")
+        raise TypeError(_("state must be a str, got {value!r}").format(value=state))
     act = _state_tensor(trace, state)[row].detach().cpu().to(torch.float64).numpy()  # (B, T, H)
     B, T, H = act.shape
     lengths = np.full(B, T) if trace.lengths is None else trace.lengths.numpy().astype(int)
@@ -326,15 +334,15 @@ def find_units(trace: Trace, feature: Any, *, text: str | Sequence[str] | None =
         name = feature
         if feature == "target":
             if trace.target is None:
-                raise ValueError("feature='target' needs a trace made with a target")
+                raise ValueError(_("feature='target' needs a trace made with a target"))
             y = _per_step("the trace's target", trace.target, B, T, lengths)
             y = np.where(y == -100, np.nan, y)  # unscored steps of class targets
         elif feature in FEATURES:
             texts = _texts(text, B)
             y = _per_step("feature", [FEATURES[feature](s) for s in texts], B, T, lengths)
         else:
-            raise ValueError(f"feature must be one of {['target', *FEATURES]}, a (B, T) tensor "
-                             f"or a callable, got {feature!r}")
+            raise ValueError(_("feature must be one of {options}, a (B, T) tensor or a callable, "
+                               "got {value!r}").format(options=["target", *FEATURES], value=feature))
     elif callable(feature):
         name = getattr(feature, "__name__", "feature")
         y = _per_step("feature", [feature(s) for s in _texts(text, B)], B, T, lengths)
@@ -350,20 +358,20 @@ def find_units(trace: Trace, feature: Any, *, text: str | Sequence[str] | None =
     else:
         if isinstance(within, str):
             if within not in GROUPS:
-                raise ValueError(f"within must be None, one of {list(GROUPS)} or (B, T) group "
-                                 f"labels, got {within!r}")
+                raise ValueError(_("within must be None, one of {options} or (B, T) group labels, "
+                                   "got {value!r}").format(options=list(GROUPS), value=within))
             rows = [GROUPS[within](s).numpy() for s in _texts(text, B)]
             groups = np.full((B, T), -1, dtype=np.int64)
             for b, r in enumerate(rows):
                 if r.size < lengths[b] or r.size > T:
-                    raise ValueError(f"text[{b}] must have between {lengths[b]} and {T} "
-                                     f"characters, got {r.size}")
+                    raise ValueError(_("text[{b}] must have between {low} and {T} characters, "
+                                       "got {n}").format(b=b, low=lengths[b], T=T, n=r.size))
                 groups[b, : r.size] = r
             within_name = within
         else:
             g = _per_step("within", within, B, T, lengths)
             if not np.all(np.isfinite(g) & (g == np.round(g))):
-                raise ValueError("within must hold integer group labels (-1 = leave out)")
+                raise ValueError(_("within must hold integer group labels (-1 = leave out)"))
             groups = g.astype(np.int64)
             within_name = "groups"
         use &= groups >= 0
@@ -372,22 +380,26 @@ def find_units(trace: Trace, feature: Any, *, text: str | Sequence[str] | None =
                           -1)
     n = int(use.sum())
     if n < 2:
-        raise ValueError(f"find_units needs at least 2 scored steps, got {n} (check lengths, "
-                         "nan features and the within groups)")
+        raise ValueError(_("find_units needs at least 2 scored steps, got {n} (check lengths, "
+                           "nan features and the within groups)").format(n=n))
     a = act[use]  # (n, H)
     f = y[use]  # (n,)
     gid = groups[use]  # (n,)
     # 3. centre on the overall (or each group's) mean, then correlate
-    _, inv = np.unique(gid, return_inverse=True)
+    _groups, inv = np.unique(gid, return_inverse=True)
     count = np.bincount(inv).astype(np.float64)  # (G,)
     f_c = f - (np.bincount(inv, weights=f) / count)[inv]  # (n,)
     a_mean = np.stack([np.bincount(inv, weights=a[:, u]) for u in range(H)], axis=1) / count[:, None]
     a_c = a - a_mean[inv]  # (n, H)
     f_ss = float(f_c @ f_c)
     if f_ss <= 1e-12 * max(1.0, float(f @ f)):
-        raise ValueError(f"feature {name!r} does not vary on the scored steps"
-                         + (" within the groups" if within is not None else "")
-                         + ": nothing to correlate with")
+        if within is None:
+            message = _("feature {name!r} does not vary on the scored steps: nothing to "
+                        "correlate with")
+        else:
+            message = _("feature {name!r} does not vary on the scored steps within the groups: "
+                        "nothing to correlate with")
+        raise ValueError(message.format(name=name))
     a_ss = (a_c * a_c).sum(axis=0)  # (H,)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a_c.T @ f_c) / np.sqrt(a_ss * f_ss)  # (H,)

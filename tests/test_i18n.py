@@ -14,6 +14,7 @@ import tomllib
 import warnings
 
 import pytest
+import torch
 
 import rnnviz
 from rnnviz import i18n
@@ -166,6 +167,10 @@ def test_catalogue_is_shipped_as_package_data() -> None:
     ("one<br>two", "один два", []),  # line breaks are the translator's to place
     ("one two", "один<br>два", []),
     ("a unit's value", "значение нейрона", []),  # 'a' and the s of unit's are words
+    ("lower lr (e.g. lr=0.1), i.e. slower", "уменьшите lr (например, lr=0.1), то есть медленнее", []),
+    ("gates (e.g. f)", "вентили (например, )", ["'f' is missing"]),
+    ("{n} step(s) of x", "{n} шага x", []),
+    ("gate(s) f", "вентиль", ["'f' is missing"]),
 ])
 def test_symbols_survive_translation(msgid, msgstr, problems) -> None:
     assert C.symbol_problems(msgid, msgstr) == problems
@@ -182,6 +187,16 @@ def test_user_facing_strings_are_wrapped(path, rules) -> None:
     (``python -m tests.i18n_catalogue --todo`` lists what is left)."""
     findings = C.scan(path, rules)
     assert not findings, "wrap these in _() (see rnnviz/i18n.py):\n" + "\n".join(map(str, findings))
+
+
+def test_every_module_outside_the_views_is_scanned() -> None:
+    """Everything but rnnviz/views/ and rnnviz/live/ is converted: a new module joins SCANNED."""
+    modules = {str(p.relative_to(C.ROOT)) for p in C.PACKAGE.rglob("*.py")}
+    left = sorted(m for m in modules - set(C.SCANNED)
+                  if not m.startswith(("rnnviz/views/", "rnnviz/live/")))
+    assert not left, f"add to SCANNED in tests/i18n_catalogue.py: {left}"
+    assert all(C.SCANNED[m] == C.RULES for m in modules & set(C.SCANNED)
+               if not m.startswith(("rnnviz/views/", "rnnviz/live/")))
 
 
 SNIPPET = '''
@@ -308,3 +323,116 @@ def test_a_students_unit_name_is_shown_as_given() -> None:
     assert fig.layout.width is None  # no fixed width: it fills its slot, long title and all
     fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="layer {0} unit 7")
     assert fig.layout.title.text == "Text coloured by layer {0} unit 7"  # braces are not fields
+
+
+# ------------------------------------------------------------------ the converted non-view modules
+
+
+def _diverging_trainer():
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=4, seed=0)
+    return rnnviz.Trainer(model, task, optimizer="sgd", lr=1e38, batch_size=4, seed=0,
+                          snapshot_every=0)
+
+
+def test_trainer_messages_speak_the_language_in_force(capsys) -> None:
+    trainer = _diverging_trainer()
+    trainer.run(20, progress=False)
+    english = trainer.message
+    assert re.match(r"Training diverged: the loss at step \d+ was (inf|nan); weights restored to "
+                    r"those that gave the last finite loss \(step \d+\)\. ", english)
+    assert english.endswith("Lower the learning rate (lr=1e+38) or enable gradient clipping "
+                            "(e.g. clip=1.0), then call reset() (or resume()).")
+    rnnviz.set_language("ru")
+    trainer = _diverging_trainer()
+    trainer.run(20, progress=False)
+    russian = trainer.message
+    assert re.match(r"Обучение разошлось: на шаге обучения \d+ потери равны (inf|nan); веса "
+                    r"возвращены к тем, что дали последнее конечное значение потерь \(шаг \d+\)\. ",
+                    russian)
+    assert "обрезку градиента" in russian and "lr=1e+38" in russian and "clip=1.0" in russian
+    assert not _english_words([re.sub(r"\b(inf|nan|lr|clip|reset|resume)\b", "", russian)])
+    assert "Обучение разошлось" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match=r"step\(\) не продолжит обучение"):
+        trainer.step()
+    with pytest.raises(TypeError, match=r"^loss_fn должна быть функцией .*получено int"):
+        trainer.loss_fn = 5
+    with i18n.language("en"), pytest.raises(TypeError, match=r"^loss_fn must be callable"):
+        trainer.loss_fn = 5
+
+
+def test_argument_errors_speak_the_language_in_force() -> None:
+    from rnnviz import _validate as V
+
+    def message(check, *args, **kwargs) -> str:
+        with pytest.raises((ValueError, TypeError)) as info:
+            check(*args, **kwargs)
+        return str(info.value)
+
+    assert message(V.positive_int, "hidden_size", -1) == "hidden_size must be a positive int, got -1 (int)"
+    assert message(V.at_most, "seq_len", 10**6, "max_steps").startswith(
+        "seq_len must be at most 10_000 (rnnviz.limits.max_steps: each step is one Python iteration")
+    rnnviz.set_language("ru")
+    assert message(V.positive_int, "hidden_size", -1) == (
+        "hidden_size должен быть положительным целым числом, получено -1 (int)")
+    assert message(V.choice, "cell", "lstn", ["rnn", "lstm", "gru"]) == (
+        "cell должен быть одним из ['rnn', 'lstm', 'gru'], получено 'lstn' (str)")
+    assert message(V.tensor, "x", [1.0]) == "x должен быть тензором torch.Tensor, получено [1.0] (list)"
+    assert message(V.finite, "x", torch.tensor([[0.0, float("nan")]])) == (
+        "x должен быть конечным (без NaN и inf), получено nan в позиции (батч 0, шаг 1)")
+    limit = message(V.at_most, "seq_len", 10**6, "max_steps")
+    assert limit.startswith("seq_len должен быть не больше 10_000 (rnnviz.limits.max_steps: "
+                            "каждый шаг — одна итерация Python")
+    assert limit.endswith("rnnviz.limits.max_steps = 1000000")
+    assert message(V.flag, "progress", 1) == (
+        "progress должен быть bool (True или False), получено 1 (int)")
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, hidden_size=4)
+    with pytest.raises(ValueError, match=r"^lr должен быть положительным конечным числом, "
+                                         r"получено -1 \(int\)$"):
+        rnnviz.Trainer(model, task, lr=-1)
+    with i18n.language("en"), pytest.raises(ValueError, match=r"^lr must be a positive finite"):
+        rnnviz.Trainer(model, task, lr=-1)
+
+
+def test_tasks_describe_themselves_in_the_language_in_force() -> None:
+    tasks = rnnviz.tasks
+    echo, recall = tasks.Echo(delay=1, seed=0), tasks.DelayedRecall(lag=5, seed=0)
+    english = (echo.describe(), echo.baseline().description, repr(echo), repr(recall))
+    assert english[1] == ("A network without memory sees only x_t, which is independent of "
+                          "x_(t-1): it can only guess, so accuracy 1/4 and loss ln 4.")
+    assert english[2].endswith("# synced: output the symbol seen 1 step(s) earlier")
+    assert english[3].endswith("# many_to_one: after 5 distractor step(s), name the first symbol")
+    rnnviz.set_language("ru")
+    assert echo.baseline().description == (
+        "Сеть без памяти видит только x_t, а он не зависит от x_(t-1): ей остаётся угадывать, "
+        "поэтому точность 1/4, потери ln 4.")
+    assert repr(echo).endswith("# synced: выдать символ, увиденный 1 шаг назад")  # a task made in English
+    assert repr(recall).endswith("после 5 отвлекающих шагов назвать первый символ")
+    assert repr(tasks.Echo(delay=3, seed=0)).endswith("увиденный 3 шага назад")
+    assert "3 шага назад" in tasks.Echo(delay=3, seed=0).describe()
+    for name in tasks.names():
+        task = tasks.get(name)
+        for text in (task.describe(), task.baseline().description, task.summary):
+            assert CYRILLIC.search(text), (name, text)
+    with pytest.raises(ValueError, match=r"^неизвестная задача 'ecoh'.*Возможно, вы имели в виду 'echo'\?$"):
+        tasks.get("ecoh")
+    with pytest.raises(ValueError, match=r"^delay должен быть меньше seq_len=4, получено 5$"):
+        tasks.Echo(delay=5, seq_len=4)
+    rnnviz.set_language("en")
+    assert (echo.describe(), echo.baseline().description, repr(echo), repr(recall)) == english
+
+
+def test_model_and_sampling_errors_speak_the_language_in_force() -> None:
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    wrong = rnnviz.SequenceModel(input_size=4, output_size=4, hidden_size=4, readout="last")
+    rnnviz.set_language("ru")
+    with pytest.raises(ValueError, match=r"^для задачи вида 'synced' readout модели должен быть "
+                                         r"'per_step', получено 'last'; создайте модель через "
+                                         r"SequenceModel\.from_task\(task\)$"):
+        wrong.check_task(task)
+    with pytest.raises(ValueError, match=r"^temperature должна быть конечным числом >= 0"):
+        rnnviz.generate(rnnviz.SequenceModel.from_task(rnnviz.tasks.CharText(), hidden_size=4),
+                        rnnviz.tasks.CharText(), "a", 5, temperature=-1.0)
+    with i18n.language("en"), pytest.raises(ValueError, match=r"^model readout must be 'per_step'"):
+        wrong.check_task(task)

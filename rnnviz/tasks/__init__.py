@@ -40,6 +40,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from rnnviz.i18n import _
 from rnnviz.tasks._base import IGNORE_INDEX, Task
 from rnnviz.tasks.context import Lookahead, NeighbourXor
 from rnnviz.tasks.counting import Brackets, Parity
@@ -90,19 +91,22 @@ def get(name: str, **kwargs: Any) -> Task:
         ValueError: unknown name (the message lists the known ones) or bad task arguments.
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a task name (str), got {type(name).__name__}")
+        raise TypeError(_("name must be a task name (str), got {type}").format(
+            type=type(name).__name__))
     by_key = {_key(k): cls for k, cls in _REGISTRY.items()}
     cls = by_key.get(_key(name))
     if cls is None:
         close = difflib.get_close_matches(name.lower(), names(), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown task {name!r}; known tasks: {names()}.{hint}")
+        message = _("unknown task {name!r}; known tasks: {known}.").format(name=name, known=names())
+        if close:
+            message += " " + _("Did you mean {close!r}?").format(close=close[0])
+        raise ValueError(message)
     try:
         return cls(**kwargs)
     except TypeError as err:
         if "unexpected keyword" in str(err):
-            hint = f"see help(rnnviz.tasks.{cls.__name__})"
-            raise TypeError(f"{cls.__name__}: {err}; {hint}") from None
+            raise TypeError(_("{task}: {error}; see help(rnnviz.tasks.{task})").format(
+                task=cls.__name__, error=err)) from None
         raise
 
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _, ngettext
 
 IGNORE_INDEX = -100  # per-step targets with this value are not scored (cross-entropy ignore_index)
 _MASK63 = (1 << 63) - 1
@@ -31,8 +32,20 @@ def letters(n: int, name: str = "num_symbols") -> list[str]:
     """The first ``n`` upper-case letters, used as symbol names (``n`` <= 26)."""
     _validate.positive_int(name, n)
     if n > 26:
-        raise ValueError(f"{name} must be at most 26 (symbols are named A-Z), got {n}")
+        raise ValueError(_("{name} must be at most 26 (symbols are named A-Z), got {n}").format(
+            name=name, n=n))
     return list(string.ascii_uppercase[:n])
+
+
+def n_steps(n: int) -> str:
+    """``"3 step(s)"``: a number of steps, in the plural form the language in force needs."""
+    # TRANSLATORS: English keeps "step(s)" for every n; give the three Russian forms
+    return ngettext("{n} step(s)", "{n} step(s)", n).format(n=n)
+
+
+def n_steps_plural(n: int) -> str:
+    """``"3 steps"`` (English always says "steps" here), in the form the language needs."""
+    return ngettext("{n} steps", "{n} steps", n).format(n=n)
 
 
 def mix_seed(task_seed: int, batch_seed: int) -> int:
@@ -63,11 +76,11 @@ def assets_dir() -> Path:
     env = os.environ.get("RNNVIZ_ASSETS")
     path = Path(env) if env else Path(__file__).resolve().parents[2] / "assets"
     if not path.is_dir():
-        where = "RNNVIZ_ASSETS" if env else "the repository's assets/ folder"
-        raise FileNotFoundError(
-            f"rnnviz data files not found at {path} ({where}); set the RNNVIZ_ASSETS "
+        where = "RNNVIZ_ASSETS" if env else _("the repository's assets/ folder")
+        raise FileNotFoundError(_(
+            "rnnviz data files not found at {path} ({where}); set the RNNVIZ_ASSETS "
             "environment variable to the folder that holds tiny_corpus.txt and names.csv"
-        )
+        ).format(path=path, where=where))
     return path
 
 
@@ -75,10 +88,10 @@ def asset(filename: str) -> Path:
     """Path of one data file in `assets_dir()`, with a clear error when it is missing."""
     path = assets_dir() / filename
     if not path.is_file():
-        raise FileNotFoundError(
-            f"rnnviz data file {filename!r} is missing from {path.parent}; set RNNVIZ_ASSETS "
+        raise FileNotFoundError(_(
+            "rnnviz data file {filename!r} is missing from {folder}; set RNNVIZ_ASSETS "
             "to a folder that has it"
-        )
+        ).format(filename=filename, folder=path.parent))
     return path
 
 
@@ -112,7 +125,6 @@ class Task:
     """
 
     name: ClassVar[str] = "task"
-    summary: str = ""  # one line for __repr__
     kind: str
     input_kind: str
     input_size: int
@@ -130,6 +142,14 @@ class Task:
         self.seed = _validate.seed("seed", seed)
         self._generator = torch.Generator().manual_seed(mix_seed(self.seed, -1))
         self._params: dict[str, Any] = {}
+
+    @property
+    def summary(self) -> str:
+        """One line for ``__repr__``, in the language in force."""
+        return self._summary()
+
+    def _summary(self) -> str:
+        return ""
 
     # -- batches ------------------------------------------------------------------------
     def batch(self, batch_size: int, *, seed: int | None = None) -> Batch:
@@ -165,18 +185,17 @@ class Task:
             _validate.tensor("y", y, ndim=want_y, integer=True)
             if output.dim() != want_out:
                 shape = "(B, T, O)" if per_step else "(B, O)"
-                raise ValueError(
-                    f"output must have shape {shape} for a {self.kind} task, got {tuple(output.shape)}"
-                )
+                raise ValueError(_("output must have shape {shape} for a {kind} task, got {got}")
+                                 .format(shape=shape, kind=self.kind, got=tuple(output.shape)))
             if tuple(output.shape[:-1]) != tuple(y.shape):
-                raise ValueError(
-                    f"output shape {tuple(output.shape)} does not match y shape "
-                    f"{tuple(y.shape)} (expected output = y shape + (O,))"
-                )
-            _validate.size("output", output.shape[-1], self.output_size, "last dimension O")
+                raise ValueError(_(
+                    "output shape {got} does not match y shape {y_shape} (expected output = y "
+                    "shape + (O,))").format(got=tuple(output.shape), y_shape=tuple(y.shape)))
+            _validate.size("output", output.shape[-1], self.output_size, _("last dimension O"))
             _validate.class_targets("y", y, self.output_size, ignore=IGNORE_INDEX if per_step else None)
         elif tuple(output.shape) != tuple(y.shape):
-            raise ValueError(f"output must have the shape of y {tuple(y.shape)}, got {tuple(output.shape)}")
+            raise ValueError(_("output must have the shape of y {y_shape}, got {got}").format(
+                y_shape=tuple(y.shape), got=tuple(output.shape)))
         else:
             _validate.finite("y", y)
         return output, y
@@ -214,30 +233,34 @@ class Task:
         raise NotImplementedError
 
     def describe(self) -> str:
-        """A short plain-English explanation of the task for students."""
+        """A short plain-language explanation of the task for students, in the language in force."""
         raise NotImplementedError
 
     # -- symbols ------------------------------------------------------------------------
     def encode(self, text: str) -> torch.Tensor:
         """Symbol ids ``(T,)`` of a string whose characters are vocab entries."""
         if self.vocab is None:
-            raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to encode")
+            raise TypeError(_("{task} has real-valued inputs, nothing to encode").format(
+                task=type(self).__name__))
         if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
+            raise TypeError(_("text must be a str, got {type}").format(type=type(text).__name__))
         index = {s: i for i, s in enumerate(self.vocab)}
         unknown = sorted({c for c in text if c not in index})
         if unknown:
-            raise ValueError(f"text has characters not in the vocab {self.vocab}: {unknown}")
+            raise ValueError(_("text has characters not in the vocab {vocab}: {unknown}").format(
+                vocab=self.vocab, unknown=unknown))
         return torch.tensor([index[c] for c in text], dtype=torch.long)
 
     def decode(self, ids: torch.Tensor | list[int]) -> str:
         """The string of symbol names for ids ``(T,)`` (inverse of `encode`)."""
         if self.vocab is None:
-            raise TypeError(f"{type(self).__name__} has real-valued inputs, nothing to decode")
+            raise TypeError(_("{task} has real-valued inputs, nothing to decode").format(
+                task=type(self).__name__))
         values = _validate.int_ids("ids", ids)
         bad = [v for v in values if not 0 <= int(v) < len(self.vocab)]
         if bad:
-            raise ValueError(f"ids must be in [0, {len(self.vocab)}), got {bad[:5]}")
+            raise ValueError(_("ids must be in [0, {n}), got {bad}").format(n=len(self.vocab),
+                                                                              bad=bad[:5]))
         return "".join(self.vocab[int(v)] for v in values)
 
     def __repr__(self) -> str:

@@ -22,7 +22,8 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
-from rnnviz.tasks._base import IGNORE_INDEX, Task, chance_baseline, letters
+from rnnviz.i18n import _
+from rnnviz.tasks._base import IGNORE_INDEX, Task, chance_baseline, letters, n_steps
 
 __all__ = ["Lookahead", "NeighbourXor"]
 
@@ -60,16 +61,21 @@ class Lookahead(Task):
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if num_symbols < 2:
-            raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+            raise ValueError(_("{name} must be at least 2, got {value}").format(
+                name="num_symbols", value=num_symbols))
         if ahead >= seq_len:
-            raise ValueError(f"ahead must be smaller than seq_len={seq_len}, got {ahead}")
+            raise ValueError(_("{arg} must be smaller than seq_len={seq_len}, got {value}").format(
+                arg="ahead", seq_len=seq_len, value=ahead))
         self.vocab = letters(num_symbols)
         self.output_vocab = list(self.vocab)
         self.kind, self.input_kind = "synced", "symbols"
         self.input_size = self.output_size = num_symbols
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"ahead": ahead, "num_symbols": num_symbols, "seq_len": seq_len}
-        self.summary = f"output the symbol that comes {ahead} step(s) later"
+
+    def _summary(self) -> str:
+        n = self.ahead
+        return _("output the symbol that comes {steps} later").format(steps=n_steps(n))
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T, k = batch_size, self.seq_len, self.ahead
@@ -81,20 +87,20 @@ class Lookahead(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             self.num_symbols,
-            f"A network without memory sees only x_t, which is independent of x_(t+{self.ahead}): "
-            f"it can only guess, so accuracy 1/{self.num_symbols} and loss ln {self.num_symbols}. "
-            "A forward-only RNN does no better, however much it remembers: the answer has not "
-            "arrived yet. Only a bidirectional RNN can beat this bar.",
+            _("A network without memory sees only x_t, which is independent of x_(t+{ahead}): "
+              "it can only guess, so accuracy 1/{k} and loss ln {k}. A forward-only RNN does no "
+              "better, however much it remembers: the answer has not arrived yet. Only a "
+              "bidirectional RNN can beat this bar.").format(ahead=self.ahead, k=self.num_symbols),
         )
 
     def describe(self) -> str:
-        return (
-            f"Lookahead: a stream of random letters ({''.join(self.vocab)}) comes in, one per step. "
-            f"At every step the network must say the letter that will arrive {self.ahead} step(s) "
-            f"later (the last {self.ahead} step(s) are not scored). A network that reads only "
-            "forwards can only guess; a bidirectional one reads the sequence backwards as well, "
-            "and its reverse state at step t has already seen the answer."
-        )
+        n = self.ahead
+        return _("Lookahead: a stream of random letters ({letters}) comes in, one per step. At "
+                 "every step the network must say the letter that will arrive {steps} later "
+                 "(the last {steps} are not scored). A network that reads only forwards can "
+                 "only guess; a bidirectional one reads the sequence backwards as well, and its "
+                 "reverse state at step t has already seen the answer.").format(
+            letters="".join(self.vocab), steps=n_steps(n))
 
 
 class NeighbourXor(Task):
@@ -134,16 +140,18 @@ class NeighbourXor(Task):
         self.distance = _validate.steps("distance", distance)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if 2 * distance >= seq_len:
-            raise ValueError(
-                f"distance must be smaller than seq_len / 2 = {seq_len / 2} so that some step "
-                f"has both neighbours, got {distance}"
-            )
+            raise ValueError(_(
+                 "distance must be smaller than seq_len / 2 = {half} so that some step has both "
+                 "neighbours, got {distance}").format(half=seq_len / 2, distance=distance))
         self.vocab, self.output_vocab = ["0", "1"], ["same", "different"]
         self.kind, self.input_kind = "synced", "symbols"
         self.input_size = self.output_size = 2
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"distance": distance, "seq_len": seq_len}
-        self.summary = f"say whether the bits {distance} step(s) before and after differ"
+
+    def _summary(self) -> str:
+        n = self.distance
+        return _("say whether the bits {steps} before and after differ").format(steps=n_steps(n))
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T, d = batch_size, self.seq_len, self.distance
@@ -155,19 +163,18 @@ class NeighbourXor(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             2,
-            f"A network without memory sees only x_t, which says nothing about x_(t-{self.distance}) "
-            f"XOR x_(t+{self.distance}): it can only guess, so accuracy 1/2 and loss ln 2. A "
-            "forward-only RNN also guesses (the future bit is a coin flip), and so, after "
-            "training, does a one-layer bidirectional RNN with a linear readout (it adds a "
-            "score of the past to a score of the future, and no such sum computes XOR).",
+            _("A network without memory sees only x_t, which says nothing about x_(t-{d}) XOR "
+              "x_(t+{d}): it can only guess, so accuracy 1/2 and loss ln 2. A forward-only RNN "
+              "also guesses (the future bit is a coin flip), and so, after training, does a "
+              "one-layer bidirectional RNN with a linear readout (it adds a score of the past to "
+              "a score of the future, and no such sum computes XOR).").format(d=self.distance),
         )
 
     def describe(self) -> str:
-        d = self.distance
-        return (
-            f"Neighbour XOR: {self.seq_len} random bits. At every step the network must say "
-            f"whether the bit {d} step(s) before and the bit {d} step(s) after are different. "
-            "It needs the past and the future, so only a bidirectional RNN can beat guessing; "
-            "and it must combine the two, which one bidirectional layer with a linear readout "
-            "cannot do, but two stacked layers can."
-        )
+        n = self.distance
+        return _("Neighbour XOR: {seq_len} random bits. At every step the network must say "
+                 "whether the bit {steps} before and the bit {steps} after are different. "
+                 "It needs the past and the future, so only a bidirectional RNN can beat guessing; "
+                 "and it must combine the two, which one bidirectional layer with a linear readout "
+                 "cannot do, but two stacked layers can.").format(
+            seq_len=self.seq_len, steps=n_steps(n))

@@ -6,6 +6,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import IGNORE_INDEX, Task, baseline_from_joint
 
 
@@ -33,14 +34,17 @@ class Parity(Task):
         super().__init__(seed)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if not isinstance(variable_length, bool):
-            raise TypeError(f"variable_length must be a bool, got {variable_length!r}")
+            raise TypeError(_("variable_length must be a bool, got {value!r}").format(
+                value=variable_length))
         self.variable_length = variable_length
         self.vocab, self.output_vocab = ["0", "1"], ["even", "odd"]
         self.kind, self.input_kind = "synced", "symbols"
         self.input_size = self.output_size = 2
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"seq_len": seq_len, "variable_length": variable_length}
-        self.summary = "after each bit, say whether the count of 1s so far is even or odd"
+
+    def _summary(self) -> str:
+        return _("after each bit, say whether the count of 1s so far is even or odd")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T = batch_size, self.seq_len
@@ -64,19 +68,20 @@ class Parity(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees one bit. After the first step the parity so far is "
-            "a coin flip independent of that bit, so it can only guess (50%); at the first "
-            f"step (a share {w:.3f} of the scored steps) the bit itself is the answer. "
-            f"Computed exactly: accuracy {result.metric:.3f}, loss {result.loss:.3f}.",
+            _("A network without memory sees one bit. After the first step the parity so far "
+              "is a coin flip independent of that bit, so it can only guess (50%); at the first "
+              "step (a share {share} of the scored steps) the bit itself is the answer. "
+              "Computed exactly: accuracy {accuracy}, loss {loss}.").format(
+                share=f"{w:.3f}", accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}"),
         )
 
     def describe(self) -> str:
-        return (
-            f"Parity: {self.seq_len} random bits arrive one by one. After each bit the network "
+        return _(
+            "Parity: {seq_len} random bits arrive one by one. After each bit the network "
             "says whether it has seen an even or odd number of 1s so far. One flip-flop of "
             "memory is enough, but the answer depends on every bit, so a single mistake in the "
             "state spoils everything after it."
-        )
+        ).format(seq_len=self.seq_len)
 
 
 class Brackets(Task):
@@ -107,7 +112,8 @@ class Brackets(Task):
         self.seq_len = _validate.steps("seq_len", seq_len)
         ok = isinstance(filler, (int, float)) and not isinstance(filler, bool)
         if not ok or not 0.0 <= float(filler) < 1.0:
-            raise ValueError(f"filler must be a probability in [0, 1), got {filler!r}")
+            raise ValueError(_("filler must be a probability in [0, 1), got {value!r}").format(
+                value=filler))
         self.filler = float(filler)
         self.vocab = ["(", ")", "a"]
         self.output_vocab = [str(d) for d in range(max_depth + 1)]
@@ -115,7 +121,9 @@ class Brackets(Task):
         self.input_size, self.output_size = 3, max_depth + 1
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"max_depth": max_depth, "seq_len": seq_len, "filler": self.filler}
-        self.summary = "after each symbol, say the current bracket nesting depth"
+
+    def _summary(self) -> str:
+        return _("after each symbol, say the current bracket nesting depth")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T, D = batch_size, self.seq_len, self.max_depth
@@ -137,7 +145,7 @@ class Brackets(Task):
         dist = torch.zeros(D + 1, dtype=torch.float64)  # depth before the step
         dist[0] = 1.0
         joint = torch.zeros(3, D + 1, dtype=torch.float64)  # (symbol, depth after)
-        for _ in range(self.seq_len):
+        for _step in range(self.seq_len):
             new = torch.zeros_like(dist)
             for d in range(D + 1):
                 p_up = 1.0 if d == 0 else 0.0 if d == D else 0.5
@@ -159,16 +167,18 @@ class Brackets(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees one symbol: '(' means depth >= 1, ')' means depth "
-            "< max, 'a' says nothing; the best it can do is guess the likeliest depth for that "
-            f"symbol. Computed exactly from the generator: accuracy {result.metric:.3f}, loss "
-            f"{result.loss:.3f} (always guessing the most common depth: {majority:.3f}).",
+            _("A network without memory sees one symbol: '(' means depth >= 1, ')' means depth "
+              "< max, 'a' says nothing; the best it can do is guess the likeliest depth for that "
+              "symbol. Computed exactly from the generator: accuracy {accuracy}, loss {loss} "
+              "(always guessing the most common depth: {majority}).").format(
+                accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}",
+                majority=f"{majority:.3f}"),
         )
 
     def describe(self) -> str:
-        return (
-            f"Brackets: a stream of '(' , ')' and filler 'a', never nested deeper than "
-            f"{self.max_depth}. After every symbol the network says how deep it is now (0 to "
-            f"{self.max_depth}). It has to count: add one for '(', subtract one for ')'. Look "
+        return _(
+            "Brackets: a stream of '(' , ')' and filler 'a', never nested deeper than "
+            "{max_depth}. After every symbol the network says how deep it is now (0 to "
+            "{max_depth}). It has to count: add one for '(', subtract one for ')'. Look "
             "for a hidden unit that climbs and falls with the depth."
-        )
+        ).format(max_depth=self.max_depth)

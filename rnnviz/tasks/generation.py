@@ -9,6 +9,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import Task
 
 
@@ -47,12 +48,15 @@ class SineFromFrequency(Task):
     ) -> None:
         super().__init__(seed)
         if isinstance(periods, (str, bytes)) or not isinstance(periods, Sequence) or not periods:
-            raise ValueError(f"periods must be a non-empty sequence of numbers, got {periods!r}")
+            raise ValueError(_("periods must be a non-empty sequence of numbers, got {value!r}")
+                             .format(value=periods))
         values = tuple(_validate.positive_float("periods", p) for p in periods)
         if min(values) <= 2.0:
-            raise ValueError(f"periods must all be greater than 2 steps, got {list(periods)}")
+            raise ValueError(_("periods must all be greater than 2 steps, got {value}").format(
+                value=list(periods)))
         if len(set(values)) != len(values):
-            raise ValueError(f"periods must all be different, got {list(periods)}")
+            raise ValueError(_("periods must all be different, got {value}").format(
+                value=list(periods)))
         self.periods: tuple[float, ...] = values  # type: ignore[assignment]
         self.seq_len = _validate.positive_int("seq_len", seq_len)
         self.vocab = [f"P{p:g}" for p in values] + ["."]
@@ -61,7 +65,9 @@ class SineFromFrequency(Task):
         self.input_size, self.output_size = len(self.vocab), 1
         self.loss_name, self.metric_name, self.higher_is_better = "mse", "mse", False
         self._params = {"periods": values, "seq_len": seq_len}
-        self.summary = "from a period given at step 0, generate the sine wave"
+
+    def _summary(self) -> str:
+        return _("from a period given at step 0, generate the sine wave")
 
     def waves(self, seq_len: int | None = None) -> torch.Tensor:
         """The target wave of every class: ``(K, T)`` float64, ``sin(2 pi (t + 1) / P_k)``."""
@@ -73,7 +79,8 @@ class SineFromFrequency(Task):
     def encode_period(self, period: float, seq_len: int | None = None) -> torch.Tensor:
         """The input ``(T,)`` for one of the task's periods: its id, then ``"."``."""
         if period not in self.periods:
-            raise ValueError(f"period must be one of {list(self.periods)}, got {period!r}")
+            raise ValueError(_("period must be one of {periods}, got {value!r}").format(
+                periods=list(self.periods), value=period))
         T = self.seq_len if seq_len is None else _validate.positive_int("seq_len", seq_len)
         x = torch.full((T,), self.none, dtype=torch.long)
         x[0] = self.periods.index(period)
@@ -101,19 +108,19 @@ class SineFromFrequency(Task):
         return Baseline(
             loss=mse,
             metric=mse,
-            description=(
+            description=_(
                 "A network without memory sees the period only at step 0 (where it can give "
                 "the first value exactly). Afterwards every input is '.', and it cannot even "
                 "tell which step it is at, so its best answer is one constant: the mean of the "
-                f"waves. Computed exactly: MSE {mse:.4f} (predicting 0 everywhere: {zero:.4f})."
-            ),
+                "waves. Computed exactly: MSE {mse} (predicting 0 everywhere: {zero})."
+            ).format(mse=f"{mse:.4f}", zero=f"{zero:.4f}"),
         )
 
     def describe(self) -> str:
         periods = ", ".join(f"{p:g}" for p in self.periods)
-        return (
-            f"Sine from frequency (one-to-many): at the first step the network is told a period "
-            f"({periods} steps); after that it gets no input at all ('.'). At every one of the "
-            f"{self.seq_len} steps it must output the next value of that sine wave. It has to "
+        return _(
+            "Sine from frequency (one-to-many): at the first step the network is told a period "
+            "({periods} steps); after that it gets no input at all ('.'). At every one of the "
+            "{seq_len} steps it must output the next value of that sine wave. It has to "
             "start an oscillation in its hidden state and keep it running at the right speed."
-        )
+        ).format(periods=periods, seq_len=self.seq_len)

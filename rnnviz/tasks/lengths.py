@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 from rnnviz import _validate
+from rnnviz.i18n import _
 
 
 def with_seq_len(task: Any, seq_len: int) -> Any:
@@ -38,12 +39,13 @@ def with_seq_len(task: Any, seq_len: int) -> Any:
     cls = type(task)
     params = dict(getattr(task, "_params", {}))
     if "seq_len" not in inspect.signature(cls).parameters or "seq_len" not in params:
-        raise ValueError(
-            f"seq_len cannot be changed for {cls.__name__}: its length follows from its other "
-            f"arguments {sorted(params)}; build a new {cls.__name__} with longer ones instead"
-        )
+        raise ValueError(_(
+            "seq_len cannot be changed for {task}: its length follows from its other "
+            "arguments {params}; build a new {task} with longer ones instead"
+        ).format(task=cls.__name__, params=sorted(params)))
     params["seq_len"] = seq_len
     try:
         return cls(**params, seed=task.seed)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"seq_len={seq_len}: cannot rebuild {cls.__name__} with it: {err}") from err
+        raise ValueError(_("seq_len={seq_len}: cannot rebuild {task} with it: {error}").format(
+            seq_len=seq_len, task=cls.__name__, error=err)) from err

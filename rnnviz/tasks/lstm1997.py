@@ -13,6 +13,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import Task, chance_baseline
 
 
@@ -50,14 +51,17 @@ class Adding(Task):
         super().__init__(seed)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if seq_len < 11:
-            raise ValueError(f"seq_len must be at least 11 for the adding problem, got {seq_len}")
+            raise ValueError(_("seq_len must be at least 11 for the adding problem, got {value}")
+                             .format(value=seq_len))
         self.variant = _validate.choice("variant", variant, ["hochreiter1997", "uniform"])
         self.kind, self.input_kind = "many_to_one", "real"
         self.input_size, self.output_size = 2, 1
         self.feature_names = ["value", "marker"]
         self.loss_name, self.metric_name, self.higher_is_better = "mse", "mse", False
         self._params = {"seq_len": seq_len, "variant": self.variant}
-        self.summary = "output the sum of the two marked values at the end"
+
+    def _summary(self) -> str:
+        return _("output the sum of the two marked values at the end")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T = batch_size, self.seq_len
@@ -106,23 +110,28 @@ class Adding(Task):
         return Baseline(
             loss=var,
             metric=var,
-            description=(
+            description=_(
                 "A network without memory sees only the last step, which is never marked, so "
-                f"its best guess is the mean target {what}. Its MSE is the variance of the "
-                f"target, computed exactly: {var:.4f}. It solves (|error| < 0.04) only "
-                f"{solved:.1%} of sequences."
-            ),
+                "its best guess is the mean target {mean}. Its MSE is the variance of the "
+                "target, computed exactly: {var}. It solves (|error| < 0.04) only "
+                "{solved} of sequences."
+            ).format(mean=what, var=f"{var:.4f}", solved=f"{solved:.1%}"),
         )
 
     def describe(self) -> str:
-        lo, hi = ("-1", "1") if self.variant == "hochreiter1997" else ("0", "1")
-        out = "0.5 + (sum) / 4" if self.variant == "hochreiter1997" else "the sum"
-        return (
-            f"Adding problem: each of the {self.seq_len} steps brings a random number between "
-            f"{lo} and {hi} and a marker. Exactly two steps are marked with 1. At the end the "
-            f"network must output {out} of the two marked numbers. It has to notice the markers, "
-            "store the numbers precisely and ignore everything else for many steps."
-        )
+        if self.variant == "hochreiter1997":
+            return _(
+                "Adding problem: each of the {seq_len} steps brings a random number between "
+                "-1 and 1 and a marker. Exactly two steps are marked with 1. At the end the "
+                "network must output 0.5 + (sum) / 4 of the two marked numbers. It has to notice "
+                "the markers, store the numbers precisely and ignore everything else for many "
+                "steps.").format(seq_len=self.seq_len)
+        return _(
+            "Adding problem: each of the {seq_len} steps brings a random number between "
+            "0 and 1 and a marker. Exactly two steps are marked with 1. At the end the "
+            "network must output the sum of the two marked numbers. It has to notice the "
+            "markers, store the numbers precisely and ignore everything else for many "
+            "steps.").format(seq_len=self.seq_len)
 
 
 class TemporalOrder(Task):
@@ -151,7 +160,8 @@ class TemporalOrder(Task):
         super().__init__(seed)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if seq_len < 8:
-            raise ValueError(f"seq_len must be at least 8 for temporal order, got {seq_len}")
+            raise ValueError(_("seq_len must be at least 8 for temporal order, got {value}")
+                             .format(value=seq_len))
 
         def rnd(v: float) -> int:
             return int(math.floor(v + 0.5))
@@ -168,7 +178,9 @@ class TemporalOrder(Task):
         self.input_size, self.output_size = 8, 4
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"seq_len": seq_len}
-        self.summary = "say in which order X and Y appeared among distractors"
+
+    def _summary(self) -> str:
+        return _("say in which order X and Y appeared among distractors")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T = batch_size, self.seq_len
@@ -187,15 +199,15 @@ class TemporalOrder(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             4,
-            "A network without memory sees only the last input, always the trigger B: it can "
-            "only guess one of the 4 classes, so accuracy 1/4 and loss ln 4.",
+            _("A network without memory sees only the last input, always the trigger B: it can "
+              "only guess one of the 4 classes, so accuracy 1/4 and loss ln 4."),
         )
 
     def describe(self) -> str:
         (lo1, hi1), (lo2, hi2) = self.first_range, self.second_range
-        return (
-            f"Temporal order: {self.seq_len} symbols, mostly random distractors a-d. Somewhere "
-            f"in steps {lo1}-{hi1} an X or Y appears, and again in steps {lo2}-{hi2}. At the "
+        return _(
+            "Temporal order: {seq_len} symbols, mostly random distractors a-d. Somewhere "
+            "in steps {lo1}-{hi1} an X or Y appears, and again in steps {lo2}-{hi2}. At the "
             "final trigger B the network must say the order: XX, XY, YX or YY. It must store "
             "the first symbol, keep it through the distractors, and combine it with the second."
-        )
+        ).format(seq_len=self.seq_len, lo1=lo1, hi1=hi1, lo2=lo2, hi2=hi2)

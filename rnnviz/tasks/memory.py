@@ -6,7 +6,8 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
-from rnnviz.tasks._base import IGNORE_INDEX, Task, chance_baseline, letters
+from rnnviz.i18n import _, ngettext
+from rnnviz.tasks._base import IGNORE_INDEX, Task, chance_baseline, letters, n_steps, n_steps_plural
 
 
 class Echo(Task):
@@ -41,16 +42,21 @@ class Echo(Task):
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         self.seq_len = _validate.steps("seq_len", seq_len)
         if num_symbols < 2:
-            raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+            raise ValueError(_("{name} must be at least 2, got {value}").format(
+                name="num_symbols", value=num_symbols))
         if delay >= seq_len:
-            raise ValueError(f"delay must be smaller than seq_len={seq_len}, got {delay}")
+            raise ValueError(_("{arg} must be smaller than seq_len={seq_len}, got {value}").format(
+                arg="delay", seq_len=seq_len, value=delay))
         self.vocab = letters(num_symbols)
         self.output_vocab = list(self.vocab)
         self.kind, self.input_kind = "synced", "symbols"
         self.input_size = self.output_size = num_symbols
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"delay": delay, "num_symbols": num_symbols, "seq_len": seq_len}
-        self.summary = f"output the symbol seen {delay} step(s) earlier"
+
+    def _summary(self) -> str:
+        n = self.delay
+        return _("output the symbol seen {steps} earlier").format(steps=n_steps(n))
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T, d = batch_size, self.seq_len, self.delay
@@ -62,17 +68,18 @@ class Echo(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             self.num_symbols,
-            f"A network without memory sees only x_t, which is independent of x_(t-{self.delay}): "
-            f"it can only guess, so accuracy 1/{self.num_symbols} and loss ln {self.num_symbols}.",
+            _("A network without memory sees only x_t, which is independent of x_(t-{delay}): "
+              "it can only guess, so accuracy 1/{k} and loss ln {k}.").format(
+                delay=self.delay, k=self.num_symbols),
         )
 
     def describe(self) -> str:
-        return (
-            f"Echo: a stream of random letters ({''.join(self.vocab)}) comes in, one per step. "
-            f"At every step the network must say the letter it saw {self.delay} step(s) ago. "
-            f"The first {self.delay} step(s) are not scored. To succeed it has to keep the last "
-            f"{self.delay} letters in its hidden state, like a shift register."
-        )
+        n = self.delay
+        return _("Echo: a stream of random letters ({letters}) comes in, one per step. At every "
+                 "step the network must say the letter it saw {steps} ago. The first {steps} "
+                 "are not scored. To succeed it has to keep the last {n} letters in its "
+                 "hidden state, like a shift register.").format(
+            letters="".join(self.vocab), steps=n_steps(n), n=n)
 
 
 class DelayedRecall(Task):
@@ -104,7 +111,8 @@ class DelayedRecall(Task):
         self.lag = _validate.steps("lag", lag)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
-            raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+            raise ValueError(_("{name} must be at least 2, got {value}").format(
+                name="num_symbols", value=num_symbols))
         self.distractors = _validate.choice("distractors", distractors, ["same", "blank"])
         self.seq_len = lag + 1
         self.output_vocab = letters(num_symbols)
@@ -113,7 +121,11 @@ class DelayedRecall(Task):
         self.input_size, self.output_size = len(self.vocab), num_symbols
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"lag": lag, "num_symbols": num_symbols, "distractors": self.distractors}
-        self.summary = f"after {lag} distractor step(s), name the first symbol"
+
+    def _summary(self) -> str:
+        n = self.lag
+        return ngettext("after {n} distractor step(s), name the first symbol",
+                        "after {n} distractor step(s), name the first symbol", n).format(n=n)
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, K = batch_size, self.num_symbols
@@ -128,20 +140,21 @@ class DelayedRecall(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             self.num_symbols,
-            "A network without memory sees only the last input, a distractor that says nothing "
-            f"about the cue: it can only guess, so accuracy 1/{self.num_symbols} and loss "
-            f"ln {self.num_symbols}.",
+            _("A network without memory sees only the last input, a distractor that says "
+              "nothing about the cue: it can only guess, so accuracy 1/{k} and loss ln {k}.")
+            .format(k=self.num_symbols),
         )
 
     def describe(self) -> str:
-        what = "random letters" if self.distractors == "same" else "blanks '.'"
-        return (
-            f"Delayed recall: the first step shows one of the letters {''.join(self.output_vocab)}"
-            f". Then come {self.lag} steps of {what}. Only at the end is the network asked: "
-            "which letter came first? It must store the cue in its hidden state and protect it "
-            "from everything that follows. Long lags make the gradient vanish for a plain RNN; "
-            "an LSTM can learn to close its input gate and keep its forget gate near 1."
-        )
+        # TRANSLATORS: {what} is "random letters" or "blanks '.'" (the distractors)
+        what = _("random letters") if self.distractors == "same" else _("blanks '.'")
+        n = self.lag
+        return _("Delayed recall: the first step shows one of the letters {letters}. Then come "
+                 "{steps} of {what}. Only at the end is the network asked: which letter came "
+                 "first? It must store the cue in its hidden state and protect it from everything "
+                 "that follows. Long lags make the gradient vanish for a plain RNN; an LSTM can "
+                 "learn to close its input gate and keep its forget gate near 1.").format(
+            letters="".join(self.output_vocab), steps=n_steps_plural(n), what=what)
 
 
 class Copy(Task):
@@ -174,7 +187,8 @@ class Copy(Task):
         super().__init__(seed)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
-            raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+            raise ValueError(_("{name} must be at least 2, got {value}").format(
+                name="num_symbols", value=num_symbols))
         self.length = _validate.steps("length", length)
         self.delay = _validate.steps("delay", delay)
         self.seq_len = 2 * length + delay
@@ -185,7 +199,10 @@ class Copy(Task):
         self.input_size, self.output_size = num_symbols + 2, num_symbols
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"num_symbols": num_symbols, "length": length, "delay": delay}
-        self.summary = f"read {length} symbols, wait {delay} steps, write them back"
+
+    def _summary(self) -> str:
+        return _("read {length} symbols, wait {delay} steps, write them back").format(
+            length=self.length, delay=self.delay)
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, L, T = batch_size, self.length, self.seq_len
@@ -200,15 +217,15 @@ class Copy(Task):
     def baseline(self) -> Baseline:
         return chance_baseline(
             self.num_symbols,
-            "On the scored steps the input is a blank, so a network without memory can only "
-            f"guess: accuracy 1/{self.num_symbols} and loss ln {self.num_symbols}.",
+            _("On the scored steps the input is a blank, so a network without memory can only "
+              "guess: accuracy 1/{k} and loss ln {k}.").format(k=self.num_symbols),
         )
 
     def describe(self) -> str:
-        return (
-            f"Copy: the network reads {self.length} random letters, then sees blanks '_' for a "
-            f"while. When the delimiter ':' appears it must write the {self.length} letters "
-            f"back in the same order ({self.delay} waiting steps after the letters, the last "
+        return _(
+            "Copy: the network reads {length} random letters, then sees blanks '_' for a "
+            "while. When the delimiter ':' appears it must write the {length} letters "
+            "back in the same order ({delay} waiting steps after the letters, the last "
             "one showing ':'). Only those answers are scored. It needs to store a whole "
             "sequence, not just one value."
-        )
+        ).format(length=self.length, delay=self.delay)

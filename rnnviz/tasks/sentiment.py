@@ -8,6 +8,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import Task, baseline_from_joint
 
 POSITIVE = ("good", "great", "fine", "nice")
@@ -58,10 +59,12 @@ class Sentiment(Task):
         super().__init__(seed)
         self.seq_len = _validate.positive_int("seq_len", seq_len)
         if seq_len < 2:
-            raise ValueError(f"seq_len must be at least 2 (a word and 'not'), got {seq_len}")
+            raise ValueError(_("seq_len must be at least 2 (a word and 'not'), got {value}")
+                             .format(value=seq_len))
         ok = isinstance(p_not, (int, float)) and not isinstance(p_not, bool)
         if not ok or not 0.0 <= float(p_not) <= 1.0:
-            raise ValueError(f"p_not must be a probability in [0, 1], got {p_not!r}")
+            raise ValueError(_("p_not must be a probability in [0, 1], got {value!r}").format(
+                value=p_not))
         self.p_not = float(p_not)
         self.vocab = [*POSITIVE, *NEGATIVE, "not", *FILLERS]
         self.positive = list(range(len(POSITIVE)))
@@ -73,30 +76,34 @@ class Sentiment(Task):
         self.input_size, self.output_size = len(self.vocab), 2
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"seq_len": seq_len, "p_not": self.p_not}
-        self.summary = "positive or negative? 'not' flips the sentiment word after it"
+
+    def _summary(self) -> str:
+        return _("positive or negative? 'not' flips the sentiment word after it")
 
     # -- words ------------------------------------------------------------------------------
     def encode(self, text: str) -> torch.Tensor:
         """Word ids ``(n,)`` of a sentence of space-separated vocab words."""
         if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
+            raise TypeError(_("text must be a str, got {type}").format(type=type(text).__name__))
         words = text.lower().split()
         if not words:
-            raise ValueError("text must hold at least one word")
+            raise ValueError(_("text must hold at least one word"))
         index = {w: i for i, w in enumerate(self.vocab)}
         unknown = sorted({w for w in words if w not in index})
         if unknown:
-            raise ValueError(f"text has words not in the vocab {self.vocab}: {unknown}")
+            raise ValueError(_("text has words not in the vocab {vocab}: {unknown}").format(
+                vocab=self.vocab, unknown=unknown))
         return torch.tensor([index[w] for w in words], dtype=torch.long)
 
     def decode(self, ids: torch.Tensor | list[int]) -> str:
         """The sentence (words joined by spaces) for ids ``(T,)``."""
         values = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
         if values and isinstance(values[0], list):
-            raise ValueError("ids must be one sequence (T,), not a batch")
+            raise ValueError(_("ids must be one sequence (T,), not a batch"))
         bad = [v for v in values if not 0 <= int(v) < len(self.vocab)]
         if bad:
-            raise ValueError(f"ids must be in [0, {len(self.vocab)}), got {bad[:5]}")
+            raise ValueError(_("ids must be in [0, {n}), got {bad}").format(n=len(self.vocab),
+                                                                              bad=bad[:5]))
         return " ".join(self.vocab[int(v)] for v in values)
 
     def label(self, text: str) -> str:
@@ -107,7 +114,8 @@ class Sentiment(Task):
         ids = self.encode(text).tolist()
         found = [t for t, i in enumerate(ids) if i in self.positive or i in self.negative]
         if not found:
-            raise ValueError(f"text must hold a sentiment word ({', '.join(POSITIVE + NEGATIVE)})")
+            raise ValueError(_("text must hold a sentiment word ({words})").format(
+                words=", ".join(POSITIVE + NEGATIVE)))
         t = found[-1]
         positive = ids[t] in self.positive
         flips = sum(1 for i in ids[:t] if i == self.not_id)
@@ -165,11 +173,12 @@ class Sentiment(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "An order-free model (bag of words, average of embeddings) sees which words are in "
-            "the sentence, not their order. Without 'not' that is enough; with 'not' (a share "
-            f"{self.p_not:g} of sentences) it cannot tell 'not good' from 'good not', which "
-            "are equally likely, so it is right half the time. Exact best: accuracy "
-            f"{result.metric:.3f}, loss {result.loss:.3f}.",
+            _("An order-free model (bag of words, average of embeddings) sees which words are "
+              "in the sentence, not their order. Without 'not' that is enough; with 'not' (a "
+              "share {share} of sentences) it cannot tell 'not good' from 'good not', which are "
+              "equally likely, so it is right half the time. Exact best: accuracy {accuracy}, "
+              "loss {loss}.").format(share=f"{self.p_not:g}", accuracy=f"{result.metric:.3f}",
+                                     loss=f"{result.loss:.3f}"),
         )
 
     def baseline(self) -> Baseline:
@@ -195,18 +204,19 @@ class Sentiment(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees only the last word. If that is the sentiment word "
-            "it can guess from it (any 'not' then came before, so it is flipped when there is "
-            "one, which the last word does not show); otherwise it can only guess. Computed "
-            f"exactly: accuracy {result.metric:.3f}, loss {result.loss:.3f}. An order-free "
-            f"model that sees every word scores at most {bag:.3f} (order_free_baseline()).",
+            _("A network without memory sees only the last word. If that is the sentiment word "
+              "it can guess from it (any 'not' then came before, so it is flipped when there is "
+              "one, which the last word does not show); otherwise it can only guess. Computed "
+              "exactly: accuracy {accuracy}, loss {loss}. An order-free model that sees every "
+              "word scores at most {bag} (order_free_baseline()).").format(
+                accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}", bag=f"{bag:.3f}"),
         )
 
     def describe(self) -> str:
-        return (
-            f"Sentiment: sentences of {self.seq_len} words with one sentiment word (good, "
+        return _(
+            "Sentiment: sentences of {seq_len} words with one sentiment word (good, "
             "great, bad, awful, ...), sometimes a 'not', and fillers. The answer is the "
             "word's sentiment, flipped when 'not' comes before it: 'the film was not good' is "
             "negative, 'good film and not the' is positive. Averaging the words loses their "
             "order, so it cannot tell these apart; an RNN can remember that it has seen 'not'."
-        )
+        ).format(seq_len=self.seq_len)

@@ -8,6 +8,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import Task
 
 
@@ -44,20 +45,24 @@ class Sine(Task):
         self.min_period = _validate.positive_float("min_period", min_period)
         self.max_period = _validate.positive_float("max_period", max_period)
         if self.min_period <= 2.0:
-            raise ValueError(f"min_period must be greater than 2 steps, got {min_period}")
+            raise ValueError(_("min_period must be greater than 2 steps, got {value}").format(
+                value=min_period))
         if self.max_period < self.min_period:
-            raise ValueError(f"max_period must be >= min_period={min_period}, got {max_period}")
+            raise ValueError(_("max_period must be >= min_period={low}, got {value}").format(
+                low=min_period, value=max_period))
         self.kind, self.input_kind = "synced", "real"
         self.input_size = self.output_size = 1
         self.feature_names = ["x"]
         self.loss_name, self.metric_name, self.higher_is_better = "mse", "mse", False
         self._params = {"seq_len": seq_len, "min_period": self.min_period, "max_period": self.max_period}
-        self.summary = "predict the next value of a sine wave"
 
     @property
     def omega_range(self) -> tuple[float, float]:
         """(lowest, highest) angular frequency in radians per step."""
         return 2 * math.pi / self.max_period, 2 * math.pi / self.min_period
+
+    def _summary(self) -> str:
+        return _("predict the next value of a sine wave")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T = batch_size, self.seq_len
@@ -85,18 +90,18 @@ class Sine(Task):
         return Baseline(
             loss=mse,
             metric=mse,
-            description=(
+            description=_(
                 "A network without memory sees one value x_t, not the direction or speed of "
-                f"the wave. Its best guess is {m:.3f} * x_t, with MSE (1 - m^2)/2 = {mse:.4f} "
-                f"(exact). For reference: repeating the last value gives {repeat:.4f}, "
+                "the wave. Its best guess is {m} * x_t, with MSE (1 - m^2)/2 = {mse} "
+                "(exact). For reference: repeating the last value gives {repeat}, "
                 "predicting 0 gives 0.5."
-            ),
+            ).format(m=f"{m:.3f}", mse=f"{mse:.4f}", repeat=f"{repeat:.4f}"),
         )
 
     def describe(self) -> str:
-        return (
-            f"Sine: the network sees a sine wave one value at a time ({self.seq_len} steps) and "
-            f"predicts the next value. Each sequence has its own phase and a period between "
-            f"{self.min_period:g} and {self.max_period:g} steps. From one value alone you can't "
+        return _(
+            "Sine: the network sees a sine wave one value at a time ({seq_len} steps) and "
+            "predicts the next value. Each sequence has its own phase and a period between "
+            "{low} and {high} steps. From one value alone you can't "
             "tell if the wave is rising or falling; the network must remember the recent past."
-        )
+        ).format(seq_len=self.seq_len, low=f"{self.min_period:g}", high=f"{self.max_period:g}")

@@ -9,6 +9,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import Task, asset, baseline_from_joint
 
 CORPORA = {"tiny": "tiny_corpus.txt"}
@@ -74,25 +75,27 @@ class CharText(Task):
             full = _read_text(CORPORA[self.corpus])
         else:
             if not isinstance(text, str):
-                raise TypeError(f"text must be a str, got {type(text).__name__}")
+                raise TypeError(_("text must be a str, got {type}").format(type=type(text).__name__))
             self.corpus, full = "custom", text
         if len(set(full)) < 2:
-            raise ValueError("text must contain at least 2 different characters")
+            raise ValueError(_("text must contain at least 2 different characters"))
         self.vocab = sorted(set(full))
         self.output_vocab = list(self.vocab)
         ids = self.encode(full)  # (N,)
         cut = int(0.9 * len(ids))
         self.ids = {"train": ids[:cut], "valid": ids[cut:], "all": ids}[self.split]
         if len(self.ids) < seq_len + 1:
-            raise ValueError(
-                f"seq_len must be < {len(self.ids)} (the {self.split} text has {len(self.ids)} "
-                f"characters), got {seq_len}"
-            )
+            # TRANSLATORS: {split} is "train", "valid" or "all" (the split= argument)
+            raise ValueError(_(
+                "seq_len must be < {n} (the {split} text has {n} characters), got {value}"
+            ).format(n=len(self.ids), split=self.split, value=seq_len))
         self.kind, self.input_kind = "synced", "symbols"
         self.input_size = self.output_size = len(self.vocab)
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"seq_len": seq_len, "corpus": self.corpus, "split": self.split}
-        self.summary = "predict the next character of the text"
+
+    def _summary(self) -> str:
+        return _("predict the next character of the text")
 
     @property
     def text(self) -> str:
@@ -126,20 +129,22 @@ class CharText(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees only the current character, so the best it can do "
-            "is a bigram table: P(next | current), computed exactly from this split. Accuracy "
-            f"{result.metric:.3f}, loss {result.loss:.3f} nats. Ignoring even the current "
-            f"character (unigram) gives loss {unigram_loss:.3f} and accuracy "
-            f"{float(marginal.max()):.3f} (always {top!r}).",
+            _("A network without memory sees only the current character, so the best it can "
+              "do is a bigram table: P(next | current), computed exactly from this split. "
+              "Accuracy {accuracy}, loss {loss} nats. Ignoring even the current character "
+              "(unigram) gives loss {unigram} and accuracy {top_accuracy} (always {top!r}).")
+            .format(accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}",
+                    unigram=f"{unigram_loss:.3f}", top_accuracy=f"{float(marginal.max()):.3f}",
+                    top=top),
         )
 
     def describe(self) -> str:
-        return (
-            f"Character text: windows of {self.seq_len} characters from a small story. At every "
+        return _(
+            "Character text: windows of {seq_len} characters from a small story. At every "
             "step the network reads one character and guesses the next. With memory it can "
             "learn spelling, spaces between words, capitals after full stops and common "
             "phrases; watch single hidden units react to spaces, quotes or line ends."
-        )
+        ).format(seq_len=self.seq_len)
 
 
 class Names(Task):
@@ -171,10 +176,10 @@ class Names(Task):
         self.split = _check_split(split, ["train", "test", "all"])
         rows = _read_names("names.csv")
         if not rows:
-            raise ValueError("assets/names.csv has no names")
-        self.output_vocab = sorted({lang for _, lang in rows})
-        self.vocab = ["<pad>"] + sorted({c for name, _ in rows for c in name})
-        self.seq_len = max(len(name) for name, _ in rows)
+            raise ValueError(_("assets/names.csv has no names"))
+        self.output_vocab = sorted({lang for _name, lang in rows})
+        self.vocab = ["<pad>"] + sorted({c for name, _lang in rows for c in name})
+        self.seq_len = max(len(name) for name, _lang in rows)
         per_lang: dict[str, int] = {}
         chosen = []
         for name, lang in rows:
@@ -185,15 +190,17 @@ class Names(Task):
                 chosen.append((name, lang))
         self.names = chosen  # list of (name, language)
         self.x = torch.zeros(len(chosen), self.seq_len, dtype=torch.long)  # (N, T)
-        for n, (name, _) in enumerate(chosen):
+        for n, (name, _lang) in enumerate(chosen):
             self.x[n, : len(name)] = self.encode(name)
-        self.lengths = torch.tensor([len(name) for name, _ in chosen])  # (N,)
-        self.labels = torch.tensor([self.output_vocab.index(lang) for _, lang in chosen])
+        self.lengths = torch.tensor([len(name) for name, _lang in chosen])  # (N,)
+        self.labels = torch.tensor([self.output_vocab.index(lang) for _name, lang in chosen])
         self.kind, self.input_kind = "many_to_one", "symbols"
         self.input_size, self.output_size = len(self.vocab), len(self.output_vocab)
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"split": self.split}
-        self.summary = f"read a surname, name its language ({len(self.output_vocab)} classes)"
+
+    def _summary(self) -> str:
+        return _("read a surname, name its language ({n} classes)").format(n=len(self.output_vocab))
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         idx = torch.randint(0, len(self.names), (batch_size,), generator=generator)  # (B,)
@@ -202,16 +209,16 @@ class Names(Task):
     def encode(self, name: str) -> torch.Tensor:
         """Ids ``(len(name),)`` of a name (lower-cased; letters only, no padding)."""
         if not isinstance(name, str):
-            raise TypeError(f"name must be a str, got {type(name).__name__}")
+            raise TypeError(_("name must be a str, got {type}").format(type=type(name).__name__))
         text = name.strip().lower()
         if not text:
-            raise ValueError("name must not be empty")
+            raise ValueError(_("name must not be empty"))
         index = {s: i for i, s in enumerate(self.vocab) if i > 0}
         unknown = sorted({c for c in text if c not in index})
         if unknown:
-            raise ValueError(
-                f"name has characters {unknown} not in the vocab (ASCII letters {''.join(self.vocab[1:])})"
-            )
+            raise ValueError(_(
+                "name has characters {unknown} not in the vocab (ASCII letters {letters})"
+            ).format(unknown=unknown, letters="".join(self.vocab[1:])))
         return torch.tensor([index[c] for c in text], dtype=torch.long)
 
     def decode(self, ids: torch.Tensor | list[int]) -> str:
@@ -228,17 +235,19 @@ class Names(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees only the last letter of a name. The best it can do "
-            "is guess the likeliest language for that letter ('-v' Russian, '-o' Italian or "
-            f"Japanese, ...), computed exactly on this split: accuracy {result.metric:.3f}, "
-            f"loss {result.loss:.3f}. Always guessing one language scores {majority:.3f}.",
+            _("A network without memory sees only the last letter of a name. The best it can "
+              "do is guess the likeliest language for that letter ('-v' Russian, '-o' Italian or "
+              "Japanese, ...), computed exactly on this split: accuracy {accuracy}, loss {loss}. "
+              "Always guessing one language scores {majority}.").format(
+                accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}",
+                majority=f"{majority:.3f}"),
         )
 
     def describe(self) -> str:
         langs = ", ".join(self.output_vocab)
-        return (
-            f"Names: the network reads a surname letter by letter and then says which language "
-            f"it comes from ({langs}). Endings carry a lot ('-ov', '-ez', '-poulos'), but "
+        return _(
+            "Names: the network reads a surname letter by letter and then says which language "
+            "it comes from ({languages}). Endings carry a lot ('-ov', '-ez', '-poulos'), but "
             "earlier letters help too ('sch', 'yama'). Names have different lengths, so the "
             "answer is read from the state at each name's own last letter."
-        )
+        ).format(languages=langs)

@@ -6,6 +6,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Baseline, Batch
+from rnnviz.i18n import _
 from rnnviz.tasks._base import IGNORE_INDEX, Task, baseline_from_joint, letters
 
 
@@ -46,11 +47,13 @@ class Reverse(Task):
         super().__init__(seed)
         self.num_symbols = _validate.positive_int("num_symbols", num_symbols)
         if num_symbols < 2:
-            raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+            raise ValueError(_("{name} must be at least 2, got {value}").format(
+                name="num_symbols", value=num_symbols))
         self.min_len = _validate.steps("min_len", min_len)
         self.max_len = _validate.steps("max_len", max_len)
         if max_len < min_len:
-            raise ValueError(f"max_len must be at least min_len = {min_len}, got {max_len}")
+            raise ValueError(_("max_len must be at least min_len = {low}, got {value}").format(
+                low=min_len, value=max_len))
         self.seq_len = max_len + 1
         self.vocab = letters(num_symbols) + ["."]
         self.output_vocab = list(self.vocab)
@@ -59,7 +62,9 @@ class Reverse(Task):
         self.input_size = self.output_size = num_symbols + 1
         self.loss_name, self.metric_name, self.higher_is_better = "cross_entropy", "accuracy", True
         self._params = {"num_symbols": num_symbols, "min_len": min_len, "max_len": max_len}
-        self.summary = "read a string, then write it backwards"
+
+    def _summary(self) -> str:
+        return _("read a string, then write it backwards")
 
     def _make(self, batch_size: int, generator: torch.Generator) -> Batch:
         B, T, K = batch_size, self.seq_len, self.num_symbols
@@ -92,17 +97,18 @@ class Reverse(Task):
         return Baseline(
             result.loss,
             result.metric,
-            "A network without memory sees one source symbol per output step, which says nothing "
-            f"about the letter it must write (guessing: 1/{self.num_symbols}), except that '.' "
-            "is answered by '.' and the middle letter of an odd-length string is its own "
-            f"reverse. Computed exactly: accuracy {result.metric:.3f}, loss {result.loss:.3f}.",
+            _("A network without memory sees one source symbol per output step, which says "
+              "nothing about the letter it must write (guessing: 1/{k}), except that '.' is "
+              "answered by '.' and the middle letter of an odd-length string is its own "
+              "reverse. Computed exactly: accuracy {accuracy}, loss {loss}.").format(
+                k=self.num_symbols, accuracy=f"{result.metric:.3f}", loss=f"{result.loss:.3f}"),
         )
 
     def describe(self) -> str:
-        return (
-            f"Reverse: a string of {self.min_len} to {self.max_len} letters "
-            f"({''.join(self.vocab[:-1])}) ends with '.'. The network must write it backwards, "
-            "then '.': 'ACBD.' becomes 'DBCA.'. Think of a toy translation into a language with "
-            "the opposite word order. The first word to write is the last one read, so the "
-            "whole source must be read (and remembered) before the answer starts."
-        )
+        return _(
+            "Reverse: a string of {low} to {high} letters ({letters}) ends with '.'. The "
+            "network must write it backwards, then '.': 'ACBD.' becomes 'DBCA.'. Think of a toy "
+            "translation into a language with the opposite word order. The first word to write "
+            "is the last one read, so the whole source must be read (and remembered) before the "
+            "answer starts."
+        ).format(low=self.min_len, high=self.max_len, letters="".join(self.vocab[:-1]))
