@@ -147,6 +147,27 @@ def autograd_run(model, x, y, lengths, loss_fn):
     states = [torch.stack([torch.stack(steps, dim=1) for steps in g]).detach() for g in groups]
     return logits.detach(), float(loss.detach()), states, out_groups, grads[i:]
 
+def _assert_states_and_adjoints(tr, x, lengths, cell, states, grads, grad_ctx):
+    """Every state and adjoint of a seq2seq trace equals autograd's (``autograd_run``); returns
+    the (B, S) mask of real source steps."""
+    S = x.shape[1]
+    real = torch.ones(5, S, dtype=torch.bool) if lengths is None else \
+        torch.arange(S)[None, :] < lengths[:, None]  # (B, S)
+    close = dict(atol=1e-10, rtol=1e-8)
+    torch.testing.assert_close(tr.encoder.hidden, states[0] * real[None, :, :, None], **close)
+    torch.testing.assert_close(tr.decoder.hidden, states[1], **close)
+    torch.testing.assert_close(tr.encoder.grad_hidden, grads[0], **close)
+    torch.testing.assert_close(tr.decoder.grad_hidden, grads[1], **close)
+    torch.testing.assert_close(tr.grad_context, grad_ctx[0], **close)
+    if cell == "lstm":
+        torch.testing.assert_close(tr.encoder.grad_cell, grads[2], **close)
+        torch.testing.assert_close(tr.decoder.grad_cell, grads[3], **close)
+        torch.testing.assert_close(tr.grad_context_cell, grad_ctx[1], **close)
+    else:
+        assert tr.grad_context_cell is None
+    return real
+
+
 
 @pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
@@ -171,21 +192,7 @@ def test_trace_of_a_teacher_forced_run_equals_torch_and_autograd(cell, layers, w
     want_logits, want_loss, states, grads, grad_ctx = autograd_run(model, x, y, lengths,
                                                                    task.loss)
     assert tr.loss == pytest.approx(want_loss, rel=1e-10)
-    S = x.shape[1]
-    real = torch.ones(5, S, dtype=torch.bool) if lengths is None else \
-        torch.arange(S)[None, :] < lengths[:, None]  # (B, S)
-    close = dict(atol=1e-10, rtol=1e-8)
-    torch.testing.assert_close(tr.encoder.hidden, states[0] * real[None, :, :, None], **close)
-    torch.testing.assert_close(tr.decoder.hidden, states[1], **close)
-    torch.testing.assert_close(tr.encoder.grad_hidden, grads[0], **close)
-    torch.testing.assert_close(tr.decoder.grad_hidden, grads[1], **close)
-    torch.testing.assert_close(tr.grad_context, grad_ctx[0], **close)
-    if cell == "lstm":
-        torch.testing.assert_close(tr.encoder.grad_cell, grads[2], **close)
-        torch.testing.assert_close(tr.decoder.grad_cell, grads[3], **close)
-        torch.testing.assert_close(tr.grad_context_cell, grad_ctx[1], **close)
-    else:
-        assert tr.grad_context_cell is None
+    _assert_states_and_adjoints(tr, x, lengths, cell, states, grads, grad_ctx)
     assert tr.encoder.grad_hidden.abs().sum() > 0  # the gradient reaches the encoder via c
     # 3. nothing changed in the model
     assert all(p.grad is None for p in model.parameters()) and model.training
@@ -538,19 +545,7 @@ def test_trace_with_attention_equals_torch_and_autograd(cell, score, layers, wit
     want_logits, want_loss, states, grads, grad_ctx = autograd_run(model, x, y, lengths,
                                                                    task.loss)
     torch.testing.assert_close(want_logits, logits.detach(), atol=1e-10, rtol=1e-10)
-    S = x.shape[1]
-    real = torch.ones(5, S, dtype=torch.bool) if lengths is None else \
-        torch.arange(S)[None, :] < lengths[:, None]  # (B, S)
-    close = dict(atol=1e-10, rtol=1e-8)
-    torch.testing.assert_close(tr.encoder.hidden, states[0] * real[None, :, :, None], **close)
-    torch.testing.assert_close(tr.decoder.hidden, states[1], **close)
-    torch.testing.assert_close(tr.encoder.grad_hidden, grads[0], **close)
-    torch.testing.assert_close(tr.decoder.grad_hidden, grads[1], **close)
-    torch.testing.assert_close(tr.grad_context, grad_ctx[0], **close)
-    if cell == "lstm":
-        torch.testing.assert_close(tr.encoder.grad_cell, grads[2], **close)
-        torch.testing.assert_close(tr.decoder.grad_cell, grads[3], **close)
-        torch.testing.assert_close(tr.grad_context_cell, grad_ctx[1], **close)
+    real = _assert_states_and_adjoints(tr, x, lengths, cell, states, grads, grad_ctx)
     # attention sends gradient to the top encoder layer at every real source step directly
     top = tr.encoder.grad_hidden[-1].abs().sum(-1)  # (B, S)
     assert bool((top[real] > 0).all()) and bool((top[~real] == 0).all())
