@@ -36,9 +36,13 @@ FACTORIES = {
     "reverse": lambda seed=0: tasks.Reverse(num_symbols=4, min_len=1, max_len=6, seed=seed),
     "lookahead": lambda seed=0: tasks.Lookahead(ahead=2, num_symbols=3, seq_len=9, seed=seed),
     "neighbour_xor": lambda seed=0: tasks.NeighbourXor(distance=2, seq_len=9, seed=seed),
+    "sine_from_frequency": lambda seed=0: tasks.SineFromFrequency(periods=(4, 7), seq_len=9, seed=seed),
+    "sentiment": lambda seed=0: tasks.Sentiment(seq_len=5, seed=seed),
 }
 ALL = list(FACTORIES)
-SYMBOL_TASKS = [k for k in ALL if FACTORIES[k]().input_kind == "symbols"]
+# symbol inputs and class targets (a real-valued target has its baseline tested with its task)
+SYMBOL_TASKS = [k for k in ALL if FACTORIES[k]().input_kind == "symbols"
+                and FACTORIES[k]().loss_name == "cross_entropy"]
 
 
 def _lengths(task, batch):
@@ -52,7 +56,7 @@ def test_batch_shapes_dtypes_and_attributes(key):
     task = FACTORIES[key]()
     B, T = 5, task.seq_len
     x, y, lengths = task.batch(B, seed=3)
-    assert task.kind in ("many_to_one", "many_to_many", "synced")
+    assert task.kind in ("many_to_one", "many_to_many", "synced", "one_to_many")
     assert task.loss_name in ("cross_entropy", "mse") and task.metric_name in ("accuracy", "mse")
     assert task.higher_is_better == (task.metric_name == "accuracy")
     if task.input_kind == "symbols":
