@@ -5,7 +5,7 @@ one-step cells, and ``SequenceModel`` (encoding + core + readout, built from a t
 Numbers: ``trace`` (a ``Trace``; a ``Seq2SeqTrace`` for a ``Seq2Seq``), ``jacobian_norms``,
 ``spectral_radius``. Data: ``tasks``. Training: ``Trainer`` (of any ``Trainable``: a
 ``SequenceModel`` or a ``Seq2Seq``). Views return plotly figures: ``plot_*`` and
-``animate_*``. Live: ``dashboard``.
+``animate_*``. Live: ``dashboard``; ``playground`` (every choice as a control, no code).
 
 Example:
     >>> import rnnviz
@@ -78,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "export_html": "rnnviz.views",
     # live
     "dashboard": "rnnviz.live",
+    "playground": "rnnviz._playground",
+    "Playground": "rnnviz._playground",
     "set_language": "rnnviz.i18n", "get_language": "rnnviz.i18n",  # language: en, ru
     # size limits (raise one on purpose: rnnviz.limits.max_steps = 10**6)
     "limits": "rnnviz._validate",
