@@ -593,6 +593,20 @@ _NAMED = {
                 "clip=1 seed=0 views=hidden,grad_flow",
     # lesson 12: an encoder-decoder reverses a string
     "reverse": "task=reverse:8 cell=gru h=32 lr=0.01 batch=64 clip=1 seed=0 views=hidden",
+    # ---- the live dashboard of each lesson: the recipe its cell trained before it had a preset
+    # (tests/test_lesson_presets.py checks each against that recipe, written out by hand)
+    "lesson02_echo": "task=echo:2 cell=elman h=16 lr=0.01 seed=1 views=hidden,unrolled",
+    "lesson03_bptt": "task=echo:2 cell=elman h=16 lr=0.01 seed=0 views=unrolled,grad_flow",
+    "lesson04_clipping": "task=sine:40 cell=elman h=32 opt=sgd lr=0.5 clip=1 seed=0 "
+                         "views=hidden,grad_flow",
+    "lesson05_lstm": "task=temporal_order:40 cell=lstm h=16 lr=0.01 forget_bias=1 seed=0 "
+                     "views=gates,grad_flow",
+    "lesson06_gru": "task=temporal_order:40 cell=gru h=16 lr=0.01 seed=1 views=gates,grad_flow",
+    "lesson07_race": "task=temporal_order:40 cell=gru h=16 lr=0.02 seed=0 views=gates,grad_flow",
+    "lesson08_bidir": "task=lookahead:3 cell=elman h=16 bi=yes lr=0.01 seed=1 views=unrolled,hidden",
+    "lesson10_char_lm": "task=char_text:48 cell=lstm h=48 lr=0.01 seed=0 views=hidden,gates",
+    "lesson11_dilated": "task=temporal_order:40 cell=elman h=16 layers=4 dilations=1,2,4,8 "
+                        "lr=0.01 seed=0 views=hidden,grad_flow",
 }
 
 #: Named presets for the lessons' demos, by name (see the comments in the source for which).
