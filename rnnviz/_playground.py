@@ -18,8 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets as tl
 
-from rnnviz import _presets_standin as presets
-from rnnviz import _validate
+from rnnviz import _validate, presets
 from rnnviz.i18n import N_, _
 
 __all__ = ["playground", "Playground", "CONTROLS"]
@@ -78,8 +77,8 @@ class Playground(widgets.HBox):
     bidirectional = tl.Bool(False, help="Read the sequence in both directions.")
     nonlinearity = tl.Unicode("tanh", help="Elman's nonlinearity: 'tanh' or 'relu'.")
     init = tl.Unicode("default", help="Initialisation of W_hh.")
-    radius = tl.Float(1.0, help="Spectral radius of W_hh when init is 'radius'.")
-    forget_bias = tl.Float(0.0, help="LSTM forget-gate bias at initialisation.")
+    radius = tl.Float(None, allow_none=True, help="Spectral radius of W_hh when init is 'radius'.")
+    forget_bias = tl.Float(None, allow_none=True, help="LSTM forget-gate bias (None: torch's).")
     optimizer = tl.Unicode("adam", help="'adam', 'sgd' or 'rmsprop'.")
     lr = tl.Float(1e-2, help="Learning rate (applies live).")
     batch_size = tl.Int(32, help="Sequences per training step.")
@@ -166,8 +165,11 @@ class Playground(widgets.HBox):
         """The preset of the current choices (raises ValueError for a bad combination)."""
         fields = {name: getattr(self, name) for name in STRUCTURAL + LIVE}
         fields["views"] = tuple(self.views)
-        fields["controls"] = tuple(self.controls) if tuple(self.controls) != CONTROLS else None
-        return type(self._good)(**fields)
+        shown = tuple(c for c in self.controls if c in presets.CONTROLS)
+        fields["controls"] = shown if tuple(self.controls) != CONTROLS else None
+        # only what changed, so Preset.replace drops what no longer applies; dilations stay
+        changes = {k: v for k, v in fields.items() if getattr(self._good, k) != v}
+        return self._good.replace(**changes)
 
     def _set_choices(self, preset: Any) -> None:
         for name in STRUCTURAL + LIVE:
@@ -427,7 +429,7 @@ class Playground(widgets.HBox):
                     values = [o[1] if isinstance(o, tuple) else o for o in w[name].options]
                     if value not in values:
                         w[name].options = [*w[name].options, (_fmt(value), value)]
-                w[name].value = value
+                w[name].value = 0.0 if value is None and name in ("radius", "forget_bias") else value
             for v, box in zip(VIEW_NAMES, w["views"].children, strict=True):
                 box.value = v in self.views
             w["preset"].value = self.preset
