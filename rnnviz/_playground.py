@@ -428,7 +428,8 @@ class Playground(widgets.HBox):
                 if isinstance(w[name], widgets.Dropdown):
                     values = [o[1] if isinstance(o, tuple) else o for o in w[name].options]
                     if value not in values:
-                        w[name].options = [*w[name].options, (_fmt(value), value)]
+                        pairs = [o if isinstance(o, tuple) else (_fmt(o), o) for o in w[name].options]
+                        w[name].options = [*pairs, (_fmt(value), value)]  # e.g. h=48
                 w[name].value = 0.0 if value is None and name in ("radius", "forget_bias") else value
             for v, box in zip(VIEW_NAMES, w["views"].children, strict=True):
                 box.value = v in self.views
