@@ -156,10 +156,17 @@ class Playground(widgets.HBox):
 
     def close(self) -> None:
         self.pause()
-        self.dashboard.close()
+        _close(self.dashboard)
         for w in self._widgets.values():
-            w.close()
+            for child in getattr(w, "children", ()):
+                _close(child)
+            _close(w)
+        _close(self._status_html)
+        for child in self.children:
+            _close(child)
         super().close()
+        if self.layout is not None:
+            self.layout.close()
 
     # ------------------------------------------------------------------ presets <-> traits
     def _current(self) -> Any:
@@ -251,7 +258,7 @@ class Playground(widgets.HBox):
     def _on_controls(self, change: dict) -> None:
         unknown = [c for c in change["new"] if c not in CONTROLS]
         if unknown:
-            self.controls = change["old"]
+            self.controls = change["old"] if isinstance(change["old"], tuple) else CONTROLS
             raise ValueError(_("controls must be names from {choices}, got {bad}").format(
                 choices=list(CONTROLS), bad=unknown))
         if not self._quiet:
@@ -284,7 +291,7 @@ class Playground(widgets.HBox):
         self._trainer = trainer
         self.dashboard = self._new_dashboard()
         self._right.children = (self._status_html, self.dashboard)
-        old.close()
+        _close(old)
         self._show_controls()
 
     def _new_dashboard(self) -> Any:
@@ -424,10 +431,11 @@ class Playground(widgets.HBox):
                     w[name].value = "" if value is None else str(value)
                     continue
                 if isinstance(w[name], widgets.Dropdown):
-                    values = [o[1] if isinstance(o, tuple) else o for o in w[name].options]
-                    if value not in values:
-                        w[name].options = [*w[name].options, (_fmt(value), value)]
-                w[name].value = value
+                    pairs = [o if isinstance(o, tuple) else (str(o), o) for o in w[name].options]
+                    if name != "task" and value not in [v for _label, v in pairs]:  # hidden_size=24
+                        w[name].options = [*pairs, (_fmt(value), value)]
+                with contextlib.suppress(tl.TraitError, ValueError, TypeError):
+                    w[name].value = value
             for v, box in zip(VIEW_NAMES, w["views"].children, strict=True):
                 box.value = v in self.views
             w["preset"].value = self.preset
@@ -452,6 +460,35 @@ class Playground(widgets.HBox):
         w["forget_bias"].disabled = self.cell != "lstm"
         w["radius"].disabled = self.init != "radius"
         w["trained"].disabled = self._checkpoint_name() is None
+
+
+def _close(widget: Any) -> None:
+    """Close a widget and its layout and style (ipywidgets leaves those open), and let go of it."""
+    widget.close()
+    for part in ("layout", "style"):
+        child = getattr(widget, part, None)
+        if isinstance(child, widgets.Widget):
+            child.close()
+    _unwatch_css(widget)
+
+
+def _unwatch_css(widget: Any) -> None:
+    """Drop the strong reference anywidget's file watcher keeps to every instance.
+
+    anywidget turns a class's ``_css = Path(...)`` into a watched file and connects a lambda
+    that holds the instance to the file's ``changed`` signal, for good: without this every
+    dashboard ever built (its trainer, model and traces) stays in memory.
+    """
+    for key in ("_css", "_esm"):
+        # add_traits made a subclass whose _css is a trait: the watched file is further up
+        found = [k.__dict__[key] for k in type(widget).__mro__ if hasattr(k.__dict__.get(key), "changed")]
+        changed = found[0].changed if found else None
+        for slot in list(getattr(changed, "_slots", ())):
+            fn = slot.dereference() if hasattr(slot, "dereference") else None
+            cells = getattr(fn, "__closure__", None) or ()
+            if any(c.cell_contents is widget for c in cells):
+                with contextlib.suppress(Exception):
+                    changed.disconnect(fn)
 
 
 def _fmt(value: Any) -> str:

@@ -45,7 +45,9 @@ class Preset:
             if k not in names:
                 raise ValueError(f"preset: unknown key {k!r}")
             default = getattr(cls(), k)
-            if k in ("views", "controls"):
+            if v == "none":
+                kw[k] = None
+            elif k in ("views", "controls"):
                 kw[k] = tuple(filter(None, v.split(",")))
             elif v == "none":
                 kw[k] = None
