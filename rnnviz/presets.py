@@ -16,8 +16,13 @@ seed. Like TensorFlow Playground's URL hash it prints as one readable line and p
 Same preset, same everything: :meth:`Preset.build` gives the same weights, the same batches
 and (played for the same number of steps) the same history. Named presets for the lessons'
 demos are in :data:`PRESETS`; :func:`get` takes a name or a preset string; :func:`load` gives
-a named preset's shipped checkpoint (trained weights, history, snapshots), see
-``assets/checkpoints/README.md``.
+a named preset's shipped checkpoint (trained weights, history, snapshots; :func:`trained`
+lists which have one), see ``assets/checkpoints/README.md``.
+
+For the Playground: :data:`TASKS` says which knob each task has and its values,
+:data:`CONTROLS` names the controls, :data:`LIVE_FIELDS` the fields that apply to a running
+trainer without a rebuild (:meth:`Preset.needs_rebuild`), and :meth:`Preset.replace` changes
+one choice and keeps the rest consistent.
 
 The string, key by key (``key=value`` items separated by spaces, in any order; the canonical
 order is this table's; keys in the "always" column are always written, the others only when
@@ -61,7 +66,7 @@ from rnnviz import _validate
 from rnnviz.i18n import N_, _
 
 __all__ = ["Preset", "TaskSpec", "TASKS", "PRESETS", "CONTROLS", "VIEWS", "LIVE_FIELDS",
-           "get", "load"]
+           "get", "load", "trained"]
 
 VIEWS = ("hidden", "gates", "grad_flow", "unrolled")  # rnnviz.dashboard's views
 CELLS = ("elman", "lstm", "gru")
@@ -259,7 +264,8 @@ class Preset:
                                    "{value}").format(task=name, value=_validate._describe(self.knob)))
         else:
             knob = spec.default if self.knob is None else self.knob
-            if isinstance(knob, bool) or knob not in spec.values:
+            kind = type(spec.values[0])  # 2.0 is not the knob value 2: it would print as 2.0
+            if isinstance(knob, bool) or not isinstance(knob, kind) or knob not in spec.values:
                 raise ValueError(_("knob ({knob} of task {task!r}) must be one of {options}, got "
                                    "{value}").format(knob=spec.knob, task=name,
                                                      options=list(spec.values),
@@ -567,32 +573,35 @@ _DEFAULT_ITEMS = {key: Preset()._format(key) for key in _KEYS}
 
 # ------------------------------------------------------------------------------ named presets
 _NAMED = {
-    # lesson 02/03: an Elman network echoes the symbol seen two steps ago
-    "echo": "task=echo:2 cell=elman h=16 lr=0.01 clip=1 seed=0 views=hidden,unrolled",
+    # lessons 02-03: an Elman network echoes the symbol seen two steps ago
+    "echo": "task=echo:2 cell=elman h=16 lr=0.01 seed=0 views=hidden,unrolled",
     # lesson 04: the same Elman network, W_hh scaled to spectral radius 0.5 or 1.5
     "vanishing": "task=temporal_order:30 cell=elman h=32 lr=0.01 init=radius:0.5 seed=0 "
                  "views=hidden,grad_flow controls=init,lr,clip",
     "exploding": "task=temporal_order:30 cell=elman h=32 lr=0.01 init=radius:1.5 seed=0 "
                  "views=hidden,grad_flow controls=init,lr,clip",
     # lessons 05-07: temporal order at T=40, where Elman fails and the gated cells succeed
-    "temporal_order_elman": "task=temporal_order:40 cell=elman h=16 lr=0.01 clip=1 seed=0 "
+    # (the LSTM with its forget gate opened to b_f = 1, as in lesson 06)
+    "temporal_order_elman": "task=temporal_order:40 cell=elman h=16 lr=0.01 seed=0 "
                             "views=hidden,grad_flow",
-    "temporal_order_lstm": "task=temporal_order:40 cell=lstm h=16 lr=0.01 clip=1 seed=0 "
+    "temporal_order_lstm": "task=temporal_order:40 cell=lstm h=16 lr=0.01 forget_bias=1 seed=0 "
                            "views=gates,grad_flow",
-    "temporal_order_gru": "task=temporal_order:40 cell=gru h=16 lr=0.01 clip=1 seed=0 "
+    "temporal_order_gru": "task=temporal_order:40 cell=gru h=16 lr=0.01 seed=0 "
                           "views=gates,grad_flow",
-    # Hochreiter & Schmidhuber (1997), experiment 4: the adding problem at T=100
+    # Hochreiter & Schmidhuber (1997), experiment 4: the adding problem at T=100; the
+    # forget gate opened to b_f = 3 is what makes it learnable in minutes (see
+    # assets/checkpoints/README.md)
     "adding": "task=adding:100 cell=lstm h=64 lr=0.001 clip=1 forget_bias=3 seed=0 "
               "views=hidden,gates",
     # lesson 05: an LSTM tracks bracket depth with a counting unit
-    "brackets": "task=brackets:4 cell=lstm h=8 lr=0.02 clip=1 seed=0 views=hidden,gates",
+    "brackets": "task=brackets:4 cell=lstm h=8 lr=0.02 seed=0 views=hidden,gates",
     # lesson 10: a character language model
-    "char_lm": "task=char_text:48 cell=lstm h=48 lr=0.01 clip=1 seed=0 views=hidden,gates",
+    "char_lm": "task=char_text:48 cell=lstm h=48 lr=0.01 seed=0 views=hidden,gates",
     # lesson 11: four dilated Elman layers on temporal order at T=80
     "dilation": "task=temporal_order:80 cell=elman h=16 layers=4 dilations=1,2,4,8 lr=0.01 "
-                "clip=1 seed=0 views=hidden,grad_flow",
+                "seed=0 views=hidden,grad_flow",
     # lesson 12: an encoder-decoder reverses a string
-    "reverse": "task=reverse:8 cell=gru h=32 lr=0.01 batch=64 clip=1 seed=0 views=hidden",
+    "reverse": "task=reverse:8 cell=gru h=32 lr=0.01 batch=64 seed=0 views=hidden",
 }
 
 #: Named presets for the lessons' demos, by name (see the comments in the source for which).
@@ -629,6 +638,13 @@ def get(preset: str | Preset) -> Preset:
             message += " " + _("Did you mean {close!r}?").format(close=close[0])
         raise ValueError(message)
     return Preset.parse(preset)
+
+
+def trained() -> list[str]:
+    """Names of the named presets that ship a trained checkpoint (for :func:`load`), sorted."""
+    from rnnviz.checkpoints import available
+
+    return [name for name in available() if name in PRESETS]
 
 
 def load(name: str) -> Any:
