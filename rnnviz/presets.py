@@ -251,7 +251,7 @@ class Preset:
         name = by_key.get(_task_key(self.task))
         if name is None:
             close = difflib.get_close_matches(self.task.lower(), list(TASKS), n=1)
-            message = _("task must be one of {options}, got {value!r}").format(
+            message = _("task must be one of {options}, got {value!r}.").format(
                 options=list(TASKS), value=self.task)
             if close:
                 message += " " + _("Did you mean {close!r}?").format(close=close[0])
@@ -358,7 +358,7 @@ class Preset:
             key = _ALIASES.get(key.lower(), key.lower())
             if key not in _FIELD_OF_KEY:
                 close = difflib.get_close_matches(key, [*_KEYS, *_ALIASES], n=1)
-                message = _("unknown preset key {key!r} in {item!r}; known keys: {keys}").format(
+                message = _("unknown preset key {key!r} in {item!r}; known keys: {keys}.").format(
                     key=item.partition("=")[0], item=item, keys=list(_KEYS))
                 if close:
                     message += " " + _("Did you mean {close!r}?").format(close=close[0])
