@@ -477,7 +477,9 @@ class Preset:
         Deterministic: the same preset gives the same weights, the same probe and batches, and
         (for the same number of steps) the same history. The trainer keeps the preset it was
         built from as ``trainer.preset`` (later live changes of ``lr`` / ``clip`` / ``tbptt``
-        are the trainer's; ``trainer.reset()`` returns to the preset's initial weights).
+        are the trainer's; ``trainer.reset()`` returns to the preset's initial weights). For
+        another seed build ``preset.replace(seed=s)``: ``trainer.reset(seed=s)`` re-draws
+        torch's default weights and so drops :attr:`init` and :attr:`forget_bias`.
 
         Args:
             trainer_kwargs: other :class:`rnnviz.Trainer` arguments, e.g.
