@@ -22,18 +22,14 @@ from ipywidgets.widgets import widget as ipywidget
 
 import rnnviz
 from rnnviz import _playground as P
+from rnnviz import presets
+from rnnviz._playground import _controls as C
 from rnnviz.live import _widget as W
 
 
 def small(**choices: Any) -> P.Playground:
-    """A playground of a small model (fast to rebuild), with the given choices applied."""
-    pg = rnnviz.playground()
-    with pg._writing():
-        pg.hidden_size, pg.views = 8, ("hidden",)
-        for name, value in choices.items():
-            setattr(pg, name, value)
-    pg._rebuild("test")
-    return pg
+    """A playground of a small model (fast to rebuild), with the given choices."""
+    return rnnviz.playground(rnnviz.Preset(**{"hidden_size": 8, "views": ("hidden",), **choices}))
 
 
 def closed(widget: Any) -> bool:
@@ -53,7 +49,7 @@ def test_a_structural_change_rebuilds_the_trainer_and_closes_the_old_dashboard()
     assert pg._right.children == (pg._status_html, pg.dashboard)
     assert pg.rebuilds == rebuilds + 1
     assert "Rebuilt" in pg.status and "GRU" in pg.status
-    assert "cell=gru" in pg.preset.replace(" ", "")
+    assert "cell=gru" in pg.preset
     pg.close()
 
 
@@ -62,22 +58,26 @@ def test_a_new_task_draws_fresh_probe_data() -> None:
     pg.task = "parity"
     assert pg.trainer.task.name == "parity"
     assert pg.trainer.probe.x.shape[0] == pg.trainer.probe_size
-    assert pg.knob is None  # the new task's own default knob
+    assert pg.knob == presets.TASKS["parity"].default  # the new task's own default knob
     pg.close()
 
 
-@pytest.mark.parametrize("name, value", [("lr", 0.1), ("clip", None), ("clip", 5.0)])
+@pytest.mark.parametrize("name, value", [("lr", 0.1), ("clip", None), ("clip", 5.0), ("tbptt", 5)])
 def test_live_choices_reach_the_running_trainer(name: str, value: Any) -> None:
-    pg = small()
+    pg = small(clip=1.0)
     trainer, dash = pg.trainer, pg.dashboard
     setattr(pg, name, value)
     assert pg.trainer is trainer and pg.dashboard is dash  # nothing rebuilt
     assert getattr(trainer, name) == value
     if name == "lr":
         assert dash.lr == value
-    else:
+    elif name == "clip":
         assert dash.clip_enabled == (value is not None)
-    assert f"{name}=" in pg.preset
+    if value is None:  # the default: not written
+        assert f"{name}=" not in pg.preset
+    else:
+        assert f"{name}={C.fmt(value)}" in pg.preset
+    assert "applied to the running trainer" in pg.status
     pg.close()
 
 
@@ -99,9 +99,9 @@ def test_views_change_the_dashboard_not_the_trainer() -> None:
 
 
 def test_the_preset_string_restores_every_choice() -> None:
-    pg = small(cell="gru", num_layers=2, lr=0.003, seed=7)
+    pg = small(cell="gru", num_layers=2, lr=0.003, seed=7, task="parity", knob=20)
     again = rnnviz.playground(pg.preset)
-    for name in P.STRUCTURAL + P.LIVE + ("views",):
+    for name in P.FIELDS:
         assert getattr(again, name) == getattr(pg, name), name
     assert again.preset == pg.preset
     # same model, same data
@@ -113,32 +113,43 @@ def test_the_preset_string_restores_every_choice() -> None:
 
 def test_a_pasted_preset_applies_and_a_malformed_one_names_the_bad_key() -> None:
     pg = small()
-    text = str(P.presets.Preset(task="parity", cell="elman", hidden_size=4))
-    pg._widgets["preset"].value = text
+    text = str(rnnviz.Preset(task="parity", cell="elman", hidden_size=4))
+    pg._w["preset"].value = text
     assert pg.task == "parity" and pg.cell == "elman" and pg.hidden_size == 4
     before, trainer = pg.preset, pg.trainer
-    pg._widgets["preset"].value = "task=parity; wibble=3"
+    pg._w["preset"].value = "task=parity wibble=3"
     assert "wibble" in pg.status and pg.preset == before and pg.trainer is trainer
-    assert pg._widgets["preset"].value == before  # the box shows the preset in force again
+    assert pg._w["preset"].value == before  # the box shows the preset in force again
+    pg._w["preset"].value = "temporal_order_gru"  # a name works too
+    assert pg.cell == "gru" and pg.knob == 40
     with pytest.raises(ValueError, match="wibble"):
-        rnnviz.playground("task=parity; wibble=3")
+        rnnviz.playground("task=parity wibble=3")
     pg.close()
 
 
 def test_a_bad_choice_is_refused_and_the_old_choices_stay() -> None:
-    pg = small()
+    pg = small(cell="gru")
     trainer = pg.trainer
     pg.hidden_size = 0
     assert "hidden_size" in pg.status and pg.hidden_size == 8 and pg.trainer is trainer
+    pg.nonlinearity = "relu"  # Elman only
+    assert "relu" in pg.status and pg.nonlinearity == "tanh" and pg.trainer is trainer
+    assert pg._w["nonlinearity"].value == "tanh"  # the control shows the choice in force
     pg.close()
 
 
 def test_controls_choose_which_controls_show() -> None:
     pg = rnnviz.playground(controls=["cell", "lr"])
-    shown = {n for n, w in pg._widgets.items() if w.layout.display != "none"}
-    assert shown == {"cell", "lr"}
-    pg.controls = ("task",)
-    assert {n for n, w in pg._widgets.items() if w.layout.display != "none"} == {"task"}
+    def shown() -> set[str]:
+        return {n for n, w in pg._w.items() if w.layout.display != "none"}
+
+    assert shown() == {"cell", "lr"}
+    assert "controls=cell,lr" in pg.preset  # the preset records them
+    pg.controls = ("task", "init")
+    assert shown() == {"task", "init", "radius"}
+    again = rnnviz.playground(pg.preset)
+    assert again.controls == ("task", "init")
+    again.close()
     with pytest.raises(ValueError, match="controls"):
         pg.controls = ("cell", "colour")
     pg.close()
@@ -150,7 +161,7 @@ def test_controls_choose_which_controls_show() -> None:
 
 def test_controls_that_do_not_apply_are_greyed_out() -> None:
     pg = small(cell="lstm")
-    w = pg._widgets
+    w = pg._w
     assert w["nonlinearity"].disabled and not w["forget_bias"].disabled
     pg.cell = "elman"
     assert not w["nonlinearity"].disabled and w["forget_bias"].disabled
@@ -183,11 +194,13 @@ def test_changing_a_choice_while_training_pauses_first() -> None:
 @pytest.mark.parametrize("choice", ["huge lr", "spectral radius 3"])
 def test_a_diverging_choice_shows_diverged_and_reset_recovers(choice: str) -> None:
     if choice == "huge lr":
-        pg = small(optimizer="sgd", clip=None, task="sine")
+        pg = small(optimizer="sgd", task="sine")
         pg.lr = 1e3
     else:  # a ReLU Elman network whose activity grows 3x per step overflows in 100 steps
-        pg = small(task="adding", knob=100, cell="elman", nonlinearity="relu", init="radius",
-                   radius=3.0, clip=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the probe's trace overflows too
+            pg = small(task="adding", knob=100, cell="elman", nonlinearity="relu",
+                       init="radius", radius=3.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
         for _step in range(30):
@@ -208,8 +221,8 @@ def test_a_diverging_choice_shows_diverged_and_reset_recovers(choice: str) -> No
 
 def _random_change(pg: P.Playground, rng: random.Random) -> str:
     """What a restless lecturer does: pick any control and any value it offers."""
-    name = rng.choice([*P.CONTROLS, "play", "pause", "reset"])
-    w = pg._widgets.get(name)
+    name = rng.choice([*P.CONTROLS, "radius", "play", "pause", "reset"])
+    w = pg._w.get(name)
     if name == "play":
         pg.play()
     elif name == "pause":
@@ -222,13 +235,8 @@ def _random_change(pg: P.Playground, rng: random.Random) -> str:
     elif name == "trained":
         w.click()
     elif name == "preset":
-        w.value = rng.choice([pg.preset, "task=echo; cell=gru; hidden_size=4", "task=nonsense"])
-    elif name == "knob":
-        w.value = rng.choice(["", "3", "5", "-1", "abc"])
-    elif name in ("radius", "forget_bias"):
-        w.value = rng.choice([0.0, 0.5, 1.0, 3.0])
-    elif name == "seed":
-        w.value = rng.randrange(100)
+        w.value = rng.choice([pg.preset, "echo", "task=echo:3 cell=gru h=4 lr=0.01 seed=1",
+                              "task=nonsense"])
     elif isinstance(w, ipywidgets.Checkbox):
         w.value = not w.value
     else:
@@ -272,7 +280,7 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
         assert live == [pg.dashboard], live
         assert len(W._LIVE) == 1
         # the widgets of the playground, and no pile of old dashboards' comms
-        assert len(ipywidget._instances) <= widgets_before + 5
+        assert len(ipywidget._instances) <= widgets_before + 5, len(ipywidget._instances)
         # nothing running or queued: no training task, no frame timer, no pending frame
         assert not pg.dashboard.running and not other_tasks()
         assert pg.dashboard.pacer._timer is None
@@ -281,3 +289,21 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
         pg.close()
 
     asyncio.run(scenario())
+
+
+def test_trained_loads_the_checkpoint_and_training_goes_on() -> None:
+    pg = rnnviz.playground("echo")
+    assert not pg._w["trained"].disabled
+    pg._w["trained"].click()
+    steps = pg.trainer.steps
+    assert steps > 0 and len(pg.trainer.history) == steps
+    assert pg.dashboard.step == steps and pg.dashboard.status == "paused"
+    assert "echo" in pg.status and str(steps) in pg.status
+    pg.dashboard.step_once()
+    assert pg.trainer.steps == steps + 1
+    pg.cell = "gru"  # a structural change leaves the checkpoint: no longer "trained"
+    assert pg.trainer.steps == 0 and pg._w["trained"].disabled
+    pg.close()
+    untrained = small()
+    assert untrained._w["trained"].disabled
+    untrained.close()
