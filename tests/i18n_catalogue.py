@@ -245,6 +245,8 @@ SCANNED: dict[str, tuple[str, ...]] = {
     # every module outside views/ and live/
     "rnnviz/__init__.py": RULES,
     "rnnviz/_bptt.py": RULES,
+    "rnnviz/app/__init__.py": RULES,
+    "rnnviz/app/_controls.py": RULES,
     "rnnviz/_solution.py": RULES,
     "rnnviz/_types.py": RULES,
     "rnnviz/_validate.py": RULES,

@@ -21,9 +21,9 @@ import pytest
 from ipywidgets.widgets import widget as ipywidget
 
 import rnnviz
-from rnnviz import _playground as P
+from rnnviz import app as P
 from rnnviz import presets
-from rnnviz._playground import _controls as C
+from rnnviz.app import _controls as C
 from rnnviz.live import _widget as W
 
 

@@ -1,4 +1,4 @@
-"""The Playground: every choice of a demo (task, model, training, views) as controls, no code.
+"""The Playground app: every choice of a demo (task, model, training, views) as controls, no code.
 
 One widget: a narrow column of controls, the current preset as text (copy it, or paste one),
 a status line, and the live dashboard (:func:`rnnviz.dashboard`) of the trainer that preset
@@ -20,8 +20,8 @@ import ipywidgets as widgets
 import traitlets as tl
 
 from rnnviz import _validate, presets
-from rnnviz._playground import _controls as C
-from rnnviz._playground._controls import CONTROLS
+from rnnviz.app import _controls as C
+from rnnviz.app._controls import CONTROLS
 from rnnviz.i18n import _
 
 __all__ = ["playground", "Playground", "CONTROLS"]
