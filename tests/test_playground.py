@@ -263,6 +263,8 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
             if i == 19:  # caches and first imports are filled by now
                 gc.collect()
                 objects = len(gc.get_objects())
+            if i == 59:  # tracing every allocation is slow: the last 40 changes
+                gc.collect()
                 tracemalloc.start()
         pg.pause()
         for _wait in range(30):  # a frame the (absent) browser never acked times out in 1 s
@@ -270,11 +272,11 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
             if pg.dashboard.pacer._timer is None:
                 break
         gc.collect()
-        grown, _peak = tracemalloc.get_traced_memory()  # allocated since change 20, still alive
+        grown, _peak = tracemalloc.get_traced_memory()  # allocated since change 60, still alive
         tracemalloc.stop()
         more_objects = len(gc.get_objects()) - objects
-        print(f"100 changes ({len(set(done))} kinds): {grown / 1e6:.1f} MB and {more_objects} "
-              f"objects more than after 20; {pg.rebuilds} rebuilds")
+        print(f"100 changes ({len(set(done))} kinds): {grown / 1e6:.1f} MB more than after 60, "
+              f"{more_objects} objects more than after 20; {pg.rebuilds} rebuilds")
         # one live dashboard: every replaced one was closed and let go
         live = [d for d in W._LIVE if not closed(d)]
         assert live == [pg.dashboard], live
@@ -284,7 +286,7 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
         # nothing running or queued: no training task, no frame timer, no pending frame
         assert not pg.dashboard.running and not other_tasks()
         assert pg.dashboard.pacer._timer is None
-        assert grown < 20e6, f"memory grew by {grown / 1e6:.1f} MB over 80 changes"
+        assert grown < 10e6, f"memory grew by {grown / 1e6:.1f} MB over 40 changes"
         assert more_objects < 20_000, f"{more_objects} more Python objects after 80 changes"
         pg.close()
 

@@ -255,9 +255,10 @@ class Playground(widgets.HBox):
                 layout = dict(spec["layout"], height=_HEIGHTS.get(name, spec["layout"].get("height")),
                               margin=dict(spec["layout"].get("margin", {}),
                                           **_MARGINS.get(name, _MARGIN)))
+                figures[name] = dict(spec, layout=layout)
                 if name == "history":
                     layout["showlegend"] = False  # the baselines are labelled on the plot
-                figures[name] = dict(spec, layout=layout)
+                    figures[name]["narrow"] = None  # three short curves side by side, always
             dash.figures = figures
             dash.add_class("rnnviz-pg-dashboard")
             dash.observe(self._on_dashboard_lr, names=["lr"])
@@ -299,7 +300,7 @@ class Playground(widgets.HBox):
         if self._quiet:
             return
         name = next(k for k, v in self._w.items() if v is change["owner"])
-        setattr(self, name, change["new"])
+        setattr(self, name, C.value_of(change["new"]))
 
     def _from_views(self, change: dict) -> None:
         if self._quiet:

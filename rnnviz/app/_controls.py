@@ -45,6 +45,11 @@ FORGET_BIAS = (None, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0)
 SEEDS = tuple(range(10))
 
 
+#: What a drop-down holds for ``None`` ("off", "torch's"): ipywidgets reads a None value as
+#: "nothing selected" and would show an empty box.
+NONE = "none"
+
+
 def fmt(value: Any) -> str:
     """A control's value as shown: ``None`` is "off", floats in short form."""
     if value is None:
@@ -57,7 +62,12 @@ def fmt(value: Any) -> str:
 
 
 def pairs(values: Any) -> list[tuple[str, Any]]:
-    return [(fmt(v), v) for v in values]
+    return [(fmt(v), NONE if v is None else v) for v in values]
+
+
+def value_of(widget_value: Any) -> Any:
+    """A drop-down's value as the preset's (``NONE`` is ``None``)."""
+    return None if widget_value == NONE else widget_value
 
 
 def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
@@ -80,15 +90,15 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
     w["bidirectional"] = widgets.Checkbox(description=_(LABELS["bidirectional"]), indent=False,
                                           layout=lay())
     w["nonlinearity"] = dropdown("nonlinearity", ["tanh", "relu"])
-    w["dilations"] = dropdown("dilations", [(fmt(None), None)])
+    w["dilations"] = dropdown("dilations", [(fmt(None), NONE)])
     w["optimizer"] = dropdown("optimizer", [("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop")])
     w["lr"] = dropdown("lr", pairs(LR))
     w["batch_size"] = dropdown("batch_size", pairs(BATCH))
     w["clip"] = dropdown("clip", pairs(CLIP))
-    w["init"] = dropdown("init", [(_(INIT_LABELS[k]), k) for k in INIT_LABELS], "62%")
-    w["radius"] = widgets.Dropdown(options=pairs(RADIUS), layout=lay("36%"),
-                                   tooltip=_("spectral radius (the gain of orthogonal / identity)"))
-    w["forget_bias"] = dropdown("forget_bias", [(_("torch"), None), *pairs(FORGET_BIAS[1:])])
+    w["init"] = dropdown("init", [(_(INIT_LABELS[k]), k) for k in INIT_LABELS])
+    w["radius"] = dropdown("radius", pairs(RADIUS))
+    w["radius"].tooltip = _("spectral radius (the gain of orthogonal / identity)")
+    w["forget_bias"] = dropdown("forget_bias", [(_("torch"), NONE), *pairs(FORGET_BIAS[1:])])
     w["tbptt"] = dropdown("tbptt", pairs(TBPTT))
     w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS[v]), tooltip=v,
                                                     layout=widgets.Layout(width="auto"))
@@ -110,19 +120,19 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
         else:
             widget.observe(on_value, names=["value"])
             if hasattr(widget, "style") and hasattr(widget.style, "description_width"):
-                widget.style.description_width = "initial"
+                widget.style.description_width = "84px"  # one column of labels
     return w
 
 
 def column(w: dict[str, widgets.Widget]) -> list[widgets.Widget]:
-    """The widgets in the column's order (the init and its radius on one row)."""
-    init_row = widgets.HBox([w["init"], w["radius"]], layout=widgets.Layout(width="100%"))
-    init_row.add_class("rnnviz-pg-init-row")
-    return [init_row if name == "init" else w[name] for name in CONTROLS]
+    """The widgets in the column's order (the init's radius right below it)."""
+    names = [n for name in CONTROLS for n in ((name, "radius") if name == "init" else (name,))]
+    return [w[name] for name in names]
 
 
 def set_options(widget: widgets.Dropdown, options: list[tuple[str, Any]], value: Any) -> None:
     """Give a drop-down these options (plus ``value`` if it is not one) and select ``value``."""
+    value = NONE if value is None else value
     if value not in [v for _label, v in options]:
         options = [*options, (fmt(value), value)]
     if list(widget.options) != options:
@@ -135,10 +145,10 @@ def show(w: dict[str, widgets.Widget], p: Any) -> None:
     spec = presets.TASKS[p.task]
     w["task"].value = p.task
     w["knob"].description = spec.knob or _(LABELS["knob"])
-    set_options(w["knob"], pairs(spec.values) if spec.knob else [("–", None)], p.knob)
+    set_options(w["knob"], pairs(spec.values) if spec.knob else [("–", NONE)], p.knob)
     w["knob"].disabled = spec.knob is None
     dil = tuple(2**i for i in range(p.num_layers))
-    set_options(w["dilations"], [(fmt(None), None), (fmt(dil), dil)], p.dilations)
+    set_options(w["dilations"], [(fmt(None), NONE), (fmt(dil), dil)], p.dilations)
     for name in ("cell", "hidden_size", "num_layers", "nonlinearity", "optimizer", "lr",
                  "batch_size", "clip", "init", "radius", "forget_bias", "tbptt", "seed"):
         set_options(w[name], [(o, v) if isinstance(o, str) else (fmt(v), v) for o, v in
