@@ -34,7 +34,7 @@ FIELDS: tuple[str, ...] = (
     "tbptt", "views", "seed",
 )  # fmt: skip
 # Figure heights inside the playground: history and the first view share one 720-px screen.
-_HEIGHTS = {"history": 200, "hidden": 235, "grad_flow": 270, "gates": 420, "unrolled": 260}
+_HEIGHTS = {"history": 190, "hidden": 220, "grad_flow": 260, "gates": 420, "unrolled": 250}
 _MARGINS = {"history": {"l": 60, "r": 20, "t": 52, "b": 40}}
 _MARGIN = {"l": 60, "r": 20, "t": 56, "b": 46}
 
@@ -150,8 +150,8 @@ class Playground(widgets.HBox):
                     _("checkpoint"), trainer=trainer)
         self._name = name
         self._show()
-        self._say(_("Loaded the trained checkpoint {name}: step {step}, its history and "
-                    "snapshots. ▶ trains on from there.").format(name=name, step=trainer.steps))
+        self._say(_("Loaded the trained checkpoint {name} at step {step}; ▶ trains on.").format(
+            name=name, step=trainer.steps))
 
     def close(self) -> None:
         self.pause()

@@ -52,15 +52,23 @@ def _frames(page: Any) -> int:
     return int(page.get_attribute(DASH, "data-frames") or 0)
 
 
+_BOTTOM_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-notebook');
+  return panel ? panel.getBoundingClientRect().bottom : window.innerHeight;
+}"""
+
+
 def _off_screen(page: Any) -> list[str]:
-    """The parts that are not wholly inside the viewport."""
+    """The parts that are not wholly inside the viewport (in JupyterLab: the notebook panel,
+    above the status bar)."""
+    bottom = min(VIEWPORT["height"], page.evaluate(_BOTTOM_JS))
     out = []
     for name, selector in PARTS.items():
         box = page.locator(selector).first.bounding_box()
         if box is None:
             out.append(f"{name}: not shown")
         elif (box["x"] < 0 or box["y"] < 0 or box["x"] + box["width"] > VIEWPORT["width"] + 0.5
-              or box["y"] + box["height"] > VIEWPORT["height"] + 0.5):
+              or box["y"] + box["height"] > bottom + 0.5):
             out.append(f"{name}: {json.dumps({k: round(v) for k, v in box.items()})}")
     return out
 
@@ -114,7 +122,7 @@ def _exercise(page: Any, label: str, *, screenshot: Path | None = None,
     _wait_for(page, lambda: "Loaded" in page.inner_text(".rnnviz-pg-status"), 60,
               "the checkpoint to load")
     loaded = page.inner_text(".rnnviz-pg-status")
-    steps = int(loaded.split("step ")[1].split(",")[0])
+    steps = int(loaded.split("step ")[1].split(";")[0])
     assert steps > 0
     _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == str(steps), 30,
               f"the dashboard to show step {steps} without training")
