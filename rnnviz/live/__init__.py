@@ -11,7 +11,7 @@ from typing import Any
 
 from rnnviz import _validate
 from rnnviz.live import _replay
-from rnnviz.live._figures import VIEWS
+from rnnviz.live._registry import VIEWS
 from rnnviz.live._widget import Dashboard
 from rnnviz.views._style import THEMES
 
@@ -43,7 +43,8 @@ def dashboard(
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.
-        views: any of ``"hidden"``, ``"gates"``, ``"grad_flow"``, ``"unrolled"``.
+        views: names from :data:`rnnviz.live.VIEWS` (the registry in
+            ``rnnviz/live/_registry.py``): {views}.
         fps: frames per second while training (1 to 60); the default, 23, keeps above 20
             with room for a busy machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
@@ -77,3 +78,8 @@ def dashboard(
     if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
         return _replay.replay(trainer, chosen, theme=theme)  # type: ignore[return-value]
     return Dashboard(trainer, chosen, fps=fps, theme=theme)
+
+
+if dashboard.__doc__:  # the list of views comes from the registry
+    dashboard.__doc__ = dashboard.__doc__.replace(
+        "{views}", ", ".join(f"``{v!r}``".replace("'", '"') for v in VIEWS))
