@@ -175,3 +175,29 @@ def test_left_out_views_are_named_in_the_note() -> None:
     with language("ru"):  # the note speaks the user's language
         ru = left_out_note("elman", ("gates",))
     assert "gates" in ru and "Элмана" in ru and ru != note
+
+
+def test_a_replay_frame_is_the_static_figure_of_its_snapshot() -> None:
+    """The static site's replay animates each view with the same update (exact ranges)."""
+    from rnnviz.live._replay import animate_view
+    from rnnviz.trainer import Snapshot
+
+    trainer = _trainer("lstm", 2, True, False, True, 3)
+    a = F.probe_trace(trainer)
+    trainer.run(3, progress=False)
+    b = F.probe_trace(trainer)
+    for view in VIEWS:
+        spec = F._plain(json.loads(animate_view([Snapshot(0, a), Snapshot(3, b)], view, theme="dark",
+                                                tag="replay").to_json()))
+        assert [f["name"] for f in spec["frames"]] == ["s0", "s3"], view
+        data, last = spec["data"], spec["frames"][-1]
+        for k, update in zip(last["traces"], last["data"], strict=True):
+            data[k].update({key: v for key, v in update.items() if key != "type"})
+        _same(data, _plain(STATIC[view](b, 0, "dark")), f"{view} replay at B")
+
+
+def test_half_views_pair_up_or_take_the_row() -> None:
+    assert F._grids(["half", "half", "wide", "half"]) == ["half", "half", "wide", "wide"]
+    assert F._grids(["half", "wide", "half"]) == ["wide", "wide", "wide"]
+    assert F._grids(["half", "half", "half", "half"]) == ["half"] * 4
+    assert F._grids(["half"]) == ["wide"] and F._grids([]) == []

@@ -33,13 +33,13 @@ def dashboard(
     ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
     message and which control to use. The views show the trainer's fixed probe batch
     (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
-    so ``"gates"`` is left out for it and the status line says so.
+    so the views of gates are left out for it and the status line says so.
 
     Every figure fills its slot: it is laid out again when it is first shown and whenever its
     slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
-    side-by-side subplots are stacked and long titles wrap. A lone half-width view
-    (``"hidden"`` or ``"grad_flow"`` without the other) takes the full width. With
-    ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
+    side-by-side subplots are stacked and long titles wrap. Half-width views (``"hidden"``,
+    ``"grad_flow"``) share a row two by two; one without a half-width neighbour takes the
+    full width. With ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.

@@ -145,12 +145,25 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     figures["history"]["fixed_axes"] = fixed
     shown = [v for v in VIEWS if v in views]
     built = {name: REGISTRY[name].build(trace, sample=sample, theme=theme) for name in shown}
-    halves = [v for v in shown if built[v].grid == "half"]
-    for name, lv in built.items():
-        grid = "wide" if halves == [name] else lv.grid  # alone it takes the whole row
+    grids = _grids([built[name].grid for name in shown])
+    for (name, lv), grid in zip(built.items(), grids, strict=True):
         figures[name] = _finish(lv.figure, name, lv.time_axes, lv.highlight, lv.height, grid,
                                 lv.dashboard_layout)
     return figures
+
+
+def _grids(wanted: list[str]) -> list[str]:
+    """Half views share a row two by two, in order; a half view without a half-view
+    neighbour to pair with takes the whole row (no empty half slot)."""
+    out = list(wanted)
+    k = 0
+    while k < len(out):
+        if out[k] == "half" and k + 1 < len(out) and out[k + 1] == "half":
+            k += 2
+            continue
+        out[k] = "wide"
+        k += 1
+    return out
 
 
 def _history_layout(fig: Any) -> None:
