@@ -31,6 +31,7 @@ STATIC = {
     "grad_flow": lambda tr, s, th: V.plot_grad_flow(tr, sample=None, layer=-1, theme=th),
     "gates": lambda tr, s, th: V.plot_gates(tr, sample=s, layer=-1, direction=0, theme=th),
     "unrolled": lambda tr, s, th: V.plot_unrolled(tr, sample=s, layer=-1, theme=th),
+    "gate_saturation": lambda tr, s, th: V.plot_gate_saturation(tr, layer=-1, theme=th),
 }
 
 

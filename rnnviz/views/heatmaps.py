@@ -202,6 +202,13 @@ def saturation(trace: Trace, row: int, gate: str) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
+def _saturation_numbers(trace: Trace, row: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The numbers of the saturation plot, per sigmoid gate (LSTM i, f, o; GRU r, z): each
+    unit's fraction of time closed (< 0.1) and open (> 0.9), rounded to 4 decimals."""
+    return [tuple(D.rounded(a) for a in saturation(trace, row, g))
+            for g in S.SIGMOID_GATES[trace.cell_type]]
+
+
 def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
                          theme: str = "auto") -> go.Figure:
     """Karpathy, Johnson & Fei-Fei (2015): how often each unit's gates are saturated.
@@ -221,11 +228,11 @@ def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
                              line={"color": pal.fg, "dash": "dash", "width": 1.5},
                              name="x + y = 1", showlegend=False))
     units = np.arange(trace.hidden_size)
-    for g in S.SIGMOID_GATES[trace.cell_type]:
+    for g, (low, high) in zip(S.SIGMOID_GATES[trace.cell_type], _saturation_numbers(trace, row),
+                              strict=True):
         st = S.GATES[g]
-        low, high = saturation(trace, row, g)
         fig.add_trace(go.Scatter(
-            x=D.rounded(low), y=D.rounded(high), mode="markers", name=st.label,
+            x=low, y=high, mode="markers", name=st.label,
             customdata=units, marker={"color": st.color, "symbol": st.symbol, "size": 13,
                                       "opacity": 0.85, "line": {"width": 1, "color": pal.fg}},
             hovertemplate=f"{st.label}<br>{where}<br>unit %{{customdata}}<br>"
@@ -289,3 +296,20 @@ def live_gates(trace: Trace, *, sample: int, theme: str) -> L.LiveView:
     fig, panels = build_gates(trace, sample, LIVE_LAYER, 0, theme)
     return L.LiveView(fig, update_gates, time_axes=[[p.xref, p.yref] for p in panels],
                       grid="wide", height=620, dashboard_layout=_gates_dashboard)
+
+
+def update_gate_saturation(trace: Trace, sample: int | None = None) -> list[L.Change]:
+    """What changes in :func:`live_gate_saturation`'s figure: every gate's dots (trace 0 is
+    the x + y = 1 guide). ``sample`` is ignored: the plot covers the whole probe batch."""
+    out = []
+    for k, (low, high) in enumerate(_saturation_numbers(trace, trace.index(LIVE_LAYER, 0))):
+        out += [L.array(k + 1, "x", low), L.array(k + 1, "y", high)]
+    return out
+
+
+def live_gate_saturation(trace: Trace, *, sample: int | None = None,
+                         theme: str) -> L.LiveView:
+    """:func:`plot_gate_saturation` of the last layer, live: watch the gates settle into
+    saturation as training goes (Karpathy, Johnson & Fei-Fei 2015)."""
+    fig = plot_gate_saturation(trace, layer=LIVE_LAYER, direction=0, theme=theme)
+    return L.LiveView(fig, update_gate_saturation, grid="half", height=480)
