@@ -173,6 +173,8 @@ def test_left_out_views_are_named_in_the_note() -> None:
     note = left_out_note("elman", ("hidden", "gates"))
     assert "no gates view" in note and "Elman" in note
     assert left_out_note("lstm", VIEWS) == "" and left_out_note("elman", ("hidden",)) == ""
+    both = left_out_note("elman", tuple(v for v in VIEWS if "elman" not in REGISTRY[v].cells))
+    assert both.count(" view: ") == len(VIEWS) - len(available_views("elman", VIEWS)) >= 2
     with language("ru"):  # the note speaks the user's language
         ru = left_out_note("elman", ("gates",))
     assert "gates" in ru and "Элмана" in ru and ru != note

@@ -242,10 +242,11 @@ def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
     for x, y, text, align in notes:
         fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=align,
                            font={"color": pal.fg}, opacity=0.8)
+    # a square that shrinks its domain (not widens its range past 0 % and 100 %) to fit
     fig.update_xaxes(title_text="fraction of time closed (gate < 0.1)", range=[-0.03, 1.03],
-                     tickformat=".0%")
+                     tickformat=".0%", constrain="domain")
     fig.update_yaxes(title_text="fraction of time open (gate > 0.9)", range=[-0.03, 1.03],
-                     tickformat=".0%", scaleanchor="x", scaleratio=1)
+                     tickformat=".0%", scaleanchor="x", scaleratio=1, constrain="domain")
     S.apply_theme(fig, theme, title=f"Gate saturation — {trace.cell_type.upper()} {where}")
     # square axes (scaleanchor) inside whatever width the slot has: no fixed width to clip
     fig.update_layout(height=640, legend={"title": {"text": "gate"},
@@ -312,4 +313,11 @@ def live_gate_saturation(trace: Trace, *, sample: int | None = None,
     """:func:`plot_gate_saturation` of the last layer, live: watch the gates settle into
     saturation as training goes (Karpathy, Johnson & Fei-Fei 2015)."""
     fig = plot_gate_saturation(trace, layer=LIVE_LAYER, direction=0, theme=theme)
-    return L.LiveView(fig, update_gate_saturation, grid="half", height=480)
+
+    def dashboard_layout(fig: go.Figure) -> None:
+        """The legend under the square, so a half slot keeps its width for the dots."""
+        fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top",
+                                  "title": {"side": "left"}}, margin={"b": 150})
+
+    return L.LiveView(fig, update_gate_saturation, grid="half", height=580,
+                      dashboard_layout=dashboard_layout)
