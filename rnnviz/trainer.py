@@ -340,8 +340,9 @@ class Trainer:
         self._phase = "compute"
         for p in self._params:
             p.grad = None
-        if self._tbptt is not None:
-            output = self._truncated_output(x, lengths, check=not self._checked)
+        window = self._tbptt  # read once: it may be set from another thread between steps
+        if window is not None:
+            output = self._truncated_output(x, lengths, window, check=not self._checked)
             if self._checked:
                 loss, score = self._loss(output, y), self._metric
             else:
@@ -385,12 +386,12 @@ class Trainer:
         self._snapshot()
         return StepResult(k, loss_value, metric, grad_norm)
 
-    def _truncated_output(self, x: torch.Tensor, lengths: torch.Tensor | None, *,
+    def _truncated_output(self, x: torch.Tensor, lengths: torch.Tensor | None, k: int, *,
                           check: bool) -> torch.Tensor:
-        """The model's output with the state detached every ``tbptt`` steps (same numbers)."""
+        """The model's output with the state detached every ``k`` steps (same numbers)."""
         from rnnviz.models import check_lengths
 
-        model, k = self.model, self._tbptt
+        model = self.model
         core = model.core
         e = model.encode(x) if check else model._encode(x)  # (B, T, I)
         B, T = e.shape[:2]

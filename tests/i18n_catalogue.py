@@ -245,6 +245,8 @@ SCANNED: dict[str, tuple[str, ...]] = {
     # every module outside views/ and live/
     "rnnviz/__init__.py": RULES,
     "rnnviz/_bptt.py": RULES,
+    "rnnviz/_preset.py": RULES,
+    "rnnviz/_preset_tasks.py": RULES,
     "rnnviz/_solution.py": RULES,
     "rnnviz/_types.py": RULES,
     "rnnviz/_validate.py": RULES,
