@@ -143,7 +143,7 @@ class Dashboard(anywidget.AnyWidget):
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.04)
         self.loop.on_stop = self._on_loop_stop
         core = trainer.model.core
-        trace = F.probe_trace(trainer)
+        trace = trainer.probe_trace()
         shown = F.available_views(trace.cell_type, tuple(views))
         note = F.left_out_note(trace.cell_type, tuple(views))
         figures = F.build_figures(trainer, trace, shown, 0, theme)
@@ -165,8 +165,8 @@ class Dashboard(anywidget.AnyWidget):
             metric_name=str(getattr(trainer.task, "metric_name", "metric")),
         )
         self._baselines = figures["history"]["baselines"]
-        self._trace, self._trace_step, self._trace_at, self._trace_cost = trace, trainer.steps, \
-            0.0, 0.0
+        self._shown = trainer.last_probe  # the probe trace (a Snapshot) the last frame showed
+        self._trace_at, self._trace_cost = 0.0, 0.0  # when the last fresh trace was made, its cost
         self._frame_sample = 0
         self._force_views = True  # the next frame carries the views even if the trace is old
         self._status_at = -float("inf")  # when the status traits were last synced while playing
@@ -216,7 +216,7 @@ class Dashboard(anywidget.AnyWidget):
 
     def _reset(self) -> None:
         self.trainer.reset()
-        self._trace, self._trace_step, self._force_views = None, -1, True
+        self._shown, self._force_views = None, True
         self._fresh_axes = True  # a new run: every axis starts again from its data
         self._bounds.clear()
         self.message = ""
@@ -376,33 +376,28 @@ class Dashboard(anywidget.AnyWidget):
     def _probe_trace(self) -> tuple[Any, bool]:
         """The trace to show and whether it is new since the last frame.
 
-        While playing, tracing the probe (an explicit per-step pass plus BPTT) may cost more
-        than a training step, so it is rationed: the trainer's own snapshots are used when
-        newer, and a fresh trace is made only when the last one is older than
-        ``1 / trace_share`` times its cost (at most ~25% of the kernel's time goes to the
-        views). The curves and status update every frame regardless. Paused, every frame
-        traces the current weights.
+        The trainer owns the probe's trace (``Trainer.probe_trace``: made once per state,
+        snapshots reused); this only decides how fresh it must be. While playing, tracing the
+        probe (an explicit per-step pass plus BPTT) may cost more than a training step, so it
+        is rationed: the newest trace the trainer already has is shown (a snapshot is free),
+        and a fresh one is asked for only when that is older than ``1 / trace_share`` times
+        its cost (at most ~25% of the kernel's time goes to the views). The curves and status
+        update every frame regardless. Paused, every frame shows the current weights.
         """
         tr = self.trainer
-        snaps = getattr(tr, "snapshots", None)
-        if snaps and snaps[-1].step == tr.steps or (snaps and snaps[-1].step > self._trace_step
-                                                    and self.loop.running):
-            snap = snaps[-1]
-            new = snap.step != self._trace_step or self._trace is None
-            self._trace, self._trace_step = snap.trace, snap.step
-            return snap.trace, new
+        last = tr.last_probe
         now = time.perf_counter()
         due = now - self._trace_at >= self._trace_cost / self.trace_share
-        if self._trace is None or not self.loop.running or (tr.steps != self._trace_step and due):
-            if self._trace is not None and tr.steps == self._trace_step and \
-                    tr.state == self._frame_state:
-                return self._trace, False
-            self._trace = F.probe_trace(tr)
-            self._trace_at = time.perf_counter()
-            self._trace_cost = self._trace_at - now
-            self._trace_step = tr.steps
-            return self._trace, True
-        return self._trace, False
+        if not (self.loop.running and last is not None and
+                (last is not self._shown or last.step == tr.steps or not due)):
+            tr.probe_trace()
+            if tr.last_probe is not last:  # traced just now: its cost rations the next one
+                self._trace_at = time.perf_counter()
+                self._trace_cost = self._trace_at - now
+            last = tr.last_probe
+        new = last is not self._shown
+        self._shown = last
+        return last.trace, new
 
     def _send_frame(self) -> int:
         start = time.perf_counter()
@@ -426,7 +421,7 @@ class Dashboard(anywidget.AnyWidget):
         frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
         self._seq += 1
         content = {"type": "frame", "seq": self._seq, "step": int(tr.steps), "sent": time.time(),
-                   "trace_step": int(self._trace_step), "parts": frame.parts}
+                   "trace_step": int(self._shown.step), "parts": frame.parts}
         if new:
             content["readout"] = F.readout(tr, trace, sample)
         if self._fresh_axes:
