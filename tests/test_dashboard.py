@@ -72,8 +72,9 @@ def test_state_describes_the_trainer_and_nothing_runs() -> None:
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer, fps=15, theme="dark")
     state = dash.get_state()
-    assert state["playing"] is False and state["status"] == "ready"
-    assert state["step"] == 0 and state["loss"] is None
+    assert state["playing"] is False and state["status"] == {
+        "state": "ready", "step": 0, "loss": None, "metric": None, "steps_per_s": 0.0,
+        "message": ""}
     assert state["figure_order"] == ["history", "hidden", "grad_flow", "gates"]
     assert set(state["figures"]) == set(state["figure_order"])
     assert state["seq_len"] == 10 and state["probe_size"] == trainer.probe.x.shape[0]
@@ -163,7 +164,7 @@ def test_controls_reach_the_trainer() -> None:
     assert trainer.clip is None
     dash.lr = -1.0  # refused: the trait goes back, the message says why
     assert trainer.lr == pytest.approx(0.05) and dash.lr == pytest.approx(0.05)
-    assert "lr must be a positive finite number" in dash.message
+    assert "lr must be a positive finite number" in dash.status["message"]
     dash.t = 99
     assert dash.t == dash.seq_len - 1
     dash.sample = 99
@@ -218,8 +219,8 @@ def test_history_frame_follows_the_trainer() -> None:
     np.testing.assert_allclose(got[("history", 1, "y")], trainer.history.metric, rtol=1e-6)
     for k in dash.figures["history"]["baselines"]:
         assert got[("history", k, "x")] == [1.0, 4.0]
-    assert dash.step == 4 and dash.loss == pytest.approx(trainer.history.loss[-1])
-    assert dash.status == "paused"
+    assert dash.status["step"] == 4 and dash.status["loss"] == pytest.approx(trainer.history.loss[-1])
+    assert dash.status["state"] == "paused"
 
 
 def test_history_is_decimated() -> None:
@@ -372,7 +373,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     async def scenario() -> tuple[int, int, bool]:
         dash.play()
-        assert dash.running and dash.status == "training"
+        assert dash.running and dash.status["state"] == "training"
         while trainer.steps < 5:
             await asyncio.sleep(0.01)  # the kernel stays responsive: we get to run
         dash.pause()
@@ -383,7 +384,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     stopped_at, later, running = asyncio.run(scenario())
     assert stopped_at >= 5 and later == stopped_at and not running
-    assert dash.status == "paused" and not dash.playing and dash.step == trainer.steps
+    assert dash.status["state"] == "paused" and not dash.playing and dash.status["step"] == trainer.steps
     assert sent.frames(), "training sent no frame"
     assert sent.frames()[-1][0]["step"] <= trainer.steps
 
@@ -449,14 +450,15 @@ def test_divergence_stops_training_and_says_why() -> None:
     asyncio.run(scenario())
     assert trainer.state == "diverged"
     assert not dash.running and not dash.playing
-    assert dash.status == "diverged" and dash.message == W.for_the_controls(trainer.message)
+    assert dash.status["state"] == "diverged"
+    assert dash.status["message"] == W.for_the_controls(trainer.message)
     # for a person at the controls: no "diverged" twice, no methods to call
-    assert "diverg" not in dash.message.lower() and "reset()" not in dash.message
-    assert dash.message.endswith("press ↺ reset.") and "step" in dash.message
+    assert "diverg" not in dash.status["message"].lower() and "reset()" not in dash.status["message"]
+    assert dash.status["message"].endswith("press ↺ reset.") and "step" in dash.status["message"]
     dash.step_once()  # refused quietly: no exception, still diverged
-    assert dash.status == "diverged"
+    assert dash.status["state"] == "diverged"
     dash.reset()
-    assert dash.status == "ready" and dash.message == "" and dash.step == 0
+    assert dash.status["state"] == "ready" and dash.status["message"] == "" and dash.status["step"] == 0
 
 
 def test_divergence_message_speaks_to_the_controls() -> None:
@@ -500,11 +502,11 @@ def test_buttons_step_and_reset() -> None:
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
     dash._on_message(dash, {"type": "step"}, [])
-    assert trainer.steps == 1 and dash.step == 1
+    assert trainer.steps == 1 and dash.status["step"] == 1
     assert sent.frames()[-1][0]["step"] == 1
     dash._on_message(dash, {"type": "drawn", "seq": sent.frames()[-1][0]["seq"]}, [])
     dash._on_message(dash, {"type": "reset"}, [])
-    assert trainer.steps == 0 and dash.step == 0 and dash.status == "ready"
+    assert trainer.steps == 0 and dash.status["step"] == 0 and dash.status["state"] == "ready"
 
 
 def test_closing_stops_everything() -> None:
@@ -538,7 +540,7 @@ def test_notebook_runs_headless_and_leaves_nothing_running() -> None:
         "         and not type(t).__module__.startswith('zmq.')]\n"
         "tasks = [t.get_name() for t in asyncio.all_tasks() if 'rnnviz' in t.get_name()]\n"
         "print('extra threads', extra, 'tasks', tasks, 'running', dash.running,\n"
-        "      'step', dash.step, 'status', dash.status)",
+        "      'step', dash.status['step'], 'status', dash.status['state'])",
     )]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
@@ -614,7 +616,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
     assert trainer.state == "ready" and h.step == list(range(1, trainer.steps + 1))
     assert all(np.isfinite(h.loss)) and len(h.loss) == len(h.metric) == len(h.grad_norm)
     assert senders == {"subshell"} and sent.frames()  # every frame was built at home
-    assert dash.status == "paused"
+    assert dash.status["state"] == "paused"
 
 
 def test_an_urgent_frame_may_exceed_the_window_by_one() -> None:
@@ -643,14 +645,19 @@ def test_without_acks_only_one_frame_at_a_time_is_sent() -> None:
     assert pacer.ack(5) and pacer.window == 4 and len(sent) == 6  # a view acks again
 
 
-def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None:
+def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
+    """The status line has one source, the ``status`` trait: frames carry none. At full speed
+    it changes a few times a second (each change is a message), not with every frame."""
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
+    changes: list[tuple[float, dict]] = []
+    dash.observe(lambda c: changes.append((time.perf_counter(), dict(c["new"]))), "status")
 
     async def scenario() -> None:
         dash.play()
-        while len(sent.frames()) < 3:
+        started = time.perf_counter()
+        while len(sent.frames()) < 8 or time.perf_counter() - started < 4 * W.STATUS_INTERVAL:
             await asyncio.sleep(0.01)
             for content, _ in sent.frames():  # the browser acks every frame at once
                 dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
@@ -659,14 +666,43 @@ def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None
 
     asyncio.run(scenario())
     frames = [c for c, _ in sent.frames()]
-    playing = [c for c in frames if "live" in c]
-    assert playing and all(c["ack_after"] == W.ACK_INTERVAL and c["live"]["step"] == c["step"]
-                           for c in playing)
+    assert not [c for c in frames if set(c) & {"live", "status", "loss", "metric"}]
+    playing = [c for c in frames if "ack_after" in c]
+    assert len(playing) >= 4 and all(c["ack_after"] == W.ACK_INTERVAL for c in playing)
+    training = [(at, st) for at, st in changes if st["state"] == "training"]
+    assert len(training) >= 2 and len(training) < len(playing)  # fewer syncs than frames
+    gaps = np.diff([at for at, _ in training[1:]])  # the first is play itself
+    assert (gaps >= 0.9 * W.STATUS_INTERVAL).all(), gaps
+    assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
     assert dash.pacer.max_in_flight == W.WINDOW >= dash.fps * W.ACK_INTERVAL + 2
-    last = frames[-1]  # after pause: status from the traits, every frame acked
-    assert "live" not in last and "ack_after" not in last and last["step"] == trainer.steps
-    assert dash.status == "paused" and dash.step == trainer.steps
+    last = frames[-1]  # after pause: every frame acked, the status says where it stopped
+    assert "ack_after" not in last and last["step"] == trainer.steps
+    assert dash.status == {"state": "paused", "step": trainer.steps,
+                           "loss": pytest.approx(trainer.history.loss[-1]),
+                           "metric": pytest.approx(trainer.history.metric[-1]),
+                           "steps_per_s": 0.0, "message": ""}
+
+
+def test_slow_motion_sends_the_status_with_every_frame() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    steps: list[int] = []
+    dash.observe(lambda c: steps.append(c["new"]["step"]), "status")
+    dash.steps_per_frame = 1
+
+    async def scenario() -> None:
+        dash.play()
+        while len(sent.frames()) < 4:
+            await asyncio.sleep(0.005)
+            for content, _ in sent.frames():
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+
+    asyncio.run(scenario())
+    shown = [c["step"] for c, _ in sent.frames()]
+    assert set(shown) - {0} <= set(steps), (shown, steps)  # each frame's step had its status
 
 
 def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:

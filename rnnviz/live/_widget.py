@@ -34,7 +34,9 @@ _HERE = Path(__file__).parent
 # browser draws only the newest frame it has, so they never form a queue.
 ACK_INTERVAL = 0.25
 WINDOW = 10
-STATUS_INTERVAL = 0.25  # seconds between status-trait syncs while playing (frames carry the rest)
+STATUS_INTERVAL = 0.25  # at full speed, at most one status sync per this many seconds
+STATUS_START = {"state": "ready", "step": 0, "loss": None, "metric": None, "steps_per_s": 0.0,
+                "message": ""}
 _PLOTLY_JS: bytes | None = None
 _LIVE: weakref.WeakSet[Dashboard] = weakref.WeakSet()
 _HOOKED = False
@@ -103,18 +105,16 @@ class Dashboard(anywidget.AnyWidget):
     t = tl.Int(0, help="Time cursor: the step t highlighted in every time axis.").tag(sync=True)
     sample = tl.Int(0, help="Which sequence of the probe batch the heatmaps show.").tag(
         sync=True)
-    # status (kernel -> browser)
-    status = tl.Unicode("ready", help="'ready', 'training', 'paused' or 'diverged'.").tag(
-        sync=True)
-    message = tl.Unicode("", help="Why training stopped (diverged / error), else ''.").tag(
-        sync=True)
+    # status (kernel -> browser): one trait, the only channel of the status line
+    status = tl.Dict(
+        dict(STATUS_START),
+        help="The status line: state ('ready', 'training', 'paused' or 'diverged'), step "
+        "(completed steps), loss and metric (of the last step, or None), steps_per_s (while "
+        "playing) and message (why training stopped, and what to do; else '').",
+    ).tag(sync=True)
     note = tl.Unicode("", help="Requested views that do not apply to this model, and why.").tag(
         sync=True)
-    step = tl.Int(0, help="Completed training steps.").tag(sync=True)
-    loss = tl.Float(None, allow_none=True, help="Loss of the last step.").tag(sync=True)
-    metric = tl.Float(None, allow_none=True, help="Metric of the last step.").tag(sync=True)
     metric_name = tl.Unicode("metric", help="Name of the task's metric.").tag(sync=True)
-    steps_per_s = tl.Float(0.0, help="Training speed while playing.").tag(sync=True)
     # fixed at construction
     title = tl.Unicode("", help="Headline: model and task.").tag(sync=True)
     seq_len = tl.Int(1, help="T, the probe's number of time steps.").tag(sync=True)
@@ -169,7 +169,8 @@ class Dashboard(anywidget.AnyWidget):
         self._trace_at, self._trace_cost = 0.0, 0.0  # when the last fresh trace was made, its cost
         self._frame_sample = 0
         self._force_views = True  # the next frame carries the views even if the trace is old
-        self._status_at = -float("inf")  # when the status traits were last synced while playing
+        self._status_at = -float("inf")  # when the status was last synced while playing
+        self._error = ""  # a control's error (a bad lr, the loop failed) for the status message
         self._home: Any = None  # the event loop that handles the browser's messages (see _at_home)
         self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
         self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
@@ -219,7 +220,7 @@ class Dashboard(anywidget.AnyWidget):
         self._shown, self._force_views = None, True
         self._fresh_axes = True  # a new run: every axis starts again from its data
         self._bounds.clear()
-        self.message = ""
+        self._error = ""
         self._sync_status()
         self.pacer.request(urgent=True)
 
@@ -270,9 +271,10 @@ class Dashboard(anywidget.AnyWidget):
                 self.loop.start()
             except RuntimeError as err:
                 self.playing = False
-                self.message = str(err)
+                self._error = str(err)
+                self._sync_status()
                 raise
-            self.status = "training"
+            self._sync_status()
         else:  # the loop was stopped at once, in _on_playing
             self._sync_status()
             self.pacer.request(urgent=True)
@@ -286,16 +288,18 @@ class Dashboard(anywidget.AnyWidget):
         try:
             self.trainer.lr = change["new"]
         except (TypeError, ValueError) as err:
-            self.message = str(err)
+            self._error = str(err)
             self.lr = change["old"]
+            self._sync_status()
 
     @tl.observe("clip_enabled", "clip_value")
     def _on_clip(self, change: dict) -> None:
         try:
             self.trainer.clip = self.clip_value if self.clip_enabled else None
         except (TypeError, ValueError) as err:
-            self.message = str(err)
+            self._error = str(err)
             self.set_trait(change["name"], change["old"])
+            self._sync_status()
 
     @tl.observe("sample")
     def _on_sample(self, change: dict) -> None:
@@ -335,13 +339,13 @@ class Dashboard(anywidget.AnyWidget):
         self.latency.append((there, float(ack.get("drawing", 0.0)), back))
 
     def _on_chunk(self, n: int) -> None:
-        # The status traits go out with the frames (see _send_frame), not after every chunk:
+        # The status goes out with the frames (see _send_frame), not after every chunk:
         # chunks are short so that acks get through promptly, and each sync is a message.
         self.pacer.request()
 
     def _on_loop_stop(self, reason: str) -> None:
         if reason.startswith("error"):
-            self.message = reason
+            self._error = reason
         self.playing = False
         self._sync_status()
         self.pacer.request(urgent=True)
@@ -351,27 +355,25 @@ class Dashboard(anywidget.AnyWidget):
             self.refresh()
 
     # ------------------------------------------------------------------ status and frames
-    def _numbers(self) -> dict[str, Any]:
-        """The numbers of the status line: step, loss, metric, steps_per_s."""
-        h = self.trainer.history
-        return {"step": int(self.trainer.steps),
+    def _status(self) -> dict[str, Any]:
+        """The status line: state, step, loss, metric, steps_per_s and message."""
+        tr = self.trainer
+        h = tr.history
+        if tr.state == "diverged":
+            state, message = "diverged", for_the_controls(tr.message)
+        else:
+            state = "training" if self.loop.running else "paused" if len(h) else "ready"
+            message = self._error
+        return {"state": state, "step": int(tr.steps),
                 "loss": F.finite_or_none(h.loss[-1]) if len(h) else None,
                 "metric": F.finite_or_none(h.metric[-1]) if len(h) else None,
                 "steps_per_s": round(self.loop.steps_per_second(), 1) if self.loop.running
-                else 0.0}
+                else 0.0,
+                "message": message}
 
     def _sync_status(self) -> None:
-        tr = self.trainer
-        h = tr.history
-        with self.hold_sync():
-            for name, value in self._numbers().items():
-                setattr(self, name, value)
-            if tr.state == "diverged":
-                self.status, self.message = "diverged", for_the_controls(tr.message)
-            elif self.loop.running:
-                self.status = "training"
-            else:
-                self.status = "paused" if len(h) else "ready"
+        """Send the status (a message only when it changed)."""
+        self.status = self._status()
 
     def _probe_trace(self) -> tuple[Any, bool]:
         """The trace to show and whether it is new since the last frame.
@@ -402,14 +404,12 @@ class Dashboard(anywidget.AnyWidget):
     def _send_frame(self) -> int:
         start = time.perf_counter()
         tr = self.trainer
-        live = None
         if self.loop.running:
-            # the status traits are one more message per frame: sync them a few times a
-            # second, and let every frame carry the numbers of the status line itself
-            if start - self._status_at >= STATUS_INTERVAL:
+            # the status is one more message per frame: at full speed it goes a few times a
+            # second; in slow motion (a frame every few steps) with every frame
+            if start - self._status_at >= STATUS_INTERVAL or self.loop.steps_per_frame:
                 self._sync_status()
                 self._status_at = start
-            live = self._numbers()
         t_status = time.perf_counter()
         with getattr(tr, "_lock", contextlib.nullcontext()):  # not while a cell's step runs
             trace, new = self._probe_trace()
@@ -427,10 +427,8 @@ class Dashboard(anywidget.AnyWidget):
         if self._fresh_axes:
             content["reset"] = True
             self._fresh_axes = False
-        if live is not None:
-            content["live"] = live
-            if not self.loop.steps_per_frame:  # full speed: fewer acks (see ACK_INTERVAL)
-                content["ack_after"] = ACK_INTERVAL
+        if self.loop.running and not self.loop.steps_per_frame:  # fewer acks (ACK_INTERVAL)
+            content["ack_after"] = ACK_INTERVAL
         t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
         self._frame_step, self._frame_state = tr.steps, tr.state

@@ -168,20 +168,19 @@ async function render({ model, el }) {
     clipVal.disabled = !model.get("clip_enabled");
     sampleSel.value = String(model.get("sample"));
   };
-  let live = null; // the newest frame's numbers while training (traits sync less often)
-  const syncStatus = () => {
-    const st = model.get("status");
-    const get = (name) => (live && st === "training" && name in live ? live[name] : model.get(name));
+  const syncStatus = () => { // the "status" trait is the status line's only source
+    const s = model.get("status");
+    const st = s.state;
     const parts = [
-      `step ${get("step")}`,
-      `loss ${fmt(get("loss"))}`,
-      `${model.get("metric_name")} ${fmt(get("metric"), 3)}`,
-      `${fmt(get("steps_per_s"), 1)} steps/s`,
+      `step ${s.step}`,
+      `loss ${fmt(s.loss)}`,
+      `${model.get("metric_name")} ${fmt(s.metric, 3)}`,
+      `${fmt(s.steps_per_s, 1)} steps/s`,
     ];
     status.textContent = `${st} · ${parts.join(" · ")}`;
     status.dataset.state = st;
     root.dataset.status = st;
-    const msg = model.get("message");
+    const msg = s.message || "";
     banner.hidden = !msg;
     banner.textContent = msg; // the status line says "diverged"; the message says what to do
     banner.classList.toggle("rnnviz-error", st === "diverged" || msg.startsWith("error"));
@@ -200,9 +199,7 @@ async function render({ model, el }) {
                       "sample"]) {
     listen(`change:${name}`, syncControls);
   }
-  for (const name of ["status", "step", "loss", "metric", "steps_per_s", "message"]) {
-    listen(`change:${name}`, syncStatus);
-  }
+  listen("change:status", syncStatus);
 
   // 3. the figures, created once
   let Plotly;
@@ -444,8 +441,6 @@ async function render({ model, el }) {
     await Promise.all(due.map((fig) => fullDraw(fig, t)));
     scheduleStale();
     if (msg.readout) lastReadout = msg.readout;
-    live = msg.live || null;
-    if (live) syncStatus();
     showT();
   };
   const fullDraw = async (fig, t) => {
