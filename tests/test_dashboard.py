@@ -13,7 +13,7 @@ import torch
 
 import rnnviz
 from rnnviz.live import _figures as F
-from rnnviz.live import _widget as W
+from rnnviz.live import _sender, _status
 from rnnviz.live._loop import FramePacer
 
 
@@ -451,7 +451,7 @@ def test_divergence_stops_training_and_says_why() -> None:
     assert trainer.state == "diverged"
     assert not dash.running and not dash.playing
     assert dash.status["state"] == "diverged"
-    assert dash.status["message"] == W.for_the_controls(trainer.message)
+    assert dash.status["message"] == _status.for_the_controls(trainer.message)
     # for a person at the controls: no "diverged" twice, no methods to call
     assert "diverg" not in dash.status["message"].lower() and "reset()" not in dash.status["message"]
     assert dash.status["message"].endswith("press ↺ reset.") and "step" in dash.status["message"]
@@ -465,11 +465,11 @@ def test_divergence_message_speaks_to_the_controls() -> None:
     msg = ("Training diverged: the loss at step 12 was nan; weights restored to those that gave "
            "the last finite loss (step 11). Lower the learning rate (lr=3) or enable gradient "
            "clipping (e.g. clip=1.0), then call reset() (or resume()).")
-    assert W.for_the_controls(msg) == (
+    assert _status.for_the_controls(msg) == (
         "Training stopped: the loss at step 12 was nan; weights restored to those that gave "
         "the last finite loss (step 11). Lower the learning rate (lr) or tick clip, then press "
         "↺ reset.")
-    assert W.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
+    assert _status.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
                                       "clip, then press ↺ reset.")
 
 
@@ -596,7 +596,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
         before = trainer.steps
         trainer.run(20, progress=False)  # a cell trains while the dashboard trains
         assert trainer.steps >= before + 20
-        from rnnviz.live._widget import _after_cell
+        from rnnviz.live._hooks import after_cell as _after_cell
 
         _after_cell()  # the post-cell refresh hops to the home loop too
         dash.pause()
@@ -657,7 +657,7 @@ def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
     async def scenario() -> None:
         dash.play()
         started = time.perf_counter()
-        while len(sent.frames()) < 8 or time.perf_counter() - started < 4 * W.STATUS_INTERVAL:
+        while len(sent.frames()) < 8 or time.perf_counter() - started < 4 * _status.STATUS_INTERVAL:
             await asyncio.sleep(0.01)
             for content, _ in sent.frames():  # the browser acks every frame at once
                 dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
@@ -668,14 +668,14 @@ def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
     frames = [c for c, _ in sent.frames()]
     assert not [c for c in frames if set(c) & {"live", "status", "loss", "metric"}]
     playing = [c for c in frames if "ack_after" in c]
-    assert len(playing) >= 4 and all(c["ack_after"] == W.ACK_INTERVAL for c in playing)
+    assert len(playing) >= 4 and all(c["ack_after"] == _sender.ACK_INTERVAL for c in playing)
     training = [(at, st) for at, st in changes if st["state"] == "training"]
     assert len(training) >= 2 and len(training) < len(playing)  # fewer syncs than frames
     gaps = np.diff([at for at, _ in training[1:]])  # the first is play itself
-    assert (gaps >= 0.9 * W.STATUS_INTERVAL).all(), gaps
+    assert (gaps >= 0.9 * _status.STATUS_INTERVAL).all(), gaps
     assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
-    assert dash.pacer.max_in_flight == W.WINDOW >= dash.fps * W.ACK_INTERVAL + 2
+    assert dash.pacer.max_in_flight == _sender.WINDOW >= dash.fps * _sender.ACK_INTERVAL + 2
     last = frames[-1]  # after pause: every frame acked, the status says where it stopped
     assert "ack_after" not in last and last["step"] == trainer.steps
     assert dash.status == {"state": "paused", "step": trainer.steps,
