@@ -719,3 +719,23 @@ def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
     pacer.ready = True
     assert loop._chunk() == 1  # a frame is due: one step, then yield to it
     assert trainer.steps == 8
+
+
+def test_plotly_internals_stay_behind_the_adapter() -> None:
+    """The widget's ES module is joined from its parts, and only plotly_adapter.js reads
+    plotly's private state or the structure of its SVG (a plotly.js upgrade touches it only)."""
+    import re
+
+    from rnnviz.live import _assets
+
+    esm = _assets.esm()
+    for name in _assets.ESM_PARTS:
+        assert (_assets.HERE / name).read_text(encoding="utf-8") in esm
+    assert esm.count("export default") == 1 and _assets.ESM_PARTS[-1] == "dashboard.js"
+    internals = re.compile(r"_fullLayout|_fullData|calcdata|__data__|\bPlotly\.|window\.Plotly"
+                           r"|\.c2p\(|_offset|_length\b|main-svg|plotly_afterplot")
+    for name in _assets.ESM_PARTS:
+        code = "\n".join(line.split("//")[0] for line in
+                         (_assets.HERE / name).read_text(encoding="utf-8").splitlines())
+        found = sorted(set(internals.findall(code)))
+        assert (name == "plotly_adapter.js") == bool(found), (name, found)
