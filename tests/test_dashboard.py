@@ -176,10 +176,9 @@ def test_controls_reach_the_trainer() -> None:
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
 def test_frame_arrays_match_the_views(cell: str) -> None:
-    """Per-frame numbers equal what rnnviz.views puts in the same trace of the same figure."""
-    from rnnviz.views.gradients import build_grad_flow
-    from rnnviz.views.heatmaps import build_gates, build_hidden
-    from rnnviz.views.unrolled import build_unrolled
+    """What the widget sends equals what rnnviz.views puts in the same trace of the same
+    figure: numbers, and colour ranges (those that follow the data rounded up to 1-2-5)."""
+    from tests.test_live_views import STATIC
 
     trainer = make_trainer(cell)
     dash = rnnviz.dashboard(trainer, views=("hidden", "gates", "grad_flow", "unrolled"))
@@ -189,21 +188,25 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
     ((content, buffers),) = sent.frames()
     got = decode(content, buffers)
     tr = F.probe_trace(trainer)
-    figs = {"hidden": build_hidden(tr, 1, -1, "auto")[0],
-            "grad_flow": build_grad_flow(tr, None, -1, "auto")[0],
-            "unrolled": build_unrolled(tr, 1, -1, False, None, "auto")[0]}
-    if cell != "elman":
-        figs["gates"] = build_gates(tr, 1, -1, 0, "auto")[0]
-    checked = 0
+    figs = {name: STATIC[name](tr, 1, "auto") for name in dash.views}
+    assert set(figs) == ({"hidden", "grad_flow", "unrolled"} | ({"gates"} if cell != "elman"
+                                                                else set()))
+    checked = ranges = 0
     for (fig, k, key), value in got.items():
-        if fig == "history" or key not in ("z", "y"):
+        if fig == "history":
             continue
-        want = np.asarray(figs[fig].data[k][key], dtype=np.float64)
-        np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, equal_nan=True,
-                                   err_msg=f"{fig} trace {k} {key}")
-        checked += 1
+        want = figs[fig].data[k][key]
+        if key in ("zmin", "zmax") and abs(want) != 1.0:  # a range that follows the data
+            assert value == np.sign(want) * F.nice_bound(abs(want)), (fig, k, key)
+            ranges += 1
+            continue
+        np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
+                                   np.asarray(want, dtype=np.float64), rtol=1e-6, atol=1e-7,
+                                   equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        checked += key in ("z", "y")
     # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
     assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
+    assert ranges >= 2  # the gradient heatmap's [-b, b] at least
     assert content["step"] == 3 and len(content["readout"]) == tr.seq_len
 
 
