@@ -867,3 +867,44 @@ def test_views_that_do_not_apply_to_a_seq2seq_are_named() -> None:
     dash = rnnviz.dashboard(make_trainer(), views=("hidden", "seq2seq"))
     assert dash.views == ["hidden"] and dash.note == "no seq2seq view for a LSTM model"
     assert rnnviz.dashboard(make_trainer("elman")).views == ["hidden", "grad_flow"]
+
+
+def test_a_frame_is_of_one_step_even_while_a_cell_trains(monkeypatch) -> None:
+    """A cell's trainer.run (main thread) records a step while the dashboard's home thread
+    builds a frame: the frame waits for it, and never packs a history half recorded."""
+    import threading
+
+    trainer = make_trainer()
+    trainer.run(3, progress=False)
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    h = trainer.history
+    began = threading.Event()
+
+    def half_recorded_step() -> None:
+        with trainer._lock:  # as Trainer.step: the four lists grow one after the other
+            h.step.append(4)
+            began.set()
+            time.sleep(0.3)
+            h.loss.append(1.0), h.metric.append(0.5), h.grad_norm.append(1.0)
+            trainer._step = 4
+
+    cell = threading.Thread(target=half_recorded_step)
+    probe, build = dash._probe_trace, F.build_frame
+
+    def probe_then_a_cell_steps():
+        out = probe()
+        cell.start()  # the cell's step starts right after the trace is taken
+        return out
+
+    def build_once_the_cell_began(*args, **kwargs):
+        began.wait(0.5)  # it can begin only if the frame does not hold the trainer's lock
+        return build(*args, **kwargs)
+
+    dash._probe_trace = probe_then_a_cell_steps
+    monkeypatch.setattr(F, "build_frame", build_once_the_cell_began)
+    dash._send_frame()
+    cell.join(5)
+    parts = decode(*sent.frames()[-1])
+    xs, ys = parts[("history", 0, "x")], parts[("history", 0, "y")]
+    assert xs.size == ys.size == 3 and sent.frames()[-1][0]["step"] == 3

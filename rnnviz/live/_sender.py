@@ -119,16 +119,19 @@ class FrameSender(tl.HasTraits):
                 self._sync_status()
                 self._status_at = start
         t_status = time.perf_counter()
-        with getattr(tr, "_lock", contextlib.nullcontext()):  # not while a cell's step runs
+        # Not while a step runs (a cell's trainer.run on the main thread): the trace and the
+        # history (its four lists grow one after the other) are then of one and the same step.
+        with getattr(tr, "_lock", contextlib.nullcontext()):
             trace, new = self._probe_trace()
-        t_trace = time.perf_counter()
-        sample = min(self.sample, trace.batch_size - 1)
-        if sample != self._frame_sample or self._force_views:
-            new, self._frame_sample, self._force_views = True, sample, False
-        views = tuple(self.views) if new else ()
-        frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
+            t_trace = time.perf_counter()
+            sample = min(self.sample, trace.batch_size - 1)
+            if sample != self._frame_sample or self._force_views:
+                new, self._frame_sample, self._force_views = True, sample, False
+            views = tuple(self.views) if new else ()
+            frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
+            step, state = int(tr.steps), tr.state
         self._seq += 1
-        content = {"type": "frame", "seq": self._seq, "step": int(tr.steps), "sent": time.time(),
+        content = {"type": "frame", "seq": self._seq, "step": step, "sent": time.time(),
                    "trace_step": int(self._shown.step), "parts": frame.parts}
         if new:
             content["readout"] = _describe.readout(tr, trace, sample)
@@ -139,7 +142,7 @@ class FrameSender(tl.HasTraits):
             content["ack_after"] = ACK_INTERVAL
         t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
-        self._frame_step, self._frame_state = tr.steps, tr.state
+        self._frame_step, self._frame_state = step, state
         self.frame_bytes = frame.nbytes
         end = time.perf_counter()
         self.frame_ms = 1e3 * (end - start)
