@@ -355,15 +355,15 @@ def update_seq2seq(translation: Seq2SeqTrace, sample: int) -> list[L.Change]:
     return changes
 
 
-def _live_titles(fig: go.Figure) -> None:
+def _live_titles(fig: go.Figure, teacher_forcing: bool) -> None:
     """Live, the words change as the model learns (a dashboard's readout names them): a
-    title without them, and the subtitle's gist without the count of right words."""
-    fig.update_layout(title_text="Encoder-decoder: encoder states h_s, context c, decoder "
-                      "states z_t")
+    short title without them, and one line of subtitle (the gist), so that both fit the top
+    margin of a dashboard slot on one line each; teacher forcing, when used, is named in the
+    title."""
+    forced = ", teacher forced" if teacher_forcing else ""
+    fig.update_layout(title_text=f"Encoder-decoder{forced} — states h_s, c, z_t")
     sub = fig.layout.title.subtitle.text or ""
-    gist, _, rest = sub.partition(" · ")  # rest: "k of n right" (and a second line)
-    second = rest.partition("<br>")[2]  # "teacher forcing: ..."
-    fig.update_layout(title_subtitle_text=gist + (f"<br>{second}" if second else ""))
+    fig.update_layout(title_subtitle_text=sub.partition(" · ")[0].partition("<br>")[0])
 
 
 def live_seq2seq(translation: Seq2SeqTrace, *, sample: int, theme: str) -> L.LiveView:
@@ -374,7 +374,7 @@ def live_seq2seq(translation: Seq2SeqTrace, *, sample: int, theme: str) -> L.Liv
     titles name no words (they change as it learns; see :func:`_live_titles`).
     """
     fig = plot_seq2seq(translation, sample=sample, theme=theme)
-    _live_titles(fig)
+    _live_titles(fig, translation.teacher_forcing)
     ns = [_numbers(translation, s) for s in range(translation.batch_size)]
     right = max(float(n.x_dec[-1]) if n.n_out else n.x_ctx for n in ns) + 0.8
     fig.update_xaxes(range=[-0.8, right])
