@@ -117,17 +117,8 @@ def _json(value: Any) -> Any:
 
 
 def probe_trace(trainer: Any) -> Trace:
-    """The trace of the trainer's fixed probe batch at its current step.
-
-    Reuses the trainer's latest snapshot when it was taken at the current step.
-    """
-    snaps = getattr(trainer, "snapshots", None)
-    if snaps and snaps[-1].step == trainer.steps:
-        return snaps[-1].trace
-    from rnnviz.tracing import trace
-
-    x, y, lengths = trainer.probe
-    return trace(trainer.model, x, y, lengths=lengths, loss_fn=trainer.loss_fn)
+    """The trace of the trainer's fixed probe batch at its current step (``Trainer.probe_trace``)."""
+    return trainer.probe_trace()
 
 
 # ----------------------------------------------------------------------------- figures
