@@ -25,13 +25,20 @@ import numpy as np
 import torch
 
 from rnnviz._types import Trace
+from rnnviz.i18n import _
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 from rnnviz.views import _data as D
 from rnnviz.views._live import Change
-from rnnviz.views.history import BASELINE_NAME, _decimate, live_history, update_history
+from rnnviz.views.history import (
+    BASELINE_META,
+    NO_STEPS_NAME,
+    _decimate,
+    live_history,
+    update_history,
+)
 from rnnviz.views.history import MAX_LIVE_POINTS as MAX_HISTORY_POINTS
 
-__all__ = ["VIEWS", "BASELINE_NAME", "MAX_HISTORY_POINTS", "Frame", "available_views",
+__all__ = ["VIEWS", "BASELINE_META", "MAX_HISTORY_POINTS", "Frame", "available_views",
            "build_figures", "build_frame", "left_out_note", "probe_trace", "readout",
            "_decimate"]
 
@@ -126,7 +133,7 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     figures: dict[str, dict[str, Any]] = {}
     hist = live_history(trainer, theme=theme).figure
     hist.layout.annotations = [a for a in hist.layout.annotations
-                               if a.text != "no training steps yet"]
+                               if a.name != NO_STEPS_NAME]
     fixed = []
     if getattr(trainer.task, "metric_name", "") == "accuracy":  # a known range: never regrow it
         hist.update_yaxes(range=[0, 1.02], autorange=False, row=1, col=2)
@@ -174,7 +181,7 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None, height
     if dashboard_layout is not None:  # the view's own changes for a dashboard slot
         dashboard_layout(fig)
     spec = _plain(json.loads(fig.to_json()))
-    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
+    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("meta") == BASELINE_META]
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": grid, "highlight": highlight, "baselines": baselines,
             "grow": "x" if name == "history" else "",
@@ -296,7 +303,7 @@ def narrow_variant(data: list[dict], layout: dict, *,
     for ann in annotations:  # subplot titles sit on top of their panel's domain
         if ann.get("xref") != "paper" or ann.get("yref") != "paper":
             continue
-        for p, (_, y1) in placed.values():
+        for p, (_y0, y1) in placed.values():
             xc = (p["xd"][0] + p["xd"][1]) / 2
             if abs(float(ann.get("x", -9)) - xc) < 1e-3 and \
                     abs(float(ann.get("y", -9)) - p["yd"][1]) < 1e-3:
@@ -387,7 +394,7 @@ def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
            else [", ".join(f"{float(v):.2f}" for v in x[t][:3]) for t in range(T)])
     out = trace.output[sample] if trace.output is not None else None
     y = trace.target[sample] if trace.target is not None else None
-    lines = [f"input {ins[t]}" for t in range(T)]
+    lines = [_("input {x}").format(x=ins[t]) for t in range(T)]
     if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
         said = _says_all(task, out, y)
         lines = [f"{line} · {s}" for line, s in zip(lines, said, strict=True)]
@@ -406,11 +413,12 @@ def _says_all(task: Any, out: torch.Tensor, y: torch.Tensor) -> list[str]:
     vocab = getattr(task, "output_vocab", None)
     lines = []
     for kt, ct, yt in zip(k.tolist(), conf.tolist(), y.tolist(), strict=True):
-        said = f"says {_label(vocab, kt)} ({ct:.0%})"
+        said = _("says {y} ({p})").format(y=_label(vocab, kt), p=f"{ct:.0%}")
         if yt < 0:
-            lines.append(said + " · not scored")
+            lines.append(said + " · " + _("not scored"))
         else:
-            lines.append(f"target {_label(vocab, yt)} · {said} {'✓' if kt == yt else '✗'}")
+            lines.append(_("target {y}").format(y=_label(vocab, yt))
+                         + f" · {said} {'✓' if kt == yt else '✗'}")
     return lines
 
 
@@ -419,16 +427,16 @@ def _says(task: Any, out: torch.Tensor, y: torch.Tensor | None) -> str:
         p = torch.softmax(out.float(), dim=-1)
         k = int(p.argmax())
         vocab = getattr(task, "output_vocab", None)
-        said = f"says {_label(vocab, k)} ({float(p[k]):.0%})"
+        said = _("says {y} ({p})").format(y=_label(vocab, k), p=f"{float(p[k]):.0%}")
         if y is None or int(y) < 0:
-            return said + " · not scored"
+            return said + " · " + _("not scored")
         ok = "✓" if k == int(y) else "✗"
-        return f"target {_label(vocab, int(y))} · {said} {ok}"
+        return _("target {y}").format(y=_label(vocab, int(y))) + f" · {said} {ok}"
     vals = ", ".join(f"{float(v):.2f}" for v in out.flatten()[:3])
     if y is None:
-        return f"says {vals}"
+        return _("says {y}").format(y=vals)
     want = ", ".join(f"{float(v):.2f}" for v in y.flatten()[:3])
-    return f"target {want} · says {vals}"
+    return _("target {y}").format(y=want) + " · " + _("says {y}").format(y=vals)
 
 
 def finite_or_none(value: Any) -> float | None:

@@ -20,6 +20,7 @@ import os
 import threading
 from typing import Any
 
+from rnnviz.i18n import _, ngettext
 from rnnviz.live._registry import REGISTRY, VIEWS
 
 ENV = "RNNVIZ_STATIC_SITE"
@@ -56,9 +57,10 @@ class Replay:
         from IPython.display import Markdown, display
 
         first, last = self.steps
-        note = (f"*Recorded replay of the live dashboard ({self.title}): a copy of this trainer "
-                f"trained steps {first} to {last} when the page was built. In JupyterLab the "
-                "dashboard trains live; here, use each figure's slider or ▶ play.*")
+        note = "*" + _("Recorded replay of the live dashboard ({title}): a copy of this trainer "
+                       "trained steps {first} to {last} when the page was built. In JupyterLab "
+                       "the dashboard trains live; here, use each figure's slider or ▶ play."
+                       ).format(title=self.title, first=first, last=last) + "*"
         if self.trainer.state == "diverged":
             note += f"\n\n**{self.trainer.message}**"
         display(Markdown(note))
@@ -110,17 +112,20 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
 
     core = run.model.core
     name = getattr(run.task, "name", type(run.task).__name__)
-    title = (f"{snaps[0].trace.cell_type.upper()} · hidden {core.hidden_size} · "
-             f"{core.num_layers} layer{'s' if core.num_layers > 1 else ''} · task {name}")
-    tag = f"Recorded replay: {last - first} steps"
+    layers = ngettext("{n} layer", "{n} layers", core.num_layers).format(n=core.num_layers)
+    title = _("{cell} · hidden {size} · {layers} · task {task}").format(
+        cell=snaps[0].trace.cell_type.upper(), size=core.hidden_size, layers=layers, task=name)
+    tag = ngettext("Recorded replay: {n} step", "Recorded replay: {n} steps",
+                   last - first).format(n=last - first)
     hist = plot_history(run, theme=theme)
     if first > 0:  # the trainer had trained before the dashboard: mark where the replay starts
         hist.add_vline(x=first, line={"dash": "dot", "width": 1, "color": "grey"},
                        row="all", col="all")
-        hist.update_layout(title_text=f"{tag} · training curves (the replay: steps {first} to "
-                           f"{last}, right of the dotted line)")
+        hist.update_layout(title_text=_("{tag} · training curves (the replay: steps {first} to "
+                                        "{last}, right of the dotted line)").format(
+            tag=tag, first=first, last=last))
     else:
-        hist.update_layout(title_text=f"{tag} · training curves")
+        hist.update_layout(title_text=_("{tag} · training curves").format(tag=tag))
     figures = [hist]
     shown = available_views(snaps[0].trace.cell_type, chosen)
     for view in (v for v in VIEWS if v in shown):  # as the dashboard lays them out
@@ -145,7 +150,8 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
     subtitle = fig.layout.title.subtitle.text
 
     def title(step: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"text": f"{tag} · {head} · training step {step}"}
+        out: dict[str, Any] = {"text": _("{tag} · {title} · training step {step}").format(
+            tag=tag, title=head, step=step)}
         if subtitle:
             out["subtitle"] = {"text": subtitle}
         return out
@@ -155,8 +161,8 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
                              for k in moving])
               for snap, d in zip(snaps, datas, strict=True)]
     fig.update_layout(title=title(snaps[0].step))
-    return _controls(fig, frames, [str(snap.step) for snap in snaps], prefix="training step ",
-                     duration=DURATION)
+    return _controls(fig, frames, [str(snap.step) for snap in snaps],
+                     prefix=_("training step "), duration=DURATION)
 
 
 def _small(update: dict[str, Any]) -> dict[str, Any]:
