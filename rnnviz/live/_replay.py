@@ -77,7 +77,7 @@ def _copy(trainer: Any) -> Any:
     return copy.deepcopy(trainer, memo)
 
 
-def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow"), *,
+def replay(trainer: Any, views: tuple[str, ...] | None = None, *,
            theme: str = "auto", steps: int | None = None,
            frames: int | None = None) -> Replay:
     """Train a copy of ``trainer`` for ``steps`` steps (default :data:`STEPS`) and return the
@@ -86,7 +86,7 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     ``trainer``, ``views`` and ``theme`` come checked from :func:`rnnviz.dashboard`.
     """
     from rnnviz import _validate
-    from rnnviz.live._registry import available_views
+    from rnnviz.live._registry import available_views, default_views, kind
     from rnnviz.trainer import Snapshot
     from rnnviz.views import plot_history
 
@@ -110,11 +110,9 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     if snaps[-1].step != last:
         snaps.append(Snapshot(last, run.probe_trace()))
 
-    core = run.model.core
-    name = getattr(run.task, "name", type(run.task).__name__)
-    layers = ngettext("{n} layer", "{n} layers", core.num_layers).format(n=core.num_layers)
-    title = _("{cell} · hidden {size} · {layers} · task {task}").format(
-        cell=snaps[0].trace.cell_type.upper(), size=core.hidden_size, layers=layers, task=name)
+    from rnnviz.live._describe import title as headline
+
+    title = headline(run, snaps[0].trace)
     tag = ngettext("Recorded replay: {n} step", "Recorded replay: {n} steps",
                    last - first).format(n=last - first)
     hist = plot_history(run, theme=theme)
@@ -127,7 +125,8 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     else:
         hist.update_layout(title_text=_("{tag} · training curves").format(tag=tag))
     figures = [hist]
-    shown = available_views(snaps[0].trace.cell_type, chosen)
+    shown = (default_views(snaps[0].trace) if chosen is None
+             else available_views(kind(snaps[0].trace), chosen))
     for view in (v for v in VIEWS if v in shown):  # as the dashboard lays them out
         figures.append(animate_view(snaps, view, theme=theme, tag=tag))
     return Replay(figures, (first, last), run, title)

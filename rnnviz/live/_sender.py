@@ -18,6 +18,7 @@ from typing import Any
 import traitlets as tl
 
 from rnnviz.i18n import language
+from rnnviz.live import _describe
 from rnnviz.live import _figures as F
 from rnnviz.live._status import STATUS_INTERVAL
 
@@ -132,7 +133,7 @@ class FrameSender(tl.HasTraits):
                    "trace_step": int(self._shown.step), "parts": frame.parts}
         if new:
             with language(getattr(self, "_lang", None)):
-                content["readout"] = F.readout(tr, trace, sample)
+                content["readout"] = _describe.readout(tr, trace, sample)
         if self._fresh_axes:
             content["reset"] = True
             self._fresh_axes = False
