@@ -50,7 +50,7 @@ def labels() -> dict[str, object]:
         },
         "status_step": _("step {step}"),
         "status_loss": _("loss {loss}"),
-        "status_speed": _("{speed} steps/s"),
+        "status_speed": _("{speed} steps/sec"),
         "readout": "t = {t}: {what}",
         # a banner that starts with this is an error (see Controls._on_loop_stop)
         "error": _("error"),

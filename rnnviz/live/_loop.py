@@ -208,7 +208,7 @@ class TrainingLoop:
             ))
         self._stop = False
         self._rate.clear()
-        self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")
+        self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")  # i18n-ignore: an id
 
     @property
     def home(self) -> asyncio.AbstractEventLoop | None:

@@ -88,7 +88,7 @@ class LiveView:
 
     def __post_init__(self) -> None:
         if self.grid not in GRIDS:
-            raise ValueError(f"grid must be one of {GRIDS}, got {self.grid!r}")
+            raise ValueError(f"grid must be one of {GRIDS}, got {self.grid!r}")  # i18n-ignore: for developers
 
 
 def merged(changes: Sequence[Change]) -> dict[int, dict[str, Any]]:

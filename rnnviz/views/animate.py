@@ -197,7 +197,7 @@ def animate_unrolled(trace: Trace, *, sample: int = 0, layer: int | None = None,
         covers.append(len(fig.data))
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", fill="toself", fillcolor=COVER,
                                  line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                 name="not computed yet"))
+                                 name="not computed yet"))  # i18n-ignore: an id
     idx = covers + [geom.i_highlight, geom.i_grad, geom.i_grad_hover]
     lo, hi = -w / 2 - 0.05, T - 1 + w / 2 + 0.05
 

@@ -275,7 +275,8 @@ def plot_jacobian(norms: Any, *, theme: str = "auto", lang: str | None = None) -
     # are in the legend names
     if len(notes) > 1:
         notes = [_("ρ (in the legend): the spectral radius of each run's W_hh")]
-    sub = "<br>".join(notes + [_("ρ < 1: the gradient vanishes; ρ > 1: it can explode")])
+    sub = "<br>".join(notes + [_("ρ < 1: the gradient vanishes") + "; "
+                               + _("ρ > 1: it can explode")])
     fig.update_layout(height=580, legend={"orientation": "h", "y": 0, "x": 0, "yref": "container",
                                         "yanchor": "bottom"},
                       margin={"b": 130, "t": 120 + 20 * (len(notes) > 0)},

@@ -181,7 +181,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
         cd[:, :, 1] = np.arange(H)[:, None]
         fig.add_trace(go.Heatmap(
             z=zz, x=xe, y=np.linspace(st.y0, st.y1, H + 1), customdata=cd, colorscale=scale,
-            zmin=lo, zmax=hi, showscale=k == 0, hoverongaps=False, name=f"{sym} strip",
+            zmin=lo, zmax=hi, showscale=k == 0, hoverongaps=False, name=f"{sym} strip",  # i18n-ignore: an id
             colorbar=S.colorbar(_("dL/dh_t (adjoint)") if by_grad else _("h_t (hidden state)"),
                                 length=0.8),
             hovertemplate=_("{where}<br>unit {unit}<br>t = {t}<br>{symbol} = {value}").format(
@@ -197,7 +197,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             bx += [x0, x1, x1, x0, x0, None]
             by += [yc - 0.5, yc - 0.5, yc + 0.5, yc + 0.5, yc - 0.5, None]
     fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line={"color": pal.fg, "width": 1.5},
-                             hoverinfo="skip", showlegend=False, name="cells"))
+                             hoverinfo="skip", showlegend=False, name="cells"))  # i18n-ignore: an id
     # 3. recurrent arrows (reverse rows point left) and vertical arrows
     size = float(np.clip(260 / T, 6, 13))
     rec = []
@@ -211,7 +211,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             a, b = t + width / 2, t + 1 - width / 2
             rec.append((a, st.yc, b, st.yc) if st.direction == 0 else (b, st.yc, a, st.yc))
     fig.add_trace(_arrow_trace(rec, color=pal.fg, size=size if every == 1 else 11,
-                               width=1.5, name="recurrence",
+                               width=1.5, name="recurrence",  # i18n-ignore: an id
                                opacity=0.35 if backward else 1.0))
     ups = []
     for t in range(0, T, every):
@@ -221,7 +221,8 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             yc = 1.5 + 1.6 * k
             top = yc + 1.08 if k < len(layers) - 1 else geom.y_top - 0.3
             ups.append((t, yc + 0.5, t, top))
-    fig.add_trace(_arrow_trace(ups, color=pal.fg, size=size, width=1.2, name="layer to layer"))
+    fig.add_trace(_arrow_trace(ups, color=pal.fg, size=size, width=1.2,
+                               name="layer to layer"))  # i18n-ignore: an id
     # 4. inputs below, outputs on top
     short, hover = D.input_labels(trace, s)
     show_text = T <= 30
@@ -236,7 +237,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             hovertemplate=_("x_t at t = {t}").format(t="%{x}")
             + "<br>%{customdata}<extra></extra>"))
     fig.add_trace(go.Scatter(
-        x=np.arange(T), y=np.full(T, geom.y_top - 0.15), mode="markers", name="h_t out",
+        x=np.arange(T), y=np.full(T, geom.y_top - 0.15), mode="markers", name="h_t out",  # i18n-ignore: an id
         marker={"symbol": "circle", "size": float(np.clip(600 / T if every == 1 else 400 / T,
                                                           4, 18)),
                 "color": OUTPUT_COLOR}, showlegend=False,
@@ -248,7 +249,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
         fig.add_trace(go.Scatter(x=[x0, x1, x1, x0, x0],
                                  y=[geom.y_low, geom.y_low, geom.y_top, geom.y_top, geom.y_low],
                                  fill="toself", fillcolor=pal.muted, line={"width": 0},
-                                 mode="lines", name="padding", showlegend=False,
+                                 mode="lines", name="padding", showlegend=False,  # i18n-ignore: an id
                                  hovertemplate=_("padding (t ≥ length)") + "<extra></extra>"))
     # 6. backward pass: arrows scaled by ||dL/dh_t||
     if trace.grad_hidden is not None:
@@ -262,7 +263,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     geom.i_grad = len(fig.data)
     fig.add_trace(go.Scatter(x=gx, y=gy, fill="toself", fillcolor=GRAD_COLOR, mode="lines",
                              line={"width": 0, "color": GRAD_COLOR}, hoverinfo="skip",
-                             name="dL/dh_t flowing back", showlegend=False))
+                             name="dL/dh_t flowing back", showlegend=False))  # i18n-ignore: an id
     geom.i_grad_hover = len(fig.data)
     fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", text=ht, showlegend=False,
                              marker={"size": 10, "color": GRAD_COLOR, "opacity": 0},
@@ -271,7 +272,7 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
     geom.i_highlight = len(fig.data)
     hx_, hy_ = highlight_xy(geom, step)
     fig.add_trace(go.Scatter(x=hx_, y=hy_, mode="lines", hoverinfo="skip", showlegend=False,
-                             line={"color": pal.accent, "width": 4}, name="step"))
+                             line={"color": pal.accent, "width": 4}, name="step"))  # i18n-ignore: an id
     # 8. axes and title
     ticks, labels = [], []
     if layers[0] == 0:
