@@ -569,7 +569,7 @@ def test_the_baseline_is_found_in_any_language() -> None:
         russian = history.live_history(trainer, theme="auto")
     base = [k for k, tr in enumerate(english.figure.data) if tr.name == "chance / no memory"]
     assert len(base) == 2
-    assert [russian.figure.data[k].name for k in base] == ["угадывание / без памяти"] * 2
+    assert [russian.figure.data[k].name for k in base] == ["наугад / без памяти"] * 2
     trainer.run(2, progress=False)
     for view in (english, russian):
         moved = {c.trace for c in view.update(trainer) if c.key == "x" and c.value is not None}
