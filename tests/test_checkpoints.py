@@ -132,3 +132,12 @@ def test_the_script_reproduces_a_shipped_checkpoint(tmp_path) -> None:
 
 def test_trained_lists_the_named_presets_with_a_checkpoint() -> None:
     assert rnnviz.presets.trained() == NAMES
+
+
+def test_the_brackets_lstm_has_a_counting_unit() -> None:
+    trainer = rnnviz.presets.load("brackets")
+    batch = trainer.task.batch(64, seed=EVAL_SEED + 3)
+    tr = rnnviz.trace(trainer.model, batch.x, batch.y)
+    units = rnnviz.find_units(tr, "target", state="cell")  # the target is the depth
+    (_unit, score), = units.best(1)
+    assert abs(score) > 0.95

@@ -223,3 +223,14 @@ def test_named_presets_build_and_train(name: str) -> None:
     trainer = PRESETS[name].build()
     assert not trainer.step().diverged
     assert str(PRESETS[name]) == str(Preset.parse(str(PRESETS[name])))
+
+
+def test_vanishing_and_exploding_presets_do_what_they_say() -> None:
+    # ||dh_T/dh_t|| of the untrained Elman: rho = 0.5 shrinks with distance, rho = 1.5 grows
+    far = {}
+    for name in ("vanishing", "exploding"):
+        trainer = get(name).build()
+        jn = rnnviz.jacobian_norms(trainer.model, trainer.task.batch(16, seed=5).x)
+        norms = dict(zip(jn.distance.tolist(), jn.norms.tolist(), strict=True))
+        far[name] = norms[29] / norms[1]
+    assert far["vanishing"] < 1e-6 and far["exploding"] > 1.0
