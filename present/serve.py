@@ -45,7 +45,8 @@ def command(notebook: Path, port: int) -> list[str]:
 def environment() -> dict[str, str]:
     """Voila finds the ``rnnviz`` template in present/ (JUPYTER_PATH); threads as ``make test``."""
     env = dict(os.environ)
-    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(ROOT / "present"), env.get("JUPYTER_PATH", "")) if p)
+    paths = (str(ROOT / "present"), env.get("JUPYTER_PATH", ""))
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
 

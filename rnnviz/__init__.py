@@ -83,8 +83,8 @@ _EXPORTS: dict[str, str] = {
     "export_html": "rnnviz.views",
     # live
     "dashboard": "rnnviz.live",
-    "playground": "rnnviz._playground",
-    "Playground": "rnnviz._playground",
+    "playground": "rnnviz.app",
+    "Playground": "rnnviz.app",
     "set_language": "rnnviz.i18n", "get_language": "rnnviz.i18n",  # language: en, ru
     # size limits (raise one on purpose: rnnviz.limits.max_steps = 10**6)
     "limits": "rnnviz._validate",

@@ -93,6 +93,10 @@ def save_checkpoint(trainer: Any, name: str, *, snapshots: dict[int, dict[str, t
               for step, sd in snapshots.items() for k, v in sd.items()}
     np.savez_compressed(directory / f"{name}.npz", **arrays)
     h = trainer.history
+
+    def short(values: list[float]) -> list[float]:  # 9 digits keep every float32 exactly
+        return [float(f"{v:.9g}") for v in values]
+
     record = {
         "format": FORMAT,
         "name": name,
@@ -104,10 +108,13 @@ def save_checkpoint(trainer: Any, name: str, *, snapshots: dict[int, dict[str, t
         "eval": {"size": 1000, "seed": EVAL_SEED},
         "baseline": trainer.task.baseline().metric,
         "snapshot_steps": sorted(snapshots),
-        "history": {"step": h.step, "loss": h.loss, "metric": h.metric, "grad_norm": h.grad_norm},
         **(extra or {}),
+        "history": {"step": list(h.step), "loss": short(h.loss), "metric": short(h.metric),
+                    "grad_norm": short(h.grad_norm)},
     }
-    text = json.dumps(record, indent=1, allow_nan=True)
+    # readable, except the long history lists (one line each)
+    text = json.dumps({**record, "history": "HISTORY"}, indent=1, allow_nan=True).replace(
+        '"HISTORY"', json.dumps(record["history"], separators=(",", ":"), allow_nan=True))
     (directory / f"{name}.json").write_text(text + "\n", encoding="utf-8")
     return record
 

@@ -28,7 +28,7 @@ Example:
     >>> model = rnnviz.LSTM(3, 8, seed=0)
     >>> _ = rnnviz.init_recurrent(model, "orthogonal", seed=0)
     >>> _ = rnnviz.set_forget_bias(model, 1.0)
-    >>> float(model.bias_ih_l0[8:16].min()), float(model.bias_hh_l0[8:16].abs().max())
+    >>> model.bias_ih_l0[8:16].min().item(), model.bias_hh_l0[8:16].abs().max().item()
     (1.0, 0.0)
 """
 

@@ -83,6 +83,8 @@ def test_aliases_defaults_and_normalisation() -> None:
     assert Preset(task="echo") == Preset(task="echo", knob=TASKS["echo"].default)
     assert str(Preset()) == "task=echo:2 cell=lstm h=32 lr=0.01 seed=0"
     assert Preset(views=["gates"]).views == ("gates",)  # a list becomes a tuple (hashable)
+    with pytest.raises(ValueError, match=r"knob \(delay of task 'echo'\) must be one of .*got 2.0"):
+        Preset(task="echo", knob=2.0)
     assert hash(Preset(views=["gates"])) == hash(Preset(views=("gates",)))
 
 
@@ -101,6 +103,7 @@ def test_aliases_defaults_and_normalisation() -> None:
     ("task=echo:99", r"knob \(delay of task 'echo'\) must be one of \[1, 2, .*got 99"),
     ("task=echo:two", r"'task=echo:two': expected an integer"),
     ("task=names:3", r"knob must be None for task 'names'"),
+    ("task=echo:2.0", r"'task=echo:2.0': expected an integer"),
     ("bi=maybe", r"'bi=maybe': expected yes or no"),
     ("init=radius", r"radius is required for init='radius'"),
     ("init=radius:-2", r"radius must be a positive finite number"),
@@ -220,3 +223,14 @@ def test_named_presets_build_and_train(name: str) -> None:
     trainer = PRESETS[name].build()
     assert not trainer.step().diverged
     assert str(PRESETS[name]) == str(Preset.parse(str(PRESETS[name])))
+
+
+def test_vanishing_and_exploding_presets_do_what_they_say() -> None:
+    # ||dh_T/dh_t|| of the untrained Elman: rho = 0.5 shrinks with distance, rho = 1.5 grows
+    far = {}
+    for name in ("vanishing", "exploding"):
+        trainer = get(name).build()
+        jn = rnnviz.jacobian_norms(trainer.model, trainer.task.batch(16, seed=5).x)
+        norms = dict(zip(jn.distance.tolist(), jn.norms.tolist(), strict=True))
+        far[name] = norms[29] / norms[1]
+    assert far["vanishing"] < 1e-6 and far["exploding"] > 1.0
