@@ -17,17 +17,19 @@ from rnnviz.i18n import _
 CELLS = ("elman", "lstm", "gru")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 INITS = ("default", "orthogonal", "identity", "radius")
+ENCODINGS = ("onehot", "embedding")  # of symbol ids (SequenceModel(encoding=...))
 MAX_HIDDEN, MAX_LAYERS, MAX_BATCH = 1024, 8, 4096
 MAX_LR = float(torch.finfo(torch.float32).max)  # as rnnviz.Trainer
 
-_KEYS = ("task", "cell", "h", "layers", "bi", "act", "dilations", "opt", "lr", "batch", "clip",
-         "init", "forget_bias", "tbptt", "views", "controls", "seed")
+_KEYS = ("task", "cell", "h", "layers", "bi", "act", "enc", "dilations", "opt", "lr", "batch",
+         "clip", "init", "forget_bias", "tbptt", "views", "controls", "seed")
 _ALWAYS = ("task", "cell", "h", "lr", "seed")
 _ALIASES = {"hidden_size": "h", "hidden": "h", "num_layers": "layers", "bidirectional": "bi",
             "nonlinearity": "act", "optimizer": "opt", "batch_size": "batch", "fb": "forget_bias",
-            "view": "views", "dilation": "dilations"}
+            "view": "views", "dilation": "dilations", "encoding": "enc"}
 _FIELD_OF_KEY = {"task": "task", "cell": "cell", "h": "hidden_size", "layers": "num_layers",
-                 "bi": "bidirectional", "act": "nonlinearity", "dilations": "dilations",
+                 "bi": "bidirectional", "act": "nonlinearity", "enc": "encoding",
+                 "dilations": "dilations",
                  "opt": "optimizer", "lr": "lr", "batch": "batch_size", "clip": "clip",
                  "init": "init", "forget_bias": "forget_bias", "tbptt": "tbptt",
                  "views": "views", "controls": "controls", "seed": "seed"}
@@ -69,6 +71,9 @@ class Preset:
         hidden_size: H (1 to 1024). num_layers: stacked layers (1 to 8).
         bidirectional: a forward and a backward direction (not for ``"reverse"``).
         nonlinearity: Elman's ``"tanh"`` or ``"relu"``.
+        encoding: how symbol ids enter the model, ``"onehot"`` or ``"embedding"`` (a learned
+            ``nn.Embedding``), or ``None``: the task's own (one-hot for symbols). Symbol tasks
+            with a :class:`rnnviz.SequenceModel` only.
         dilations: one dilation per layer (:func:`rnnviz.dilate`), or ``None``.
         optimizer: ``"adam"``, ``"sgd"`` or ``"rmsprop"``. lr: learning rate.
         batch_size: sequences per step (1 to 4096). clip: gradient-norm clipping or ``None``.
@@ -100,6 +105,7 @@ class Preset:
     num_layers: int = 1
     bidirectional: bool = False
     nonlinearity: str = "tanh"
+    encoding: str | None = None
     dilations: tuple[int, ...] | None = None
     optimizer: str = "adam"
     lr: float = 1e-2
@@ -161,6 +167,11 @@ class Preset:
         if spec.seq2seq and self.nonlinearity != "tanh":
             raise ValueError(_("nonlinearity must be 'tanh' for task {task!r} (an encoder-decoder)")
                              .format(task=name))
+        if self.encoding is not None:
+            put("encoding", _validate.choice("encoding", self.encoding, ENCODINGS))
+            if spec.seq2seq or spec.make(self.knob).input_kind != "symbols":
+                raise ValueError(_("encoding={value!r} needs a SequenceModel on a task of symbols, "
+                                   "not task {task!r}").format(value=self.encoding, task=name))
         if self.dilations is not None:
             if isinstance(self.dilations, (str, bytes)) or not isinstance(self.dilations,
                                                                           (tuple, list)):
@@ -284,7 +295,8 @@ class Preset:
     def replace(self, **changes: Any) -> Preset:
         """A copy with some fields changed (checked again), e.g. ``p.replace(lr=1e-3)``.
 
-        Changing ``task`` without ``knob`` takes the new task's default knob; changing
+        Changing ``task`` without ``knob`` takes the new task's default knob (and its own
+        encoding, unless ``encoding`` is given too); changing
         ``init`` without ``radius`` drops the radius (except for ``init="radius"``).
         """
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -293,6 +305,8 @@ class Preset:
                 names=sorted(unknown), fields=[f.name for f in dataclasses.fields(self)]))
         if "task" in changes and "knob" not in changes:
             changes["knob"] = None
+        if "task" in changes and "encoding" not in changes:
+            changes["encoding"] = None  # the new task's own
         if "init" in changes and "radius" not in changes and changes["init"] != "radius":
             changes["radius"] = None
         if changes.get("cell", self.cell) != "lstm" and "forget_bias" not in changes:
@@ -332,6 +346,8 @@ class Preset:
             from rnnviz.sequence_model import SequenceModel
 
             extra = {"nonlinearity": self.nonlinearity} if self.cell == "elman" else {}
+            if self.encoding is not None:
+                extra["encoding"] = self.encoding
             model = SequenceModel.from_task(task, cell=self.cell, hidden_size=self.hidden_size,
                                             num_layers=self.num_layers,
                                             bidirectional=self.bidirectional, seed=self.seed,
@@ -425,6 +441,8 @@ def _parse_value(key: str, raw: str) -> dict[str, Any]:
         return {"init": scheme, "radius": _parse_float(radius) if sep else None}
     if key in ("h", "layers", "batch", "seed"):
         return {_FIELD_OF_KEY[key]: _parse_int(raw)}
+    if key == "enc":
+        return {"encoding": None if low == "none" else raw}
     if key in ("tbptt",):
         return {"tbptt": None if low == "none" else _parse_int(raw)}
     if key == "lr":

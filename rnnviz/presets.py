@@ -37,6 +37,7 @@ h (hidden_size) hidden_size      positive int; always
 layers          num_layers       positive int (default 1)
 bi              bidirectional    ``yes`` / ``no`` (default no)
 act             nonlinearity     ``tanh`` / ``relu`` (Elman only; default tanh)
+enc (encoding)  encoding         ``onehot``, ``embedding`` or ``none`` (default: the task's own)
 dilations       dilations        ``1,2,4,8`` (one per layer) or ``none`` (default)
 opt             optimizer        ``adam``, ``sgd``, ``rmsprop`` (default adam)
 lr              lr               positive number; always
@@ -107,6 +108,8 @@ _NAMED = {
     "lesson06_gru": "task=temporal_order:40 cell=gru h=16 lr=0.01 seed=1 views=gates,grad_flow",
     "lesson07_race": "task=temporal_order:40 cell=gru h=16 lr=0.02 seed=0 views=gates,grad_flow",
     "lesson08_bidir": "task=lookahead:3 cell=elman h=16 bi=yes lr=0.01 seed=1 views=unrolled,hidden",
+    "lesson09_names": "task=names cell=elman h=32 enc=embedding lr=0.005 seed=0 "
+                      "views=hidden,unrolled",
     "lesson11_dilated": "task=temporal_order:40 cell=elman h=16 layers=4 dilations=1,2,4,8 "
                         "lr=0.01 seed=0 views=hidden,grad_flow",
 }

@@ -21,7 +21,7 @@ import torch
 
 import rnnviz
 from rnnviz import tasks
-from rnnviz.presets import PRESETS
+from rnnviz.presets import PRESETS, Preset
 
 
 def _sm(task, **kwargs) -> rnnviz.SequenceModel:
@@ -73,6 +73,12 @@ def _lesson08() -> rnnviz.Trainer:
                           look, lr=1e-2, batch_size=32, seed=1)
 
 
+def _lesson09() -> rnnviz.Trainer:
+    names = tasks.Names(split="train", seed=0)
+    return rnnviz.Trainer(_sm(names, cell="elman", hidden_size=32, encoding="embedding", seed=0),
+                          names, lr=5e-3, batch_size=32, seed=0)
+
+
 def _lesson10() -> rnnviz.Trainer:
     task = tasks.CharText(seq_len=48, split="train", seed=0)
     return rnnviz.Trainer(_sm(task, cell="lstm", hidden_size=48, seed=0), task, lr=1e-2,
@@ -94,9 +100,25 @@ RECIPES: dict[str, tuple[Callable[[], rnnviz.Trainer], tuple[str, ...]]] = {
     "lesson06_gru": (_lesson06, ("gates", "grad_flow")),
     "lesson07_race": (_lesson07, ("gates", "grad_flow")),
     "lesson08_bidir": (_lesson08, ("unrolled", "hidden")),
+    "lesson09_names": (_lesson09, ("hidden", "unrolled")),
     "char_lm": (_lesson10, ("hidden", "gates")),
     "lesson11_dilated": (_lesson11, ("hidden", "grad_flow")),
 }
+
+
+def test_an_encoding_is_kept_checked_and_dropped_with_its_task() -> None:
+    p = PRESETS["lesson09_names"]
+    assert p.encoding == "embedding" and "enc=embedding" in str(p)
+    assert Preset.parse(str(p)) == p
+    assert p.make_model().encoding == "embedding"
+    assert p.replace(cell="gru").encoding == "embedding"
+    assert p.replace(task="echo").encoding is None  # the new task's own: one-hot
+    assert Preset(task="echo").make_model().encoding == "onehot"
+    for bad in ({"task": "sine"}, {"task": "reverse"}):
+        with pytest.raises(ValueError, match="encoding='embedding' needs a SequenceModel"):
+            Preset(encoding="embedding", **bad)
+    with pytest.raises(ValueError, match="encoding"):
+        Preset(encoding="word2vec")
 
 
 def test_every_lesson_preset_has_its_recipe() -> None:

@@ -376,6 +376,8 @@ def _doors() -> Iterator[Door]:
         NOT_A_NUMBER.filter(lambda v: v is not None), NON_FINITE))
     yield Door("Preset", "tbptt", lambda v: P(tbptt=v), BAD_SIZE.filter(lambda v: v is not None))
     yield Door("Preset", "bidirectional", lambda v: P(bidirectional=v), BAD_FLAG)
+    yield Door("Preset", "encoding", lambda v: P(encoding=v), st.one_of(
+        BAD_TEXT.filter(lambda v: v is not None), st.sampled_from(["identity", "word2vec"])))
     yield Door("Preset", "dilations", lambda v: P(num_layers=2, dilations=v), st.one_of(
         BAD_TEXT.filter(lambda v: v is not None), st.tuples(st.just(1), BAD_SIZE), st.just((1, 2, 4))))
     yield Door("Preset", "views", lambda v: P(views=v), st.one_of(
@@ -392,6 +394,7 @@ def _doors() -> Iterator[Door]:
                      ("views", st.sampled_from(["hiden", "gates,gates", ",,x"])),
                      ("controls", st.sampled_from(["speed", "lr,lr"])),
                      ("tbptt", st.sampled_from(["0", "x", "-3"])),
+                     ("enc", st.sampled_from(["word2vec", "identity", ""])),
                      ("seed", st.sampled_from(["-1", "x", str(2**64)]))]:
         yield Door("Preset.parse", key, lambda v, k=key: P.parse(f"{k}={v}"), bad)
     yield Door("Preset.parse", "text", P.parse, st.one_of(st.integers(), st.none(), st.just(b"h=3")))
