@@ -32,7 +32,7 @@ lab: $(STAMP)
 # The Playground as a code-free lecture app: Voila serves lessons/playground.ipynb (no code,
 # no CDN) on 127.0.0.1 and prints the URL to open.
 present: $(STAMP)
-	@$(BIN)/python present/serve.py --port $(PRESENT_PORT)
+	@$(BIN)/python -m rnnviz.app.serve --port $(PRESENT_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnnviz tests benchmarks

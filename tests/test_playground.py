@@ -24,7 +24,7 @@ import rnnviz
 from rnnviz import app as P
 from rnnviz import presets
 from rnnviz.app import _controls as C
-from rnnviz.live import _widget as W
+from rnnviz.live import _hooks
 
 
 def small(**choices: Any) -> P.Playground:
@@ -207,15 +207,15 @@ def test_a_diverging_choice_shows_diverged_and_reset_recovers(choice: str) -> No
             pg.dashboard.step_once()
             if pg.trainer.state == "diverged":
                 break
-    assert pg.dashboard.status == "diverged" and "reset" in pg.dashboard.message
+    assert pg.dashboard.status["state"] == "diverged" and "reset" in pg.dashboard.status["message"]
     if choice == "huge lr":
         pg.lr = 1e-3
     else:
         pg.radius = 0.9  # a rebuild: a new trainer, not diverged
     pg.dashboard.reset()
-    assert pg.dashboard.status == "ready" and pg.dashboard.message == ""
+    assert pg.dashboard.status["state"] == "ready" and pg.dashboard.status["message"] == ""
     pg.dashboard.step_once()
-    assert pg.trainer.state == "ready" and pg.dashboard.status == "paused"
+    assert pg.trainer.state == "ready" and pg.dashboard.status["state"] == "paused"
     pg.close()
 
 
@@ -278,9 +278,9 @@ def test_a_hundred_random_changes_keep_memory_bounded_and_leave_nothing_running(
         print(f"100 changes ({len(set(done))} kinds): {grown / 1e6:.1f} MB more than after 60, "
               f"{more_objects} objects more than after 20; {pg.rebuilds} rebuilds")
         # one live dashboard: every replaced one was closed and let go
-        live = [d for d in W._LIVE if not closed(d)]
+        live = [d for d in _hooks.LIVE if not closed(d)]
         assert live == [pg.dashboard], live
-        assert len(W._LIVE) == 1
+        assert len(_hooks.LIVE) == 1
         # the widgets of the playground, and no pile of old dashboards' comms
         assert len(ipywidget._instances) <= widgets_before + 5, len(ipywidget._instances)
         # nothing running or queued: no training task, no frame timer, no pending frame
@@ -299,7 +299,7 @@ def test_trained_loads_the_checkpoint_and_training_goes_on() -> None:
     pg._w["trained"].click()
     steps = pg.trainer.steps
     assert steps > 0 and len(pg.trainer.history) == steps
-    assert pg.dashboard.step == steps and pg.dashboard.status == "paused"
+    assert pg.dashboard.status["step"] == steps and pg.dashboard.status["state"] == "paused"
     assert "echo" in pg.status and str(steps) in pg.status
     pg.dashboard.step_once()
     assert pg.trainer.steps == steps + 1

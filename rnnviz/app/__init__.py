@@ -345,26 +345,6 @@ def _close(widget: Any) -> None:
         child = getattr(widget, part, None)
         if isinstance(child, widgets.Widget):
             child.close()
-    _unwatch_css(widget)
-
-
-def _unwatch_css(widget: Any) -> None:
-    """Drop the strong reference anywidget's file watcher keeps to every instance.
-
-    anywidget turns a class's ``_css = Path(...)`` into a watched file and connects a lambda
-    that holds the instance to the file's ``changed`` signal, for good: without this every
-    dashboard ever built (its trainer, model and traces) would stay in memory.
-    """
-    for key in ("_css", "_esm"):
-        # add_traits made a subclass whose _css is a trait: the watched file is further up
-        found = [k.__dict__[key] for k in type(widget).__mro__ if hasattr(k.__dict__.get(key), "changed")]
-        changed = found[0].changed if found else None
-        for slot in list(getattr(changed, "_slots", ())):
-            fn = slot.dereference() if hasattr(slot, "dereference") else None
-            cells = getattr(fn, "__closure__", None) or ()
-            if any(c.cell_contents is widget for c in cells):
-                with contextlib.suppress(Exception):
-                    changed.disconnect(fn)
 
 
 def playground(preset: Any = None, *, controls: Iterable[str] | None = None,

@@ -34,7 +34,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
 
     _esm = _assets.esm()
-    _css = _assets.CSS
+    # a string, not a Path: anywidget watches a Path for edits and keeps every instance alive
+    _css = _assets.CSS.read_text(encoding="utf-8")
 
     # controls (browser <-> kernel)
     playing = tl.Bool(False, help="Training runs in the background while True.").tag(sync=True)

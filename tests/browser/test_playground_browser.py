@@ -1,6 +1,6 @@
 """The Playground at a lecture-hall projector's size (1280 x 720), in Voila and in JupyterLab.
 
-Voila is what ``make present`` runs (``present/serve.py``: the same command line); the page
+Voila is what ``make present`` runs (``rnnviz/app/serve.py``: the same command line); the page
 must fetch nothing from the internet. In both: no console errors; the controls, the status
 line, the history and the first view on one screen; ▶ gives frames and ❚❚ stops them within
 0.3 s; another cell rebuilds and keeps animating; "trained" shows a checkpoint's trained state
@@ -142,8 +142,8 @@ def _exercise(page: Any, label: str, *, screenshot: Path | None = None,
 
 @pytest.fixture(scope="module")
 def voila() -> Iterator[str]:
-    """``make present``'s server (present/serve.py's command) on a free port."""
-    from present.serve import command, environment
+    """``make present``'s server (rnnviz/app/serve.py's command) on a free port."""
+    from rnnviz.app.serve import command, environment
 
     port = _free_port()
     env = environment()

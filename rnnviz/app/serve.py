@@ -5,7 +5,7 @@ then runs Voila on ``lessons/playground.ipynb`` with the ``rnnviz`` template (Vo
 template without its CDN fonts): no code, no tracebacks, nothing fetched from the internet;
 the widgets' JavaScript and plotly.js come from the installed packages.
 
-    python present/serve.py [--port 8866] [--notebook lessons/playground.ipynb]
+    python -m rnnviz.app.serve [--port 8866] [--notebook lessons/playground.ipynb]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import socket
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: lessons/ and assets/
 HOST = "127.0.0.1"
 
 
@@ -29,7 +29,7 @@ def free_port(start: int, tries: int = 50) -> int:
             except OSError:
                 continue
             return port
-    raise SystemExit(f"no free port in {start}..{start + tries - 1}")
+    raise SystemExit(f"no free port in {start}..{start + tries - 1}")  # i18n-ignore
 
 
 def command(notebook: Path, port: int) -> list[str]:
@@ -43,9 +43,9 @@ def command(notebook: Path, port: int) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    """Voila finds the ``rnnviz`` template in present/ (JUPYTER_PATH); threads as ``make test``."""
+    """Voila finds the ``rnnviz`` template in assets/voila/ (JUPYTER_PATH); threads as ``make test``."""
     env = dict(os.environ)
-    paths = (str(ROOT / "present"), env.get("JUPYTER_PATH", ""))
+    paths = (str(ROOT / "assets" / "voila"), env.get("JUPYTER_PATH", ""))
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
