@@ -14,6 +14,7 @@ import torch
 import rnnviz
 from rnnviz.live import _figures as F
 from rnnviz.live import _widget as W
+from rnnviz.live import _wire as wire
 from rnnviz.live._loop import FramePacer
 
 
@@ -36,10 +37,17 @@ class Sent:
 
 
 def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
+    """Every part's value as the browser decodes it (float32, or colour codes: see _wire)."""
     out = {}
     for part in content["parts"]:
         if "buffer" in part:
-            a = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(part["shape"])
+            raw = buffers[part["buffer"]]
+            if "codes" in part:
+                mask = buffers[part["missing"]] if "missing" in part else None
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(part["shape"])
+                a = wire.decode(codes, *part["codes"], mask)
+            else:
+                a = np.frombuffer(raw, dtype=np.float32).reshape(part["shape"])
             out[(part["fig"], part["trace"], part["key"])] = a
         else:
             out[(part["fig"], part["trace"], part["key"])] = part["value"]
@@ -193,14 +201,25 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
             "unrolled": build_unrolled(tr, 1, -1, False, None, "auto")[0]}
     if cell != "elman":
         figs["gates"] = build_gates(tr, 1, -1, 0, "auto")[0]
+    coded = {(p["fig"], p["trace"]): p["codes"] for p in content["parts"] if "codes" in p}
     checked = 0
     for (fig, k, key), value in got.items():
         if fig == "history" or key not in ("z", "y"):
             continue
         want = np.asarray(figs[fig].data[k][key], dtype=np.float64)
-        np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, equal_nan=True,
-                                   err_msg=f"{fig} trace {k} {key}")
+        if (fig, k) in coded:  # colour codes: the same colours, values to half a colour step
+            lo, hi = coded[(fig, k)]
+            np.testing.assert_array_equal(np.isnan(value), np.isnan(want))
+            np.testing.assert_array_equal(wire.lut_index(value, lo, hi), wire.lut_index(want, lo, hi),
+                                          err_msg=f"{fig} trace {k} {key}")
+            np.testing.assert_allclose(value, want, rtol=0, atol=(hi - lo) / 510 + 1e-6,
+                                       equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        else:
+            np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, equal_nan=True,
+                                       err_msg=f"{fig} trace {k} {key}")
         checked += 1
+    # every heatmap goes as colour codes: hidden, gates, the grad flow's, unrolled
+    assert len(coded) == {"lstm": 1 + 5 + 1 + 1, "gru": 1 + 3 + 1 + 1, "elman": 1 + 1 + 1}[cell]
     # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
     assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
     assert content["step"] == 3 and len(content["readout"]) == tr.seq_len
@@ -559,7 +578,9 @@ def test_views_cover_the_probe_of_a_variable_length_task() -> None:
     z = got[("hidden", 0, "z")]
     tr = F.probe_trace(trainer)
     want = tr.hidden[tr.index(-1, 0), 0].T.to(torch.float32).numpy()
-    np.testing.assert_allclose(z, want, rtol=1e-6)
+    # sent as colour codes of the colour range [-1, 1]: the same colours, values to half a step
+    np.testing.assert_array_equal(wire.lut_index(z, -1, 1), wire.lut_index(want, -1, 1))
+    np.testing.assert_allclose(z, want, rtol=0, atol=2 / 510 + 1e-6)
 
 
 # ----------------------------------------------------------------------------- threads

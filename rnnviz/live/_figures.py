@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from rnnviz._types import Trace
+from rnnviz.live import _wire as W
 from rnnviz.views import _data as D
 
 VIEWS = ("hidden", "gates", "grad_flow", "unrolled")
@@ -37,14 +38,22 @@ _GRID = {"history": "wide", "hidden": "half", "grad_flow": "half", "gates": "wid
 
 @dataclass
 class Frame:
-    """One frame: JSON ``parts`` and the float32 buffers they point to.
+    """One frame: JSON ``parts`` and the buffers they point to.
 
-    ``bounds`` remembers the colour ranges of earlier frames (see :meth:`symmetric`).
+    A curve goes as float32; a heatmap's ``z`` goes as colour codes at the colour scale's
+    resolution when its colour range is known (see ``_wire``): set in this frame (``zmin`` /
+    ``zmax`` values, :meth:`symmetric`, before or after the array) or else the figure's own
+    range (``bounds.fixed``). ``bounds`` remembers the colour ranges of earlier frames (see
+    :meth:`symmetric`).
     """
 
     parts: list[dict[str, Any]] = field(default_factory=list)
     buffers: list[bytes] = field(default_factory=list)
     bounds: dict[tuple[str, int], float] = field(default_factory=dict)
+    # heatmaps of this frame: (fig, trace) -> (part, float32 z); zmin / zmax values set
+    _heat: dict[tuple[str, int], tuple[dict, np.ndarray]] = field(default_factory=dict,
+                                                                  repr=False)
+    _zrange: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict, repr=False)
 
     def symmetric(self, fig: str, trace: int, big: float) -> None:
         """Colour range [-b, b] covering ``big``; b is a 1-2-5 value kept until ``big``
@@ -57,9 +66,37 @@ class Frame:
 
     def array(self, fig: str, trace: int, key: str, value: Any) -> None:
         a = np.ascontiguousarray(D.as_numpy(value), dtype=np.float32)
-        self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": list(a.shape),
-                           "buffer": len(self.buffers)})
+        part = {"fig": fig, "trace": trace, "key": key, "shape": list(a.shape),
+                "buffer": len(self.buffers)}
+        self.parts.append(part)
         self.buffers.append(a.tobytes())
+        if key == "z" and a.ndim == 2:
+            self._heat[(fig, trace)] = (part, a)
+            self._encode(fig, trace)
+
+    def _encode(self, fig: str, trace: int) -> None:
+        """(Re)write the heatmap's buffer: colour codes if its colour range is known and
+        covers every value, float32 otherwise (see ``_wire``)."""
+        part, a = self._heat[(fig, trace)]
+        lo, hi = getattr(self.bounds, "fixed", {}).get((fig, trace), (None, None))
+        given = self._zrange.get((fig, trace), {})
+        lo, hi = given.get("zmin", lo), given.get("zmax", hi)
+        old_mask = part.pop("missing", None)  # the same cells are missing whatever the range
+        part.pop("codes", None)
+        if not W.codable(a, lo, hi):
+            self.buffers[part["buffer"]] = a.tobytes()
+            if old_mask is not None:
+                self.buffers[old_mask] = b""
+            return
+        codes, mask = W.encode(a, lo, hi)
+        self.buffers[part["buffer"]] = codes.tobytes()
+        part["codes"] = [float(lo), float(hi)]
+        if mask is not None:
+            if old_mask is None:
+                old_mask = len(self.buffers)
+                self.buffers.append(b"")
+            part["missing"] = old_mask
+            self.buffers[old_mask] = mask
 
     def same(self, fig: str, trace: int, key: str, like: int) -> None:
         """Point ``key`` at the buffer of part ``like`` (one copy of an x shared by curves)."""
@@ -69,6 +106,10 @@ class Frame:
 
     def value(self, fig: str, trace: int, key: str, value: Any) -> None:
         self.parts.append({"fig": fig, "trace": trace, "key": key, "value": value})
+        if key in ("zmin", "zmax"):
+            self._zrange.setdefault((fig, trace), {})[key] = value
+            if (fig, trace) in self._heat:
+                self._encode(fig, trace)
 
     @property
     def nbytes(self) -> int:

@@ -23,6 +23,7 @@ import anywidget
 import traitlets as tl
 
 from rnnviz.live import _figures as F
+from rnnviz.live import _wire as W
 from rnnviz.live._loop import FramePacer, TrainingLoop, _running_loop
 
 _HERE = Path(__file__).parent
@@ -172,7 +173,8 @@ class Dashboard(anywidget.AnyWidget):
         self._status_at = -float("inf")  # when the status traits were last synced while playing
         self._home: Any = None  # the event loop that handles the browser's messages (see _at_home)
         self.trace_share = 0.25  # at most this share of the kernel's time traces the probe
-        self._bounds: dict = {}  # colour ranges of the last frame (kept while they fit)
+        # colour ranges of the last frame (kept while they fit) and of the figures themselves
+        self._bounds: dict = W.Bounds(figures)
         self._fresh_axes = False  # the next frame tells the browser to drop grown axis ranges
         self._sync_status()
         self.on_msg(self._on_message)

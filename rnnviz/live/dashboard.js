@@ -398,7 +398,7 @@ async function render({ model, el }) {
         if (JSON.stringify(trace[part.key]) === JSON.stringify(part.value)) continue;
         trace[part.key] = part.value;
       } else {
-        flat = floats(buffers[part.buffer]);
+        flat = decodePart(part, buffers); // float32 or colour codes (paint.js)
         trace[part.key] = shaped(flat, part.shape);
       }
       if (part.key === "z" && trace.type === "heatmap" && flat && part.shape.length === 2) {

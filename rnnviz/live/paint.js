@@ -45,17 +45,48 @@ function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
   return map;
 }
 
+// A frame's array (see rnnviz/live/_wire.py): float32, or a heatmap's colour codes k (one
+// byte per cell) over part.codes = [zmin, zmax], decoded to zmin + k (zmax - zmin) / 255 and
+// NaN where the bit mask of missing cells (buffer part.missing) is set. The codes stay on the
+// array (.codes, .lo, .hi): painted with the same colour range, they are the table entries.
+function bytesOf(view) { // a DataView (or ArrayBuffer) -> Uint8Array on the same memory
+  return new Uint8Array(view.buffer || view, view.byteOffset || 0, view.byteLength);
+}
+function decodePart(part, buffers) {
+  const bytes = bytesOf(buffers[part.buffer]);
+  if (!part.codes) { // float32 (copied only if misaligned)
+    if (bytes.byteOffset % 4 === 0) {
+      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    }
+    return new Float32Array(bytes.slice().buffer);
+  }
+  const [lo, hi] = part.codes;
+  const step = (hi - lo) / 255;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = lo + bytes[i] * step;
+  if (part.missing !== undefined) {
+    const mask = bytesOf(buffers[part.missing]);
+    for (let i = 0; i < out.length; i++) if (mask[i >> 3] & (1 << (i & 7))) out[i] = NaN;
+  }
+  out.codes = bytes;
+  out.lo = lo;
+  out.hi = hi;
+  return out;
+}
+
 function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
   // z (rows x cols, row 0 at the bottom of an upward y axis) -> RGBA pixels (row 0 on top)
   const px = image.data;
   const scale = 255 / (zmax - zmin);
+  const codes = flat.codes && flat.lo === zmin && flat.hi === zmax ? flat.codes : null;
   for (let r = 0; r < rows; r++) {
     const o0 = 4 * (flipY ? r : rows - 1 - r) * cols;
     for (let c = 0; c < cols; c++) {
       const v = flat[r * cols + c];
       const o = o0 + 4 * (flipX ? cols - 1 - c : c);
       if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
-      const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
+      const k = 4 * (codes ? codes[r * cols + c]
+        : Math.max(0, Math.min(255, Math.round((v - zmin) * scale))));
       px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
     }
   }
@@ -321,7 +352,7 @@ function paintHeatmap(fig, index, flat, shape) {
   const lut = colorLut(full.colorscale);
   const zmin = full.zmin, zmax = full.zmax;
   if (!lut || !(zmax > zmin)) return false;
-  if (fig.spec.highlight) return paintImage(fig, index, flat, shape, lut, zmin, zmax);
+  if (fig.spec.highlight) return paintInPlace(fig, index, flat, shape, lut, zmin, zmax);
   const ov = overlayFor(fig, full);
   if (!ov) return false;
   let hm = ov.heat.get(index);
@@ -356,31 +387,101 @@ function paintHeatmap(fig, index, flat, shape) {
   cd0.z = fig.data[index].z; // hover reads the new values
   return true;
 }
-// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
-// plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
-function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
+// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) get
+// their cells painted in place: on a canvas inside plotly's SVG, in a <foreignObject> right
+// after its heatmap <image> (which is hidden), so every mark stays above the cells and no PNG
+// is encoded. The canvas has the image's size and place, and each brick covers the whole
+// pixels plotly's own drawing gives it (its edges rounded as plotly rounds them), so uneven
+// bricks (the unrolled view's strips and the gaps between them) look as plotly draws them.
+const SVG_NS = "http://www.w3.org/2000/svg";
+function brickEdges(values, n) { // every brick edge, from plotly's calcdata (edges or centres)
+  if (!values) return null;
+  if (values.length === n + 1) return values;
+  if (values.length !== n || n < 2) return null;
+  const out = [1.5 * values[0] - 0.5 * values[1]];
+  for (let i = 1; i < n; i++) out.push((values[i - 1] + values[i]) / 2);
+  out.push(1.5 * values[n - 1] - 0.5 * values[n - 2]);
+  return out;
+}
+function pixelCells(ax, edges, origin, size) { // pixel -> brick index (-1: none), as plotly
+  const of = new Int32Array(size).fill(-1);
+  const px = (v) => Math.max(0, Math.min(size, Math.round(ax.c2p(v) - origin)));
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const a = px(edges[i]), b = px(edges[i + 1]);
+    if (!isNum(a) || !isNum(b)) return null;
+    for (let p = Math.min(a, b); p < Math.max(a, b); p++) of[p] = i;
+  }
+  return of;
+}
+function inPlaceCanvas(fig, index, rows, cols) {
   const gd = fig.div;
   if (!fig.images) fig.images = heatmapImages(gd);
   const img = fig.images.get(index);
-  const cd0 = gd.calcdata[index][0];
-  if (!img || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-  const full = gd._fullData[index];
+  const full = gd._fullData[index], cd0 = gd.calcdata[index][0];
+  if (!img || full.xgap || full.ygap || full.zsmooth) return null;
   const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-  const [rows, cols] = shape;
-  if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
-    fig.png = document.createElement("canvas");
-    fig.png.width = cols;
-    fig.png.height = rows;
+  const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
+    (k) => parseFloat(img.getAttribute(k)));
+  const xe = brickEdges(cd0.x, cols), ye = brickEdges(cd0.y, rows);
+  if (!xa || !ya || !xe || !ye || ![ix, iy, iw, ih].every(isNum) || !(iw > 0 && ih > 0)) {
+    return null;
   }
-  const ctx = fig.png.getContext("2d");
-  const image = ctx.createImageData(cols, rows);
-  colour(image, flat, rows, cols, lut, zmin, zmax, xa && xa.range[0] > xa.range[1],
-         ya && ya.range[0] > ya.range[1]);
-  ctx.putImageData(image, 0, 0);
-  img.setAttribute("href", fig.png.toDataURL("image/png"));
-  img.removeAttribute("xlink:href");
-  img.setAttribute("preserveAspectRatio", "none");
-  img.style.imageRendering = "pixelated";
-  cd0.z = fig.data[index].z;
+  const colOf = pixelCells(xa, xe, ix, Math.round(iw));
+  const rowOf = pixelCells(ya, ye, iy, Math.round(ih));
+  if (!colOf || !rowOf) return null;
+  const fo = document.createElementNS(SVG_NS, "foreignObject");
+  for (const [k, v] of [["x", ix], ["y", iy], ["width", iw], ["height", ih]]) {
+    fo.setAttribute(k, String(v));
+  }
+  fo.setAttribute("class", "rnnviz-overlay rnnviz-in-place");
+  const canvas = document.createElement("canvas");
+  canvas.width = colOf.length;
+  canvas.height = rowOf.length;
+  Object.assign(canvas.style, { display: "block", width: "100%", height: "100%" });
+  fo.append(canvas);
+  img.after(fo);
+  img.style.visibility = "hidden";
+  const image = new ImageData(canvas.width, canvas.height);
+  return { canvas: fo, ctx: canvas.getContext("2d"), image, pixels: new Uint32Array(image.data.buffer),
+           cells: new Uint32Array(rows * cols), colOf, rowOf, rows, cols, hidden: [img],
+           heat: new Map(), lines: new Map(), dirty: false };
+}
+function paintInPlace(fig, index, flat, shape, lut, zmin, zmax) {
+  const [rows, cols] = shape;
+  const key = `in place ${index}`;
+  if (!fig.overlays) fig.overlays = new Map();
+  let ov = fig.overlays.get(key);
+  if (ov && (ov.rows !== rows || ov.cols !== cols)) {
+    ov.canvas.remove();
+    for (const e of ov.hidden) e.style.visibility = "";
+    ov = null;
+  }
+  if (!ov) {
+    ov = inPlaceCanvas(fig, index, rows, cols);
+    if (!ov) return false;
+    fig.overlays.set(key, ov);
+  }
+  // the colour of every cell (RGBA as one little-endian 32-bit word), then of every pixel
+  const { cells, pixels, colOf, rowOf } = ov;
+  const scale = 255 / (zmax - zmin);
+  const codes = flat.codes && flat.lo === zmin && flat.hi === zmax ? flat.codes : null;
+  for (let i = 0; i < cells.length; i++) {
+    const v = flat[i];
+    if (!Number.isFinite(v)) { cells[i] = 0; continue; }
+    const k = 4 * (codes ? codes[i] : Math.max(0, Math.min(255, Math.round((v - zmin) * scale))));
+    cells[i] = (lut[k] | (lut[k + 1] << 8) | (lut[k + 2] << 16) | (255 << 24)) >>> 0;
+  }
+  const W = colOf.length;
+  for (let y = 0; y < rowOf.length; y++) {
+    const r = rowOf[y];
+    if (y > 0 && r === rowOf[y - 1]) { pixels.copyWithin(y * W, (y - 1) * W, y * W); continue; }
+    const o = y * W, base = r * cols;
+    for (let x = 0; x < W; x++) {
+      const c = colOf[x];
+      pixels[o + x] = r < 0 || c < 0 ? 0 : cells[base + c];
+    }
+  }
+  ov.ctx.putImageData(ov.image, 0, 0);
+  fig.div.calcdata[index][0].z = fig.data[index].z; // hover reads the new values
   return true;
 }
