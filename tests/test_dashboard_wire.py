@@ -41,7 +41,6 @@ def test_codes_paint_the_same_colours_and_keep_the_gaps(lo: float, hi: float) ->
     v[1, :2] = [lo, hi]
     v[:, 1::2] = np.nan  # the unrolled view's gaps
     v[3, 4] = np.inf
-    assert W.codable(v, lo, hi)
     codes, mask = W.encode(v, lo, hi)
     assert codes.dtype == np.uint8 and codes.shape == v.shape
     assert mask is not None and len(mask) == -(-v.size // 8)
@@ -62,14 +61,17 @@ def test_no_mask_without_missing_cells() -> None:
 
 def test_values_outside_the_range_or_no_range_are_not_coded() -> None:
     v = np.array([[0.0, 1.2]], np.float32)
-    assert not W.codable(v, -1.0, 1.0)  # the codes would clamp 1.2 to 1
-    assert W.codable(v, -2.0, 2.0)
+    assert W.encode(v, -1.0, 1.0) is None  # the codes would clamp 1.2 to 1
+    assert W.encode(v, -2.0, 2.0) is not None
     step = 2.0 / 255  # within half a colour step of the range: the rounding moves it as far
-    assert W.codable(np.array([1 + 0.49 * step]), -1.0, 1.0)
-    assert not W.codable(np.array([1 + 0.51 * step]), -1.0, 1.0)
-    assert not W.codable(v, None, 1.0) and not W.codable(v, 1.0, 1.0)
-    assert not W.codable(v, float("nan"), 1.0)
-    assert W.codable(np.full((2, 2), np.nan, np.float32), 0.0, 1.0)
+    assert W.encode(np.array([1 + 0.49 * step]), -1.0, 1.0)[0].tolist() == [255]
+    assert W.encode(np.array([-1 - 0.49 * step]), -1.0, 1.0)[0].tolist() == [0]
+    assert W.encode(np.array([1 + 0.51 * step]), -1.0, 1.0) is None
+    assert W.encode(np.array([-1 - 0.51 * step]), -1.0, 1.0) is None
+    for lo, hi in ((None, 1.0), (1.0, 1.0), (float("nan"), 1.0), (0.0, float("inf"))):
+        assert W.encode(v, lo, hi) is None
+    codes, mask = W.encode(np.full((2, 2), np.nan, np.float32), 0.0, 1.0)  # all missing
+    assert codes.tolist() == [[0, 0], [0, 0]] and mask == bytes([15])
 
 
 def _buffer(frame: F.Frame, k: int) -> bytes:

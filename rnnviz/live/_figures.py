@@ -61,7 +61,7 @@ class Frame:
         old = self.bounds.get((fig, trace))
         b = old if old is not None and old / 5 <= big <= old else nice_bound(big)
         self.bounds[(fig, trace)] = b
-        self.value(fig, trace, "zmin", -b)
+        self.value(fig, trace, "zmin", -b, encode=False)
         self.value(fig, trace, "zmax", b)
 
     def array(self, fig: str, trace: int, key: str, value: Any) -> None:
@@ -83,12 +83,13 @@ class Frame:
         lo, hi = given.get("zmin", lo), given.get("zmax", hi)
         old_mask = part.pop("missing", None)  # the same cells are missing whatever the range
         part.pop("codes", None)
-        if not W.codable(a, lo, hi):
+        coded = W.encode(a, lo, hi)
+        if coded is None:
             self.buffers[part["buffer"]] = a.tobytes()
             if old_mask is not None:
                 self.buffers[old_mask] = b""
             return
-        codes, mask = W.encode(a, lo, hi)
+        codes, mask = coded
         self.buffers[part["buffer"]] = codes.tobytes()
         part["codes"] = [float(lo), float(hi)]
         if mask is not None:
@@ -104,11 +105,13 @@ class Frame:
         self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": part["shape"],
                            "buffer": part["buffer"]})
 
-    def value(self, fig: str, trace: int, key: str, value: Any) -> None:
+    def value(self, fig: str, trace: int, key: str, value: Any, *, encode: bool = True) -> None:
+        """A small JSON value; a new ``zmin`` / ``zmax`` recodes the heatmap's ``z`` (unless
+        ``encode`` is false: the other end follows)."""
         self.parts.append({"fig": fig, "trace": trace, "key": key, "value": value})
         if key in ("zmin", "zmax"):
             self._zrange.setdefault((fig, trace), {})[key] = value
-            if (fig, trace) in self._heat:
+            if encode and (fig, trace) in self._heat:
                 self._encode(fig, trace)
 
     @property

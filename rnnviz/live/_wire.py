@@ -26,11 +26,22 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 LEVELS = 255  # the lookup table's last entry (paint.js: colorLut, colour)
+
+
+def _round_clamp(x: np.ndarray) -> np.ndarray:
+    """``Math.round`` (halves up; exactly, not as ``floor(x + 0.5)`` rounds) and the clamp
+    to 0..255, in place on float64 ``x``; returns uint8."""
+    k = np.floor(x)
+    np.subtract(x, k, out=x)
+    k += x >= 0.5
+    np.clip(k, 0, LEVELS, out=k)
+    return k.astype(np.uint8)
 
 
 def lut_index(values: np.ndarray, zmin: float, zmax: float) -> np.ndarray:
@@ -44,21 +55,35 @@ def lut_index(values: np.ndarray, zmin: float, zmax: float) -> np.ndarray:
         zmin, zmax: the colour range, ``zmin < zmax``.
 
     Returns:
-        int64 entries, same shape.
+        uint8 entries, same shape.
     """
-    x = (np.asarray(values, dtype=np.float32).astype(np.float64) - zmin) * (LEVELS / (zmax - zmin))
-    x = np.where(np.isfinite(x), x, 0.0)
-    k = np.floor(x)
-    k += (x - k) >= 0.5  # Math.round: floor(x + 0.5) without its rounding of x + 0.5
-    return np.clip(k, 0, LEVELS).astype(np.int64)
+    x = np.subtract(np.asarray(values, dtype=np.float32), zmin, dtype=np.float64)
+    x *= LEVELS / (zmax - zmin)
+    x[~np.isfinite(x)] = 0.0
+    return _round_clamp(x)
 
 
-def encode(values: np.ndarray, zmin: float, zmax: float) -> tuple[np.ndarray, bytes | None]:
-    """Colour codes (uint8, same shape) and the missing-cell bit mask (``None`` if none)."""
+def encode(values: np.ndarray, zmin: Any, zmax: Any) -> tuple[np.ndarray, bytes | None] | None:
+    """Colour codes (uint8, same shape) and the missing-cell bit mask (``None`` if none), or
+    ``None`` when ``values`` cannot go as codes: no colour range (``zmin``, ``zmax`` not two
+    finite numbers, ``zmin < zmax``), or a finite value further than half a colour step out
+    of it (its code would clamp it more than rounding moves the others)."""
+    if not all(isinstance(b, (int, float)) and math.isfinite(b) for b in (zmin, zmax)) \
+            or not zmin < zmax:
+        return None
     a = np.asarray(values, dtype=np.float32)
-    missing = ~np.isfinite(a)
-    mask = np.packbits(missing.ravel(), bitorder="little").tobytes() if missing.any() else None
-    return lut_index(a, zmin, zmax).astype(np.uint8), mask
+    finite = np.isfinite(a)
+    whole = bool(finite.all())
+    seen = a if whole else a[finite]
+    half = 0.5 * (zmax - zmin) / LEVELS
+    if seen.size and (float(seen.min()) < zmin - half or float(seen.max()) > zmax + half):
+        return None
+    x = np.subtract(a, zmin, dtype=np.float64)
+    x *= LEVELS / (zmax - zmin)
+    if whole:
+        return _round_clamp(x), None
+    x[~finite] = 0.0
+    return _round_clamp(x), np.packbits(~finite.ravel(), bitorder="little").tobytes()
 
 
 def decode(codes: np.ndarray, zmin: float, zmax: float, mask: bytes | None) -> np.ndarray:
@@ -70,19 +95,6 @@ def decode(codes: np.ndarray, zmin: float, zmax: float, mask: bytes | None) -> n
         bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), bitorder="little")
         out[bits[: out.size].reshape(out.shape).astype(bool)] = np.nan
     return out
-
-
-def codable(values: np.ndarray, zmin: Any, zmax: Any) -> bool:
-    """Can ``values`` go as colour codes of ``[zmin, zmax]``: is every finite value within
-    half a colour step of the range (so no code clamps it by more than the rounding does)?"""
-    if not all(isinstance(b, (int, float)) and np.isfinite(b) for b in (zmin, zmax)):
-        return False
-    if not zmin < zmax:
-        return False
-    finite = values[np.isfinite(values)]
-    half = 0.5 * (zmax - zmin) / LEVELS
-    return not finite.size or (float(finite.min()) >= zmin - half
-                               and float(finite.max()) <= zmax + half)
 
 
 def fixed_ranges(figures: dict[str, dict[str, Any]]) -> dict[tuple[str, int], tuple[float, float]]:
