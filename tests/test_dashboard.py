@@ -251,15 +251,33 @@ def test_history_is_decimated() -> None:
 def test_colour_bounds_are_round_and_sticky() -> None:
     assert [F.nice_bound(v) for v in (0.003, 0.01, 0.7, 1.2, 3, 7, 0)] == [
         0.005, 0.01, 1.0, 2.0, 5.0, 10.0, 1.0]
-    frame = F.Frame()
+    now = [0.0]
+    frame = F.Frame(clock=lambda: now[0])
     frame.symmetric("g", 0, 0.7)
     assert frame.parts[-1]["value"] == 1.0
     frame.symmetric("g", 0, 0.3)  # still within [b / 5, b]: unchanged
     assert frame.parts[-1]["value"] == 1.0
-    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks
+    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks only after SHRINK_AFTER_S
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S - 0.1
+    frame.symmetric("g", 0, 0.12)
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S
+    frame.symmetric("g", 0, 0.1)
     assert frame.parts[-1]["value"] == 0.1
-    frame.symmetric("g", 0, 0.15)  # grew past b: grows
+    frame.symmetric("g", 0, 0.15)  # grew past b: grows at once
     assert frame.parts[-1]["value"] == 0.2
+    frame.symmetric("g", 0, 0.03)  # small again, but back within the range before it is due:
+    now[0] += 2
+    frame.symmetric("g", 0, 0.1)  # the wait starts over
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.2
+    now[0] += 1
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.05
 
 
 def test_plotly_js_is_served_from_the_package() -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from rnnviz.views import _data as D
 VIEWS = ("hidden", "gates", "grad_flow", "unrolled")
 BASELINE_NAME = "chance / no memory"  # the name plot_history gives its baseline lines
 MAX_HISTORY_POINTS = 1500  # loss curves are decimated to this many points per frame
+SHRINK_AFTER_S = 3.0  # a colour range shrinks once its values stayed small this long (Frame)
 
 # Figure heights in the dashboard (the views' own heights are for a full-width notebook cell).
 _HEIGHTS = {"history": 330, "hidden": 380, "grad_flow": 400, "gates": 620, "unrolled": 380}
@@ -49,17 +52,31 @@ class Frame:
 
     parts: list[dict[str, Any]] = field(default_factory=list)
     buffers: list[bytes] = field(default_factory=list)
-    bounds: dict[tuple[str, int], float] = field(default_factory=dict)
+    bounds: dict[tuple, float] = field(default_factory=dict)
     # heatmaps of this frame: (fig, trace) -> (part, float32 z); zmin / zmax values set
     _heat: dict[tuple[str, int], tuple[dict, np.ndarray]] = field(default_factory=dict,
                                                                   repr=False)
     _zrange: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def symmetric(self, fig: str, trace: int, big: float) -> None:
         """Colour range [-b, b] covering ``big``; b is a 1-2-5 value kept until ``big``
-        leaves [b / 5, b], so the colour bar stays put while values drift."""
+        leaves [b / 5, b], so the colour bar stays put while values drift. It grows at once
+        (no value is clipped), and shrinks only once ``big`` has stayed below b / 5 for
+        ``SHRINK_AFTER_S`` seconds: a new colour range costs the browser a full redraw, and
+        early in training the gradients swing by decades within a second."""
         old = self.bounds.get((fig, trace))
-        b = old if old is not None and old / 5 <= big <= old else nice_bound(big)
+        low_since = ("low since", fig, trace)
+        now = self.clock()
+        if old is None or big > old:
+            b = nice_bound(big)
+        elif big >= old / 5:
+            b = old
+        else:
+            since = self.bounds.setdefault(low_since, now)
+            b = nice_bound(big) if now - since >= SHRINK_AFTER_S else old
+        if b != old or big >= old / 5:
+            self.bounds.pop(low_since, None)
         self.bounds[(fig, trace)] = b
         self.value(fig, trace, "zmin", -b, encode=False)
         self.value(fig, trace, "zmax", b)

@@ -387,6 +387,9 @@ async function render({ model, el }) {
         full.add(fig);
       }
     }
+    for (const fig of Object.values(figs)) { // training speed, for the step axes' headroom
+      fig.stepsPerS = msg.live ? msg.live.steps_per_s : msg.reset ? 0 : fig.stepsPerS || 0;
+    }
     const heat = [];
     const lines = new Map(); // "fig/trace" -> {fig, index}
     for (const part of msg.parts) {

@@ -120,9 +120,13 @@ function niceUp(v) { // the smallest 1, 1.2, 1.5, 2, 3, 5 or 7 x 10^k >= v (v > 
   return 10 * e;
 }
 
+const AHEAD_S = 10; // an axis of training steps has room for this many seconds of training
+
 function growRanges(fig) {
-  // Fixed axis ranges with room to grow into, so most frames only move the curves:
-  // x against training step gets 100% headroom; log y axes get a decade below and above.
+  // Fixed axis ranges with room to grow into, so most frames only move the curves: x against
+  // training step gets 100% headroom, and at least AHEAD_S seconds of training at the speed
+  // the last frame reported (fig.stepsPerS), so a fast run does not redraw it every second;
+  // log y axes get a decade below and above.
   const xs = {}, ys = {}, lin = {};
   const extend = (ends, ax, values) => {
     const v = values.filter(isNum);
@@ -151,7 +155,8 @@ function growRanges(fig) {
   }
   for (const [ax, [lo, hi]] of Object.entries(xs)) {
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
-      range: [lo, lo + Math.max(2 * (hi - lo), 100)], autorange: false,
+      range: [lo, lo + Math.max(2 * (hi - lo), 100, AHEAD_S * (fig.stepsPerS || 0))],
+      autorange: false,
     });
   }
   for (const [ax, [lo, hi]] of Object.entries(ys)) {
