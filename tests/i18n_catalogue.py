@@ -272,6 +272,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/tracing.py": RULES,
     "rnnviz/trainer.py": RULES,
     "rnnviz/units.py": RULES,
+    "rnnviz/live/_registry.py": RULES,
 }
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*")

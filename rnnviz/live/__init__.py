@@ -11,7 +11,7 @@ from typing import Any
 
 from rnnviz import _validate
 from rnnviz.live import _replay
-from rnnviz.live._figures import VIEWS
+from rnnviz.live._registry import VIEWS
 from rnnviz.live._widget import Dashboard
 from rnnviz.views._style import THEMES
 
@@ -33,17 +33,18 @@ def dashboard(
     ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
     message and which control to use. The views show the trainer's fixed probe batch
     (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
-    so ``"gates"`` is left out for it and the status line says so.
+    so the views of gates are left out for it and the status line says so.
 
     Every figure fills its slot: it is laid out again when it is first shown and whenever its
     slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
-    side-by-side subplots are stacked and long titles wrap. A lone half-width view
-    (``"hidden"`` or ``"grad_flow"`` without the other) takes the full width. With
-    ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
+    side-by-side subplots are stacked and long titles wrap. Half-width views (``"hidden"``,
+    ``"grad_flow"``) share a row two by two; one without a half-width neighbour takes the
+    full width. With ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.
-        views: any of ``"hidden"``, ``"gates"``, ``"grad_flow"``, ``"unrolled"``.
+        views: names from :data:`rnnviz.live.VIEWS` (the registry in
+            ``rnnviz/live/_registry.py``): {views}.
         fps: frames per second while training (1 to 60); the default, 23, keeps above 20
             with room for a busy machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
@@ -77,3 +78,8 @@ def dashboard(
     if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
         return _replay.replay(trainer, chosen, theme=theme)  # type: ignore[return-value]
     return Dashboard(trainer, chosen, fps=fps, theme=theme)
+
+
+if dashboard.__doc__:  # the list of views comes from the registry
+    dashboard.__doc__ = dashboard.__doc__.replace(
+        "{views}", ", ".join(f"``{v!r}``".replace("'", '"') for v in VIEWS))

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from rnnviz._types import Trace
 from rnnviz.views import _data as D
+from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 from rnnviz.views.heatmaps import Panel, axis_refs, heatmap, pad_shape
 
@@ -79,6 +80,18 @@ def _positive(a: np.ndarray) -> np.ndarray:
     return np.where(a > 0, a, np.nan)
 
 
+def _grad_numbers(trace: Trace, sample: int | None, sel: list[tuple[int, int, int]]
+                  ) -> tuple[list[list[np.ndarray]], list[np.ndarray], float]:
+    """The numbers of the gradient-flow figure, per row of ``sel``: the (T,) norms
+    ||dL/dh_t|| (and ||dL/dc_t||), 0 as NaN for the log axis; the (H, T) heatmap of dL/dh_t;
+    and b = max |dL/dh_t| over all heatmaps (their colour range is [-b, b])."""
+    tensors = [trace.grad_hidden] + ([trace.grad_cell] if trace.grad_cell is not None else [])
+    lines = [[_positive(_norms(trace, tensor, row, sample)) for tensor in tensors]
+             for row, _, _ in sel]
+    heats = [_heat(trace, row, sample) for row, _, _ in sel]
+    return lines, heats, D.finite_max(heats, absolute=True)
+
+
 def build_grad_flow(trace: Trace, sample, layer, theme: str) -> tuple[go.Figure, GradInfo]:
     trace = D.check_trace(trace)
     S.check_theme(theme)
@@ -92,18 +105,14 @@ def build_grad_flow(trace: Trace, sample, layer, theme: str) -> tuple[go.Figure,
     fig = make_subplots(rows=n, cols=2, specs=specs, column_widths=[0.44, 0.56],
                         horizontal_spacing=0.1, vertical_spacing=0.3 / n, subplot_titles=titles)
     info = GradInfo()
-    heats = [_heat(trace, row, s) for row, _, _ in sel]
-    big = D.finite_max(heats, absolute=True)
+    lines, heats, big = _grad_numbers(trace, s, sel)
     t = np.arange(T)
     length = T if s is None else D.length_of(trace, s)
-    for k, (row, lay, d) in enumerate(sel):
+    for k, (_row, lay, d) in enumerate(sel):
         color = S.OKABE_ITO[k % 6]
         where = D.row_name(trace, lay, d)
-        series = [("h", trace.grad_hidden, "solid")]
-        if trace.grad_cell is not None:
-            series.append(("c", trace.grad_cell, "dash"))
-        for sym, tensor, dash in series:
-            y = _positive(_norms(trace, tensor, row, s))
+        series = [("h", "solid")] + ([("c", "dash")] if trace.grad_cell is not None else [])
+        for (sym, dash), y in zip(series, lines[k], strict=True):
             info.lines.append((len(fig.data), t, y))
             fig.add_trace(go.Scatter(
                 x=t, y=D.sig_rounded(y), mode="lines+markers", name=f"‖dL/d{sym}_t‖ {where}",
@@ -146,6 +155,46 @@ def plot_grad_flow(trace: Trace, *, sample: int | None = None, layer: int | None
         layer: one layer or ``None`` for all.
     """
     return build_grad_flow(trace, sample, layer, theme)[0]
+
+
+# ----------------------------------------------------------------------------- live view
+# The dashboard shows the last layer, averaged over the probe batch.
+LIVE_LAYER = -1
+
+
+def update_grad_flow(trace: Trace, sample: int | None = None) -> list[L.Change]:
+    """What changes in :func:`live_grad_flow`'s figure: the norm curves, the heatmaps and
+    their shared colour range (nothing for a trace without gradients). ``sample`` is
+    ignored: the live figure is the batch mean."""
+    if trace.grad_hidden is None:
+        return []
+    lines, heats, big = _grad_numbers(trace, None, D.rows(trace, LIVE_LAYER))
+    out: list[L.Change] = []
+    k = 0
+    for ys, heat in zip(lines, heats, strict=True):  # per row: its curves, then its heatmap
+        for y in ys:
+            out.append(L.array(k, "y", D.sig_rounded(y)))
+            k += 1
+        out += [L.array(k, "z", D.sig_rounded(heat)), L.symmetric(k, big)]
+        k += 1
+    return out
+
+
+def live_grad_flow(trace: Trace, *, sample: int | None = None, theme: str) -> L.LiveView:
+    """:func:`plot_grad_flow` of the last layer, batch mean, live (:func:`update_grad_flow`)."""
+    fig, info = build_grad_flow(trace, None, LIVE_LAYER, theme)
+
+    def dashboard_layout(fig: go.Figure) -> None:
+        """Half a dashboard: no subtitle, legend below, no "unit" title by the heatmaps
+        (it would run into the curves)."""
+        fig.update_layout(legend={"orientation": "h", "y": -0.22, "x": 0},
+                          margin={"b": 110, "t": 80}, title_subtitle_text=None)
+        for p in info.panels:
+            fig.layout[f"yaxis{p.yref[1:]}"].title.text = None
+
+    time_axes = [["x", "y"]] + [[p.xref, p.yref] for p in info.panels]
+    return L.LiveView(fig, update_grad_flow, time_axes=time_axes, grid="half", height=400,
+                      dashboard_layout=dashboard_layout)
 
 
 def _as_series(norms: Any) -> list[tuple[str, JacobianNormsLike]]:

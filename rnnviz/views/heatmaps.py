@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from rnnviz._types import Trace
 from rnnviz.views import _data as D
+from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 
 
@@ -49,6 +50,15 @@ def pad_shape(fig: go.Figure, xref: str, yref: str, length: int, T: int, theme: 
                       layer="below")
 
 
+def _hidden_numbers(trace: Trace, sample: int,
+                    sel: list[tuple[int, int, int]]) -> tuple[list[np.ndarray], float | None]:
+    """The numbers of the hidden-state heatmaps: one (H, T) h_t per row of ``sel`` (NaN on
+    padded steps), and the colour range's top for a ReLU Elman (``None``: fixed [-1, 1])."""
+    zs = [D.state(trace, trace.hidden, row, sample) for row, _, _ in sel]  # (H, T) each
+    relu = trace.cell_type == "elman" and trace.nonlinearity == "relu"
+    return zs, (D.finite_max(zs) if relu else None)
+
+
 def build_hidden(trace: Trace, sample: int, layer, theme: str) -> tuple[go.Figure, list[Panel]]:
     trace = D.check_trace(trace)
     S.check_theme(theme)
@@ -56,10 +66,9 @@ def build_hidden(trace: Trace, sample: int, layer, theme: str) -> tuple[go.Figur
     sel = D.rows(trace, layer)
     T, H, n = trace.seq_len, trace.hidden_size, len(sel)
     length = D.length_of(trace, s)
-    relu = trace.cell_type == "elman" and trace.nonlinearity == "relu"
-    zs = [D.state(trace, trace.hidden, row, s) for row, _, _ in sel]
-    if relu:
-        scale, lo, hi = S.RELU_SCALE, 0.0, D.finite_max(zs)
+    zs, top = _hidden_numbers(trace, s, sel)
+    if top is not None:
+        scale, lo, hi = S.RELU_SCALE, 0.0, top
     else:
         scale, lo, hi = S.STATE_SCALE, -1.0, 1.0
     titles = [D.row_name(trace, lay, d) for _, lay, d in sel]
@@ -117,6 +126,20 @@ def gate_panels(trace: Trace) -> list[tuple[str, str, str, float, float]]:
 BAR_TITLES = {"gate": "gate (0 closed, 1 open)", "cand": "candidate", "c": "c_t (cell state)"}
 
 
+def _gates_numbers(trace: Trace, sample: int, row: int) -> list[tuple[np.ndarray, float, float]]:
+    """The numbers of the gate heatmaps, per panel of :func:`gate_panels`: the (H, T) values
+    (NaN on padded steps) and their colour range; the LSTM's c_t gets [-b, b] with
+    b = max(1, max |c_t|)."""
+    out = []
+    for key, _, _, lo, hi in gate_panels(trace):
+        z = D.state(trace, trace.cell if key == "c" else trace.gates[key], row, sample)
+        if key == "c":
+            big = max(1.0, D.finite_max([z], absolute=True))
+            lo, hi = -big, big
+        out.append((z, lo, hi))
+    return out
+
+
 def build_gates(trace: Trace, sample: int, layer: int, direction: int,
                 theme: str) -> tuple[go.Figure, list[Panel]]:
     trace = D.check_trace(trace)
@@ -134,13 +157,11 @@ def build_gates(trace: Trace, sample: int, layer: int, direction: int,
     where = D.row_name(trace, lay, d)
     shown: set[str] = set()
     panels = []
-    for k, (key, _, scale, lo, hi) in enumerate(specs):
+    numbers = _gates_numbers(trace, s, row)
+    for k, ((key, _, scale, lo, _hi), (z, lo, hi)) in enumerate(zip(specs, numbers,
+                                                                      strict=True)):
         r, c = k // 2 + 1, k % 2 + 1
-        z = D.state(trace, trace.cell if key == "c" else trace.gates[key], row, s)
         kind = "gate" if lo == 0 else ("c" if key == "c" else "cand")
-        if key == "c":
-            big = max(1.0, D.finite_max([z], absolute=True))
-            lo, hi = -big, big
         bar = S.colorbar(BAR_TITLES[kind], y=bar_y[kind], length=0.3)
         fig.add_trace(heatmap(z, where=where, symbol=key, scale=scale, zmin=lo, zmax=hi,
                               showscale=kind not in shown, colorbar=bar), row=r, col=c)
@@ -223,3 +244,48 @@ def plot_gate_saturation(trace: Trace, *, layer: int = 0, direction: int = 0,
     fig.update_layout(height=640, legend={"title": {"text": "gate"},
                                                      "font": {"size": S.FONT_SIZE}})
     return fig
+
+
+# ----------------------------------------------------------------------------- live views
+# The dashboard shows the last layer (all its directions), one sample of the probe batch.
+LIVE_LAYER = -1
+
+
+def update_hidden(trace: Trace, sample: int) -> list[L.Change]:
+    """What changes in :func:`live_hidden`'s figure for ``trace``: every panel's h_t (and the
+    colour range's top for a ReLU Elman)."""
+    zs, top = _hidden_numbers(trace, sample, D.rows(trace, LIVE_LAYER))
+    out = [L.array(k, "z", z) for k, z in enumerate(zs)]
+    if top is not None:
+        out += [L.value(k, "zmax", top) for k in range(len(zs))]
+    return out
+
+
+def live_hidden(trace: Trace, *, sample: int, theme: str) -> L.LiveView:
+    """:func:`plot_hidden` of the last layer, live: updated by :func:`update_hidden`."""
+    fig, panels = build_hidden(trace, sample, LIVE_LAYER, theme)
+    return L.LiveView(fig, update_hidden, time_axes=[[p.xref, p.yref] for p in panels],
+                      grid="half", height=380)
+
+
+def update_gates(trace: Trace, sample: int) -> list[L.Change]:
+    """What changes in :func:`live_gates`' figure: every gate's values, c_t's colour range."""
+    out = []
+    numbers = _gates_numbers(trace, sample, trace.index(LIVE_LAYER, 0))
+    for k, ((key, *_rest), (z, _lo, hi)) in enumerate(zip(gate_panels(trace), numbers,
+                                                           strict=True)):
+        out.append(L.array(k, "z", z))
+        if key == "c":  # c_t's colour range follows its values
+            out.append(L.symmetric(k, hi))
+    return out
+
+
+def _gates_dashboard(fig: go.Figure) -> None:
+    fig.update_annotations(font_size=14)  # two gate titles side by side on a projector
+
+
+def live_gates(trace: Trace, *, sample: int, theme: str) -> L.LiveView:
+    """:func:`plot_gates` of the last layer's first direction, live (:func:`update_gates`)."""
+    fig, panels = build_gates(trace, sample, LIVE_LAYER, 0, theme)
+    return L.LiveView(fig, update_gates, time_axes=[[p.xref, p.yref] for p in panels],
+                      grid="wide", height=620, dashboard_layout=_gates_dashboard)

@@ -9,9 +9,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 
 FIELDS = ("step", "loss", "metric", "grad_norm")
+CURVES = ("loss", "metric", "grad_norm")  # traces 0, 1, 2
+BASELINE_NAME = "chance / no memory"  # the name of the dashed baseline lines
+MAX_LIVE_POINTS = 1500  # a live figure's curves are decimated to this many points
 
 
 def _history_of(obj: Any) -> tuple[Any, Any]:
@@ -31,6 +35,23 @@ def _columns(history: Any) -> dict[str, np.ndarray]:
     if len(set(sizes.values())) != 1:
         raise ValueError(f"history lists must have equal lengths, got {sizes}")
     return cols
+
+
+def _decimate(n: int, limit: int = MAX_LIVE_POINTS) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spread points out of ``n`` (always the last)."""
+    if n <= limit:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, limit).round().astype(np.int64)
+    return np.unique(idx)
+
+
+def _history_numbers(cols: dict[str, np.ndarray], limit: int | None = None
+                     ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The numbers of the curves: the steps and, per curve of :data:`CURVES`, its values
+    (non-finite ones as NaN gaps); at most ``limit`` evenly spread points if given."""
+    idx = _decimate(cols["step"].size, limit) if limit else slice(None)
+    ys = [np.where(np.isfinite(cols[key]), cols[key], np.nan)[idx] for key in CURVES]
+    return cols["step"][idx], ys
 
 
 def plot_history(trainer_or_history: Any, *, baseline: Any = None,
@@ -58,9 +79,9 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=["loss", metric_title, "gradient norm (before clipping)"])
     step = cols["step"]
-    for k, (key, color) in enumerate([("loss", S.OKABE_ITO[0]), ("metric", S.OKABE_ITO[2]),
-                                      ("grad_norm", S.OKABE_ITO[3])]):
-        y = np.where(np.isfinite(cols[key]), cols[key], np.nan)
+    _, ys = _history_numbers(cols)
+    colors = (S.OKABE_ITO[0], S.OKABE_ITO[2], S.OKABE_ITO[3])
+    for k, (key, color, y) in enumerate(zip(CURVES, colors, ys, strict=True)):
         fig.add_trace(go.Scatter(x=step, y=y, mode="lines", name=key,
                                  line={"color": color, "width": 3}, showlegend=False,
                                  hovertemplate=f"step %{{x}}<br>{key} = %{{y:.4g}}<extra></extra>"),
@@ -73,7 +94,7 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
                 continue
             x = [step[0], step[-1]] if step.size else [0, 1]
             fig.add_trace(go.Scatter(
-                x=x, y=[float(value)] * 2, mode="lines", name="chance / no memory",
+                x=x, y=[float(value)] * 2, mode="lines", name=BASELINE_NAME,
                 line={"color": pal.fg, "dash": "dash", "width": 2}, showlegend=False,
                 hovertemplate=f"chance / no memory: %{{y:.4g}}<br>{desc}<extra></extra>"),
                 row=1, col=col)
@@ -116,3 +137,33 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
                           margin={"t": 115 + 21 * len(lines)}, title_y=1, title_yref="container",
                           title_yanchor="top", title_pad_t=18)
     return fig
+
+
+# ----------------------------------------------------------------------------- live view
+
+
+def update_history(trainer: Any, baselines: tuple[int, ...] | list[int] = ()
+                   ) -> list[L.Change]:
+    """What changes in :func:`live_history`'s figure as ``trainer`` trains: the curves (one
+    x shared by the three, at most :data:`MAX_LIVE_POINTS` points each) and the x range of
+    the baseline lines (trace indices ``baselines``)."""
+    history, _task = _history_of(trainer)
+    step, ys = _history_numbers(_columns(history), MAX_LIVE_POINTS)
+    out = []
+    for k, y in enumerate(ys):
+        out += [L.array(k, "x", step), L.array(k, "y", y)]  # one x array: sent once
+    ends = [float(step[0]), float(step[-1])] if step.size else [0.0, 1.0]
+    out += [L.value(k, "x", ends) for k in baselines]
+    return out
+
+
+def live_history(trainer: Any, *, theme: str) -> L.LiveView:
+    """:func:`plot_history` of ``trainer``, live: ``update(trainer)`` is
+    :func:`update_history` for its baseline lines."""
+    fig = plot_history(trainer, theme=theme)
+    baselines = [k for k, tr in enumerate(fig.data) if tr.name == BASELINE_NAME]
+
+    def update(trainer: Any, sample: int | None = None) -> list[L.Change]:
+        return update_history(trainer, baselines)
+
+    return L.LiveView(fig, update, grid="wide", height=330)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from rnnviz._types import Trace
 from rnnviz.views import _data as D
+from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 
 INPUT_COLOR = "#E69F00"  # the same colours as plot_task_shapes: input orange,
@@ -106,6 +107,31 @@ def grad_arrows(geom: Geometry, shown: dict[int, range]) -> tuple[list, list, li
     return xs, ys, hx, hy, htext
 
 
+def _relu(trace: Trace) -> bool:
+    return trace.cell_type == "elman" and trace.nonlinearity == "relu"
+
+
+def _strip_numbers(trace: Trace, sample: int, rows: list[int],
+                   by_grad: bool) -> tuple[list[np.ndarray], float, float]:
+    """The numbers of the state strips, per row: (H, 2T - 1) values with a NaN gap column
+    between the steps (h_t, or dL/dh_t if ``by_grad``), and their colour range:
+    [-b, b] with b = max |dL/dh_t|, [0, max h_t] for a ReLU Elman, else [-1, 1]."""
+    source = trace.grad_hidden if by_grad else trace.hidden
+    zs = [D.state(trace, source, row, sample) for row in rows]  # (H, T) each
+    H, T = trace.hidden_size, trace.seq_len
+    zzs = []
+    for z in zs:
+        zz = np.full((H, 2 * T - 1), np.nan)
+        zz[:, ::2] = z
+        zzs.append(zz)
+    if by_grad:
+        big = D.finite_max(zs, absolute=True)
+        return zzs, -big, big
+    if _relu(trace):
+        return zzs, 0.0, D.finite_max(zs)
+    return zzs, -1.0, 1.0
+
+
 def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool, step,
                    theme: str, *, grad_arrows_shown: bool = True,
                    color_by_grad: bool | None = None) -> tuple[go.Figure, Geometry]:
@@ -134,21 +160,15 @@ def build_unrolled(trace: Trace, sample: int, layer: int | None, backward: bool,
             geom.strips.append(Strip(trace.index(lay, d), lay, d, y0, y1))
     fig = go.Figure()
     # 1. the state strips: one heatmap per (layer, direction), gaps between the steps
-    source = trace.grad_hidden if by_grad else trace.hidden
+    zzs, lo, hi = _strip_numbers(trace, s, [st.row for st in geom.strips], by_grad)
     if by_grad:
-        big = D.finite_max([D.state(trace, source, st.row, s) for st in geom.strips],
-                           absolute=True)
-        scale, lo, hi, sym, fmt = S.GRAD_SCALE, -big, big, "dL/dh", ".3e"
-    elif trace.cell_type == "elman" and trace.nonlinearity == "relu":
-        top = D.finite_max([D.state(trace, source, st.row, s) for st in geom.strips])
-        scale, lo, hi, sym, fmt = S.RELU_SCALE, 0.0, top, "h", ".4f"
+        scale, sym, fmt = S.GRAD_SCALE, "dL/dh", ".3e"
+    elif _relu(trace):
+        scale, sym, fmt = S.RELU_SCALE, "h", ".4f"
     else:
-        scale, lo, hi, sym, fmt = S.STATE_SCALE, -1.0, 1.0, "h", ".4f"
+        scale, sym, fmt = S.STATE_SCALE, "h", ".4f"
     xe = np.ravel([[t - width / 2, t + width / 2] for t in range(T)])
-    for k, st in enumerate(geom.strips):
-        z = D.state(trace, source, st.row, s)  # (H, T)
-        zz = np.full((H, 2 * T - 1), np.nan)
-        zz[:, ::2] = z
+    for k, (st, zz) in enumerate(zip(geom.strips, zzs, strict=True)):
         cd = np.zeros((H, 2 * T - 1, 2), dtype=np.int32)
         cd[:, :, 0] = np.arange(2 * T - 1)[None, :] // 2
         cd[:, :, 1] = np.arange(H)[:, None]
@@ -291,3 +311,28 @@ def plot_unrolled(trace: Trace, *, sample: int = 0, step: int | None = None,
     if not isinstance(backward, bool):
         raise TypeError(f"backward must be a bool, got {backward!r}")
     return build_unrolled(trace, sample, layer, backward, step, theme)[0]
+
+
+# ----------------------------------------------------------------------------- live view
+# The dashboard shows the last layer's forward pass for one sample; the time cursor
+# outlines its step (the "highlight" trace).
+LIVE_LAYER = -1
+
+
+def update_unrolled(trace: Trace, sample: int) -> list[L.Change]:
+    """What changes in :func:`live_unrolled`'s figure: the strips' h_t (and the colour
+    range's top for a ReLU Elman)."""
+    rows = [row for row, _, _ in D.rows(trace, LIVE_LAYER)]
+    zzs, _lo, hi = _strip_numbers(trace, sample, rows, False)
+    out = [L.array(k, "z", zz) for k, zz in enumerate(zzs)]  # the strips are traces 0..
+    if _relu(trace):
+        out += [L.value(k, "zmax", hi) for k in range(len(zzs))]
+    return out
+
+
+def live_unrolled(trace: Trace, *, sample: int, theme: str) -> L.LiveView:
+    """:func:`plot_unrolled` of the last layer, live (:func:`update_unrolled`)."""
+    fig, geom = build_unrolled(trace, sample, LIVE_LAYER, False, None, theme)
+    highlight = {"trace": geom.i_highlight, "width": geom.width, "y_low": geom.y_low,
+                 "y_top": geom.y_top}
+    return L.LiveView(fig, update_unrolled, grid="wide", height=380, highlight=highlight)
