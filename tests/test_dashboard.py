@@ -719,7 +719,10 @@ def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
     assert (gaps >= 0.9 * _status.STATUS_INTERVAL).all(), gaps
     assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
-    assert dash.pacer.max_in_flight == _sender.WINDOW >= dash.fps * _sender.ACK_INTERVAL + 2
+    assert dash.pacer.max_in_flight == _sender.window(dash.fps)
+    for fps in (1, 23, 32, 60):
+        assert _sender.window(fps) >= fps * (_sender.ACK_INTERVAL + 0.1) + 2
+    assert rnnviz.dashboard(trainer, fps=60).pacer.max_in_flight == _sender.window(60) >= 23
     last = frames[-1]  # after pause: every frame acked, the status says where it stopped
     assert "ack_after" not in last and last["step"] == trainer.steps
     assert dash.status == {"state": "paused", "step": trainer.steps,

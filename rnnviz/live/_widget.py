@@ -21,7 +21,7 @@ from rnnviz.live import _figures as F
 from rnnviz.live import _wire as W
 from rnnviz.live._controls import Controls
 from rnnviz.live._loop import FramePacer, TrainingLoop
-from rnnviz.live._sender import WINDOW, FrameSender
+from rnnviz.live._sender import FrameSender, window
 from rnnviz.live._status import START
 
 __all__ = ["Dashboard"]
@@ -60,7 +60,7 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     probe_size = tl.Int(1, help="Sequences in the probe batch.").tag(sync=True)
     views = tl.List(tl.Unicode(), help="Figures shown besides the history.").tag(sync=True)
     theme = tl.Unicode("auto", help="'auto', 'light' or 'dark'.").tag(sync=True)
-    fps = tl.Int(23, help="At most this many frames per second.").tag(sync=True)
+    fps = tl.Int(32, help="At most this many frames per second.").tag(sync=True)
     figures = tl.Dict(help="Plotly JSON of every figure, sent once; frames update them.").tag(
         sync=True)
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
@@ -68,7 +68,7 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
 
     def __init__(self, trainer: Any, views: tuple[str, ...], *, fps: int, theme: str) -> None:
         self.trainer = trainer
-        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=WINDOW)
+        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=window(fps))
         # 40 ms chunks: they end early whenever a frame is due, so in practice training
         # yields once per frame; a pause or an ack waits at most one chunk
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.04)
