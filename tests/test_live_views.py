@@ -22,7 +22,8 @@ import rnnviz
 from rnnviz import views as V
 from rnnviz.i18n import language
 from rnnviz.live import _figures as F
-from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
+from rnnviz.live import _wire as wire
+from rnnviz.live._registry import REGISTRY, VIEWS, available_views, kind, left_out_note
 
 # The static figure each live view must equal, from the trace (and the dashboard's sample).
 # The dashboard shows the last layer; gradient flow is the batch mean.
@@ -31,6 +32,7 @@ STATIC = {
     "grad_flow": lambda tr, s, th: V.plot_grad_flow(tr, sample=None, layer=-1, theme=th),
     "gates": lambda tr, s, th: V.plot_gates(tr, sample=s, layer=-1, direction=0, theme=th),
     "unrolled": lambda tr, s, th: V.plot_unrolled(tr, sample=s, layer=-1, theme=th),
+    "seq2seq": lambda tr, s, th: rnnviz.plot_seq2seq(tr, sample=s, theme=th),
 }
 
 
@@ -74,20 +76,45 @@ def _same(got: Any, want: Any, where: str) -> None:
     assert got == want, (where, got, want)
 
 
-def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes]) -> set[tuple]:
-    """Apply the frame's parts for ``fig`` to its JSON ``data`` as dashboard.js does."""
+def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes],
+           coded: dict | None = None) -> set[tuple]:
+    """Apply the frame's parts for ``fig`` to its JSON ``data`` as the browser does (colour
+    codes decoded: see rnnviz/live/_wire.py); ``coded`` collects trace -> their [zmin, zmax]."""
     touched = set()
     for part in content["parts"]:
         if part["fig"] != fig:
             continue
         if "buffer" in part:
-            value = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(
-                part["shape"]).astype(np.float64)
+            raw = buffers[part["buffer"]]
+            if "codes" in part:
+                mask = buffers[part["missing"]] if "missing" in part else None
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(part["shape"])
+                value = wire.decode(codes, *part["codes"], mask).astype(np.float64)
+                if coded is not None:
+                    coded[part["trace"]] = part["codes"]
+            else:
+                value = np.frombuffer(raw, dtype=np.float32).reshape(part["shape"]).astype(
+                    np.float64)
         else:
             value = part["value"]
         data[part["trace"]][part["key"]] = value
         touched.add((part["trace"], part["key"]))
     return touched
+
+
+def _same_colours(data: list[dict], want: list[dict], coded: dict, where: str) -> None:
+    """Heatmaps that came as colour codes of [lo, hi] show the colours of the static figure's
+    values (the same lookup-table entries, values within half a colour step); they then
+    count as equal, so that the rest of the figure is compared exactly."""
+    for k, (lo, hi) in coded.items():
+        got, w = _numbers(data[k]["z"]), _numbers(want[k]["z"])
+        assert got is not None and w is not None and got.shape == w.shape, (where, k)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(w), err_msg=f"{where} trace {k}")
+        np.testing.assert_array_equal(wire.lut_index(got, lo, hi), wire.lut_index(w, lo, hi),
+                                      err_msg=f"{where} trace {k}")
+        np.testing.assert_allclose(got, w, rtol=0, atol=(hi - lo) / 510 + 1e-6, equal_nan=True,
+                                   err_msg=f"{where} trace {k}")
+        data[k]["z"] = want[k]["z"]
 
 
 def _trainer(cell: str, layers: int, bidirectional: bool, relu: bool, ragged: bool,
@@ -105,7 +132,7 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
     with the static figures of B. Returns how many changed entries were checked."""
     trace_a = F.probe_trace(trainer)
     sample = sample % trace_a.batch_size
-    views = available_views(trace_a.cell_type, VIEWS)
+    views = available_views(kind(trace_a), VIEWS)
     figures = F.build_figures(trainer, trace_a, views, sample, theme)
     assert list(figures) == ["history", *views]
     # the live figures are the static ones of trace A (data; the dashboard lays them out)
@@ -117,14 +144,15 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
 
     trainer.run(3, progress=False)
     trace_b = F.probe_trace(trainer)
-    bounds: dict = {}
+    bounds = wire.Bounds(figures)  # as the dashboard's: heatmaps travel as colour codes
     frame = F.build_frame(trainer, trace_b, views, sample, figures["history"]["baselines"],
                           bounds)
     content = json.loads(json.dumps({"parts": frame.parts}))  # what crosses the wire
     checked = 0
     for name in ("history", *views):
         data = figures[name]["data"]
-        touched = _apply(data, name, content, frame.buffers)
+        coded: dict = {}
+        touched = _apply(data, name, content, frame.buffers, coded)
         want = _plain(V.plot_history(trainer, theme=theme) if name == "history"
                       else STATIC[name](trace_b, sample, theme))
         assert len(data) == len(want), name
@@ -141,6 +169,7 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
             assert data[c.trace]["zmin"] == -b and data[c.trace]["zmax"] == b, (name, c.trace)
             assert bounds[(name, c.trace)] == b
             data[c.trace]["zmin"], data[c.trace]["zmax"] = w["zmin"], w["zmax"]
+        _same_colours(data, want, coded, f"{name} at B")
         for k, (got, w) in enumerate(zip(data, want, strict=True)):
             _same(got, w, f"{name} trace {k} at B")
         checked += len(touched)
@@ -171,7 +200,13 @@ def test_left_out_views_are_named_in_the_note() -> None:
     assert available_views("elman", ("hidden", "gates")) == ("hidden",)
     note = left_out_note("elman", ("hidden", "gates"))
     assert "no gates view" in note and "Elman" in note
-    assert left_out_note("lstm", VIEWS) == "" and left_out_note("elman", ("hidden",)) == ""
+    core_views = tuple(v for v in VIEWS if v != "seq2seq")
+    assert left_out_note("lstm", core_views) == "" and left_out_note("elman", ("hidden",)) == ""
+    # an encoder-decoder has its own view, and the core views are not for it
+    assert available_views("seq2seq", VIEWS) == ("seq2seq",)
+    assert left_out_note("seq2seq", ("seq2seq",)) == ""
+    assert left_out_note("seq2seq", ("gates", "seq2seq")) == "no gates view for a SEQ2SEQ model"
+    assert left_out_note("gru", ("seq2seq",)) == "no seq2seq view for a GRU model"
     with language("ru"):  # the note speaks the user's language
         ru = left_out_note("elman", ("gates",))
     assert "gates" in ru and "Элмана" in ru and ru != note
@@ -179,14 +214,18 @@ def test_left_out_views_are_named_in_the_note() -> None:
 
 def test_a_replay_frame_is_the_static_figure_of_its_snapshot() -> None:
     """The static site's replay animates each view with the same update (exact ranges)."""
+    for trainer in (_trainer("lstm", 2, True, False, True, 3), _s2s_trainer("lstm", "dot", 3)):
+        _check_replay(trainer)
+
+
+def _check_replay(trainer: rnnviz.Trainer) -> None:
     from rnnviz.live._replay import animate_view
     from rnnviz.trainer import Snapshot
 
-    trainer = _trainer("lstm", 2, True, False, True, 3)
     a = F.probe_trace(trainer)
     trainer.run(3, progress=False)
     b = F.probe_trace(trainer)
-    for view in VIEWS:
+    for view in available_views(kind(a), VIEWS):
         spec = F._plain(json.loads(animate_view([Snapshot(0, a), Snapshot(3, b)], view, theme="dark",
                                                 tag="replay").to_json()))
         assert [f["name"] for f in spec["frames"]] == ["s0", "s3"], view
@@ -194,6 +233,22 @@ def test_a_replay_frame_is_the_static_figure_of_its_snapshot() -> None:
         for k, update in zip(last["traces"], last["data"], strict=True):
             data[k].update({key: v for key, v in update.items() if key != "type"})
         _same(data, _plain(STATIC[view](b, 0, "dark")), f"{view} replay at B")
+
+
+def _s2s_trainer(cell: str, attention: str | None, seed: int) -> rnnviz.Trainer:
+    task = rnnviz.tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=seed)
+    model = rnnviz.Seq2Seq.from_task(task, cell=cell, hidden_size=4, seed=seed,
+                                     attention=attention)
+    return rnnviz.Trainer(model, task, lr=0.1, batch_size=4, seed=seed)
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+@pytest.mark.parametrize("attention", [None, "dot", "additive"])
+def test_the_seq2seq_view_is_checked_for_every_cell_and_attention(cell, attention) -> None:
+    trainer = _s2s_trainer(cell, attention, 1)
+    trace = F.probe_trace(trainer)
+    assert kind(trace) == "seq2seq" and available_views("seq2seq", VIEWS) == ("seq2seq",)
+    assert check_live_equals_static(trainer, 1, "dark") >= 4 + 3 * 4 + (4 * 3 if attention else 0)
 
 
 def test_half_views_pair_up_or_take_the_row() -> None:
