@@ -1,6 +1,6 @@
 """Frame sending: each frame is built from the trainer's state when the pacer lets it go
-(the probe's trace rationed while training), sent as JSON parts plus float32 buffers, and
-timed for the benchmarks.
+(the probe's trace rationed while training), sent as JSON parts plus binary buffers
+(float32, or a heatmap's one-byte colour codes: ``_wire``), and timed for the benchmarks.
 
 A frame is the custom message ``{"type": "frame", "seq", "step", "sent", "trace_step",
 "parts"}`` with its buffers (see ``_figures.Frame``), plus ``"readout"`` when the views
