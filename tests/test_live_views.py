@@ -22,6 +22,7 @@ import rnnviz
 from rnnviz import views as V
 from rnnviz.i18n import language
 from rnnviz.live import _figures as F
+from rnnviz.live import _wire as wire
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, kind, left_out_note
 
 # The static figure each live view must equal, from the trace (and the dashboard's sample).
@@ -76,20 +77,45 @@ def _same(got: Any, want: Any, where: str) -> None:
     assert got == want, (where, got, want)
 
 
-def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes]) -> set[tuple]:
-    """Apply the frame's parts for ``fig`` to its JSON ``data`` as dashboard.js does."""
+def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes],
+           coded: dict | None = None) -> set[tuple]:
+    """Apply the frame's parts for ``fig`` to its JSON ``data`` as the browser does (colour
+    codes decoded: see rnnviz/live/_wire.py); ``coded`` collects trace -> their [zmin, zmax]."""
     touched = set()
     for part in content["parts"]:
         if part["fig"] != fig:
             continue
         if "buffer" in part:
-            value = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(
-                part["shape"]).astype(np.float64)
+            raw = buffers[part["buffer"]]
+            if "codes" in part:
+                mask = buffers[part["missing"]] if "missing" in part else None
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(part["shape"])
+                value = wire.decode(codes, *part["codes"], mask).astype(np.float64)
+                if coded is not None:
+                    coded[part["trace"]] = part["codes"]
+            else:
+                value = np.frombuffer(raw, dtype=np.float32).reshape(part["shape"]).astype(
+                    np.float64)
         else:
             value = part["value"]
         data[part["trace"]][part["key"]] = value
         touched.add((part["trace"], part["key"]))
     return touched
+
+
+def _same_colours(data: list[dict], want: list[dict], coded: dict, where: str) -> None:
+    """Heatmaps that came as colour codes of [lo, hi] show the colours of the static figure's
+    values (the same lookup-table entries, values within half a colour step); they then
+    count as equal, so that the rest of the figure is compared exactly."""
+    for k, (lo, hi) in coded.items():
+        got, w = _numbers(data[k]["z"]), _numbers(want[k]["z"])
+        assert got is not None and w is not None and got.shape == w.shape, (where, k)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(w), err_msg=f"{where} trace {k}")
+        np.testing.assert_array_equal(wire.lut_index(got, lo, hi), wire.lut_index(w, lo, hi),
+                                      err_msg=f"{where} trace {k}")
+        np.testing.assert_allclose(got, w, rtol=0, atol=(hi - lo) / 510 + 1e-6, equal_nan=True,
+                                   err_msg=f"{where} trace {k}")
+        data[k]["z"] = want[k]["z"]
 
 
 def _trainer(cell: str, layers: int, bidirectional: bool, relu: bool, ragged: bool,
@@ -119,14 +145,15 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
 
     trainer.run(3, progress=False)
     trace_b = F.probe_trace(trainer)
-    bounds: dict = {}
+    bounds = wire.Bounds(figures)  # as the dashboard's: heatmaps travel as colour codes
     frame = F.build_frame(trainer, trace_b, views, sample, figures["history"]["baselines"],
                           bounds)
     content = json.loads(json.dumps({"parts": frame.parts}))  # what crosses the wire
     checked = 0
     for name in ("history", *views):
         data = figures[name]["data"]
-        touched = _apply(data, name, content, frame.buffers)
+        coded: dict = {}
+        touched = _apply(data, name, content, frame.buffers, coded)
         want = _plain(V.plot_history(trainer, theme=theme) if name == "history"
                       else STATIC[name](trace_b, sample, theme))
         assert len(data) == len(want), name
@@ -143,6 +170,7 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
             assert data[c.trace]["zmin"] == -b and data[c.trace]["zmax"] == b, (name, c.trace)
             assert bounds[(name, c.trace)] == b
             data[c.trace]["zmin"], data[c.trace]["zmax"] = w["zmin"], w["zmax"]
+        _same_colours(data, want, coded, f"{name} at B")
         for k, (got, w) in enumerate(zip(data, want, strict=True)):
             _same(got, w, f"{name} trace {k} at B")
         checked += len(touched)

@@ -1,6 +1,6 @@
 """Frame sending: each frame is built from the trainer's state when the pacer lets it go
-(the probe's trace rationed while training), sent as JSON parts plus float32 buffers, and
-timed for the benchmarks.
+(the probe's trace rationed while training), sent as JSON parts plus binary buffers
+(float32, or a heatmap's one-byte colour codes: ``_wire``), and timed for the benchmarks.
 
 A frame is the custom message ``{"type": "frame", "seq", "step", "sent", "trace_step",
 "parts"}`` with its buffers (see ``_figures.Frame``), plus ``"readout"`` when the views
@@ -11,6 +11,7 @@ axis range) and ``"ack_after"`` while training at full speed (see :data:`ACK_INT
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections import deque
 from typing import Any
@@ -25,11 +26,18 @@ from rnnviz.live._status import STATUS_INTERVAL
 # While training at full speed the browser acks at most every ACK_INTERVAL s (the newest frame
 # it drew). Every ack is a shell message, which ipykernel wraps in busy and idle status
 # messages, and JupyterLab redraws its kernel indicators for each: at 10 acks/s that cost
-# Chromium more than drawing the frames (benchmarks/README.md). WINDOW frames may be in
+# Chromium more than drawing the frames (benchmarks/README.md). window(fps) frames may be in
 # flight, enough for the frames of one ack interval plus the round trip at the fps cap; the
 # browser draws only the newest frame it has, so they never form a queue.
 ACK_INTERVAL = 0.25
-WINDOW = 10
+ROUND_TRIP_S = 0.1  # an ack's way back, with room to spare (median 15-50 ms, benchmarks)
+
+
+def window(fps: float) -> int:
+    """Frames that may be in flight at ``fps``: those sent in one ack interval and a round
+    trip, and two more. Fewer would cap the frame rate: at 60 frames/s a window of 10 let
+    only ~34 through (benchmarks/README.md)."""
+    return math.ceil(fps * (ACK_INTERVAL + ROUND_TRIP_S)) + 2
 
 
 class FrameSender(tl.HasTraits):
