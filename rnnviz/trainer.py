@@ -120,7 +120,8 @@ class Trainer:
 
     Attributes:
         history (History), snapshots (deque of Snapshot), probe (Batch),
-        state (``"ready" | "diverged" | "interrupted"``), message (str), steps (int).
+        state (``"ready" | "diverged" | "interrupted"``), message (str), steps (int),
+        last_probe (Snapshot or None); :meth:`probe_trace` traces the probe now (cached).
 
     Example:
         >>> import rnnviz
@@ -183,6 +184,7 @@ class Trainer:
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._backup = [p.detach().clone() for p in self._params]
         self.snapshots: deque[Snapshot] = deque(maxlen=self.max_snapshots)
+        self._probe_cache: tuple[tuple, Snapshot] | None = None  # (weights key, trace): see probe_trace
         # the weights as handed over (edits such as a forget-gate bias included): reset() returns here
         self._initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self._start()
@@ -256,6 +258,7 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.history = History()
         self.snapshots.clear()
+        self._probe_cache = None
         self.state = "ready"
         self.message = ""
         self._step = 0
@@ -273,11 +276,55 @@ class Trainer:
 
     def _snapshot(self) -> None:
         if self.snapshot_every and self._step % self.snapshot_every == 0:
-            from rnnviz.tracing import trace
+            self.snapshots.append(self._trace_probe())
 
-            x, y, lengths = self.probe
-            t = trace(self.model, x, y, lengths=lengths, loss_fn=self.loss_fn)
-            self.snapshots.append(Snapshot(self._step, t))
+    # ------------------------------------------------------------------ the probe's trace
+    def _probe_key(self) -> tuple:
+        """What the probe's trace depends on besides the fixed probe batch: the step, the
+        loss function and every weight (``_version`` counts in-place changes: an optimizer
+        step, a restore, ``load_state_dict``, an edit such as ``bias.data[...] = 1`` or
+        ``with torch.no_grad(): w.fill_(0)``; a replaced parameter has a new ``id``)."""
+        return (self._step, id(self._loss_fn),
+                tuple((id(p), p._version) for p in self.model.parameters()))
+
+    def _trace_probe(self) -> Snapshot:
+        """Trace the probe batch now (and keep it as the cached probe trace)."""
+        from rnnviz.tracing import trace
+
+        x, y, lengths = self.probe
+        key = self._probe_key()
+        snap = Snapshot(self._step, trace(self.model, x, y, lengths=lengths,
+                                          loss_fn=self.loss_fn))
+        self._probe_cache = (key, snap)
+        return snap
+
+    def probe_trace(self) -> Trace | Seq2SeqTrace:
+        """The trace of the fixed :attr:`probe` batch with the current weights.
+
+        ``rnnviz.trace(model, *probe, loss_fn=loss_fn)``: a ``Trace``, or a ``Seq2SeqTrace``
+        (teacher forcing) for a ``Seq2Seq``. It is traced at most once per state: the
+        snapshot taken at this step, or an earlier call, is reused as long as the step, the
+        weights and ``loss_fn`` are unchanged (a step, :meth:`reset`, a divergence's restore
+        or a weight edited in place make a new one). Thread-safe: it waits for a step that
+        another thread is running (the dashboard's messages may arrive on one).
+
+        Returns:
+            The trace (shared: treat it as read-only).
+        """
+        with self._lock:
+            cached = self._probe_cache
+            if cached is not None and cached[0] == self._probe_key():
+                return cached[1].trace
+            return self._trace_probe().trace
+
+    @property
+    def last_probe(self) -> Snapshot | None:
+        """The newest probe trace already made (a snapshot or :meth:`probe_trace`), with the
+        step it was taken at, without tracing; ``None`` if none was made since the last
+        reset. It may be older than the current step (for a view that rations tracing)."""
+        with self._lock:
+            cached = self._probe_cache
+            return None if cached is None else cached[1]
 
     # ------------------------------------------------------------------ one step
     def step(self) -> StepResult:

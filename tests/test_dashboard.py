@@ -13,7 +13,8 @@ import torch
 
 import rnnviz
 from rnnviz.live import _figures as F
-from rnnviz.live import _widget as W
+from rnnviz.live import _sender, _status
+from rnnviz.live import _wire as wire
 from rnnviz.live._loop import FramePacer
 
 
@@ -36,10 +37,17 @@ class Sent:
 
 
 def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
+    """Every part's value as the browser decodes it (float32, or colour codes: see _wire)."""
     out = {}
     for part in content["parts"]:
         if "buffer" in part:
-            a = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(part["shape"])
+            raw = buffers[part["buffer"]]
+            if "codes" in part:
+                mask = buffers[part["missing"]] if "missing" in part else None
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(part["shape"])
+                a = wire.decode(codes, *part["codes"], mask)
+            else:
+                a = np.frombuffer(raw, dtype=np.float32).reshape(part["shape"])
             out[(part["fig"], part["trace"], part["key"])] = a
         else:
             out[(part["fig"], part["trace"], part["key"])] = part["value"]
@@ -72,8 +80,9 @@ def test_state_describes_the_trainer_and_nothing_runs() -> None:
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer, fps=15, theme="dark")
     state = dash.get_state()
-    assert state["playing"] is False and state["status"] == "ready"
-    assert state["step"] == 0 and state["loss"] is None
+    assert state["playing"] is False and state["status"] == {
+        "state": "ready", "step": 0, "loss": None, "metric": None, "steps_per_s": 0.0,
+        "message": ""}
     assert state["figure_order"] == ["history", "hidden", "grad_flow", "gates"]
     assert set(state["figures"]) == set(state["figure_order"])
     assert state["seq_len"] == 10 and state["probe_size"] == trainer.probe.x.shape[0]
@@ -163,7 +172,7 @@ def test_controls_reach_the_trainer() -> None:
     assert trainer.clip is None
     dash.lr = -1.0  # refused: the trait goes back, the message says why
     assert trainer.lr == pytest.approx(0.05) and dash.lr == pytest.approx(0.05)
-    assert "lr must be a positive finite number" in dash.message
+    assert "lr must be a positive finite number" in dash.status["message"]
     dash.t = 99
     assert dash.t == dash.seq_len - 1
     dash.sample = 99
@@ -190,6 +199,7 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
     figs = {name: STATIC[name](tr, 1, "auto") for name in dash.views}
     assert set(figs) == ({"hidden", "grad_flow", "unrolled"} | ({"gates"} if cell != "elman"
                                                                 else set()))
+    coded = {(p["fig"], p["trace"]): p["codes"] for p in content["parts"] if "codes" in p}
     checked = ranges = 0
     for (fig, k, key), value in got.items():
         if fig == "history":
@@ -199,10 +209,22 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
             assert value == np.sign(want) * F.nice_bound(abs(want)), (fig, k, key)
             ranges += 1
             continue
-        np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
-                                   np.asarray(want, dtype=np.float64), rtol=1e-6, atol=1e-7,
-                                   equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        if (fig, k) in coded and key == "z":  # colour codes: the same colours, values to
+            lo, hi = coded[(fig, k)]  # half a colour step
+            want = np.asarray(want, dtype=np.float64)
+            np.testing.assert_array_equal(np.isnan(value), np.isnan(want))
+            np.testing.assert_array_equal(wire.lut_index(value, lo, hi),
+                                          wire.lut_index(want, lo, hi),
+                                          err_msg=f"{fig} trace {k} {key}")
+            np.testing.assert_allclose(value, want, rtol=0, atol=(hi - lo) / 510 + 1e-6,
+                                       equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        else:
+            np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
+                                       np.asarray(want, dtype=np.float64), rtol=1e-6,
+                                       atol=1e-7, equal_nan=True, err_msg=f"{fig} trace {k} {key}")
         checked += key in ("z", "y")
+    # every heatmap goes as colour codes: hidden, gates, the grad flow's, unrolled
+    assert len(coded) == {"lstm": 1 + 5 + 1 + 1, "gru": 1 + 3 + 1 + 1, "elman": 1 + 1 + 1}[cell]
     # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
     assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
     assert ranges >= 2  # the gradient heatmap's [-b, b] at least
@@ -221,8 +243,8 @@ def test_history_frame_follows_the_trainer() -> None:
     np.testing.assert_allclose(got[("history", 1, "y")], trainer.history.metric, rtol=1e-6)
     for k in dash.figures["history"]["baselines"]:
         assert got[("history", k, "x")] == [1.0, 4.0]
-    assert dash.step == 4 and dash.loss == pytest.approx(trainer.history.loss[-1])
-    assert dash.status == "paused"
+    assert dash.status["step"] == 4 and dash.status["loss"] == pytest.approx(trainer.history.loss[-1])
+    assert dash.status["state"] == "paused"
 
 
 def test_history_is_decimated() -> None:
@@ -235,15 +257,33 @@ def test_history_is_decimated() -> None:
 def test_colour_bounds_are_round_and_sticky() -> None:
     assert [F.nice_bound(v) for v in (0.003, 0.01, 0.7, 1.2, 3, 7, 0)] == [
         0.005, 0.01, 1.0, 2.0, 5.0, 10.0, 1.0]
-    frame = F.Frame()
+    now = [0.0]
+    frame = F.Frame(clock=lambda: now[0])
     frame.symmetric("g", 0, 0.7)
     assert frame.parts[-1]["value"] == 1.0
     frame.symmetric("g", 0, 0.3)  # still within [b / 5, b]: unchanged
     assert frame.parts[-1]["value"] == 1.0
-    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks
+    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks only after SHRINK_AFTER_S
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S - 0.1
+    frame.symmetric("g", 0, 0.12)
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S
+    frame.symmetric("g", 0, 0.1)
     assert frame.parts[-1]["value"] == 0.1
-    frame.symmetric("g", 0, 0.15)  # grew past b: grows
+    frame.symmetric("g", 0, 0.15)  # grew past b: grows at once
     assert frame.parts[-1]["value"] == 0.2
+    frame.symmetric("g", 0, 0.03)  # small again, but back within the range before it is due:
+    now[0] += 2
+    frame.symmetric("g", 0, 0.1)  # the wait starts over
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.2
+    now[0] += 1
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.05
 
 
 def test_plotly_js_is_served_from_the_package() -> None:
@@ -375,7 +415,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     async def scenario() -> tuple[int, int, bool]:
         dash.play()
-        assert dash.running and dash.status == "training"
+        assert dash.running and dash.status["state"] == "training"
         while trainer.steps < 5:
             await asyncio.sleep(0.01)  # the kernel stays responsive: we get to run
         dash.pause()
@@ -386,7 +426,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     stopped_at, later, running = asyncio.run(scenario())
     assert stopped_at >= 5 and later == stopped_at and not running
-    assert dash.status == "paused" and not dash.playing and dash.step == trainer.steps
+    assert dash.status["state"] == "paused" and not dash.playing and dash.status["step"] == trainer.steps
     assert sent.frames(), "training sent no frame"
     assert sent.frames()[-1][0]["step"] <= trainer.steps
 
@@ -452,25 +492,26 @@ def test_divergence_stops_training_and_says_why() -> None:
     asyncio.run(scenario())
     assert trainer.state == "diverged"
     assert not dash.running and not dash.playing
-    assert dash.status == "diverged" and dash.message == W.for_the_controls(trainer.message)
+    assert dash.status["state"] == "diverged"
+    assert dash.status["message"] == _status.for_the_controls(trainer.message)
     # for a person at the controls: no "diverged" twice, no methods to call
-    assert "diverg" not in dash.message.lower() and "reset()" not in dash.message
-    assert dash.message.endswith("press ↺ reset.") and "step" in dash.message
+    assert "diverg" not in dash.status["message"].lower() and "reset()" not in dash.status["message"]
+    assert dash.status["message"].endswith("press ↺ reset.") and "step" in dash.status["message"]
     dash.step_once()  # refused quietly: no exception, still diverged
-    assert dash.status == "diverged"
+    assert dash.status["state"] == "diverged"
     dash.reset()
-    assert dash.status == "ready" and dash.message == "" and dash.step == 0
+    assert dash.status["state"] == "ready" and dash.status["message"] == "" and dash.status["step"] == 0
 
 
 def test_divergence_message_speaks_to_the_controls() -> None:
     msg = ("Training diverged: the loss at step 12 was nan; weights restored to those that gave "
            "the last finite loss (step 11). Lower the learning rate (lr=3) or enable gradient "
            "clipping (e.g. clip=1.0), then call reset() (or resume()).")
-    assert W.for_the_controls(msg) == (
+    assert _status.for_the_controls(msg) == (
         "Training stopped: the loss at step 12 was nan; weights restored to those that gave "
         "the last finite loss (step 11). Lower the learning rate (lr) or tick clip, then press "
         "↺ reset.")
-    assert W.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
+    assert _status.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
                                       "clip, then press ↺ reset.")
 
 
@@ -503,11 +544,11 @@ def test_buttons_step_and_reset() -> None:
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
     dash._on_message(dash, {"type": "step"}, [])
-    assert trainer.steps == 1 and dash.step == 1
+    assert trainer.steps == 1 and dash.status["step"] == 1
     assert sent.frames()[-1][0]["step"] == 1
     dash._on_message(dash, {"type": "drawn", "seq": sent.frames()[-1][0]["seq"]}, [])
     dash._on_message(dash, {"type": "reset"}, [])
-    assert trainer.steps == 0 and dash.step == 0 and dash.status == "ready"
+    assert trainer.steps == 0 and dash.status["step"] == 0 and dash.status["state"] == "ready"
 
 
 def test_closing_stops_everything() -> None:
@@ -541,7 +582,7 @@ def test_notebook_runs_headless_and_leaves_nothing_running() -> None:
         "         and not type(t).__module__.startswith('zmq.')]\n"
         "tasks = [t.get_name() for t in asyncio.all_tasks() if 'rnnviz' in t.get_name()]\n"
         "print('extra threads', extra, 'tasks', tasks, 'running', dash.running,\n"
-        "      'step', dash.step, 'status', dash.status)",
+        "      'step', dash.status['step'], 'status', dash.status['state'])",
     )]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
@@ -562,7 +603,9 @@ def test_views_cover_the_probe_of_a_variable_length_task() -> None:
     z = got[("hidden", 0, "z")]
     tr = F.probe_trace(trainer)
     want = tr.hidden[tr.index(-1, 0), 0].T.to(torch.float32).numpy()
-    np.testing.assert_allclose(z, want, rtol=1e-6)
+    # sent as colour codes of the colour range [-1, 1]: the same colours, values to half a step
+    np.testing.assert_array_equal(wire.lut_index(z, -1, 1), wire.lut_index(want, -1, 1))
+    np.testing.assert_allclose(z, want, rtol=0, atol=2 / 510 + 1e-6)
 
 
 # ----------------------------------------------------------------------------- threads
@@ -597,7 +640,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
         before = trainer.steps
         trainer.run(20, progress=False)  # a cell trains while the dashboard trains
         assert trainer.steps >= before + 20
-        from rnnviz.live._widget import _after_cell
+        from rnnviz.live._hooks import after_cell as _after_cell
 
         _after_cell()  # the post-cell refresh hops to the home loop too
         dash.pause()
@@ -617,7 +660,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
     assert trainer.state == "ready" and h.step == list(range(1, trainer.steps + 1))
     assert all(np.isfinite(h.loss)) and len(h.loss) == len(h.metric) == len(h.grad_norm)
     assert senders == {"subshell"} and sent.frames()  # every frame was built at home
-    assert dash.status == "paused"
+    assert dash.status["state"] == "paused"
 
 
 def test_an_urgent_frame_may_exceed_the_window_by_one() -> None:
@@ -646,14 +689,19 @@ def test_without_acks_only_one_frame_at_a_time_is_sent() -> None:
     assert pacer.ack(5) and pacer.window == 4 and len(sent) == 6  # a view acks again
 
 
-def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None:
+def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
+    """The status line has one source, the ``status`` trait: frames carry none. At full speed
+    it changes a few times a second (each change is a message), not with every frame."""
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
+    changes: list[tuple[float, dict]] = []
+    dash.observe(lambda c: changes.append((time.perf_counter(), dict(c["new"]))), "status")
 
     async def scenario() -> None:
         dash.play()
-        while len(sent.frames()) < 3:
+        started = time.perf_counter()
+        while len(sent.frames()) < 8 or time.perf_counter() - started < 4 * _status.STATUS_INTERVAL:
             await asyncio.sleep(0.01)
             for content, _ in sent.frames():  # the browser acks every frame at once
                 dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
@@ -662,14 +710,46 @@ def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None
 
     asyncio.run(scenario())
     frames = [c for c, _ in sent.frames()]
-    playing = [c for c in frames if "live" in c]
-    assert playing and all(c["ack_after"] == W.ACK_INTERVAL and c["live"]["step"] == c["step"]
-                           for c in playing)
+    assert not [c for c in frames if set(c) & {"live", "status", "loss", "metric"}]
+    playing = [c for c in frames if "ack_after" in c]
+    assert len(playing) >= 4 and all(c["ack_after"] == _sender.ACK_INTERVAL for c in playing)
+    training = [(at, st) for at, st in changes if st["state"] == "training"]
+    assert len(training) >= 2 and len(training) < len(playing)  # fewer syncs than frames
+    gaps = np.diff([at for at, _ in training[1:]])  # the first is play itself
+    assert (gaps >= 0.9 * _status.STATUS_INTERVAL).all(), gaps
+    assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
-    assert dash.pacer.max_in_flight == W.WINDOW >= dash.fps * W.ACK_INTERVAL + 2
-    last = frames[-1]  # after pause: status from the traits, every frame acked
-    assert "live" not in last and "ack_after" not in last and last["step"] == trainer.steps
-    assert dash.status == "paused" and dash.step == trainer.steps
+    assert dash.pacer.max_in_flight == _sender.window(dash.fps)
+    for fps in (1, 23, 32, 60):
+        assert _sender.window(fps) >= fps * (_sender.ACK_INTERVAL + 0.1) + 2
+    assert rnnviz.dashboard(trainer, fps=60).pacer.max_in_flight == _sender.window(60) >= 23
+    last = frames[-1]  # after pause: every frame acked, the status says where it stopped
+    assert "ack_after" not in last and last["step"] == trainer.steps
+    assert dash.status == {"state": "paused", "step": trainer.steps,
+                           "loss": pytest.approx(trainer.history.loss[-1]),
+                           "metric": pytest.approx(trainer.history.metric[-1]),
+                           "steps_per_s": 0.0, "message": ""}
+
+
+def test_slow_motion_sends_the_status_with_every_frame() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    steps: list[int] = []
+    dash.observe(lambda c: steps.append(c["new"]["step"]), "status")
+    dash.steps_per_frame = 1
+
+    async def scenario() -> None:
+        dash.play()
+        while len(sent.frames()) < 4:
+            await asyncio.sleep(0.005)
+            for content, _ in sent.frames():
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+
+    asyncio.run(scenario())
+    shown = [c["step"] for c, _ in sent.frames()]
+    assert set(shown) - {0} <= set(steps), (shown, steps)  # each frame's step had its status
 
 
 def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
@@ -686,3 +766,23 @@ def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
     pacer.ready = True
     assert loop._chunk() == 1  # a frame is due: one step, then yield to it
     assert trainer.steps == 8
+
+
+def test_plotly_internals_stay_behind_the_adapter() -> None:
+    """The widget's ES module is joined from its parts, and only plotly_adapter.js reads
+    plotly's private state or the structure of its SVG (a plotly.js upgrade touches it only)."""
+    import re
+
+    from rnnviz.live import _assets
+
+    esm = _assets.esm()
+    for name in _assets.ESM_PARTS:
+        assert (_assets.HERE / name).read_text(encoding="utf-8") in esm
+    assert esm.count("export default") == 1 and _assets.ESM_PARTS[-1] == "dashboard.js"
+    internals = re.compile(r"_fullLayout|_fullData|calcdata|__data__|\bPlotly\.|window\.Plotly"
+                           r"|\.c2p\(|_offset|_length\b|main-svg|plotly_afterplot")
+    for name in _assets.ESM_PARTS:
+        code = "\n".join(line.split("//")[0] for line in
+                         (_assets.HERE / name).read_text(encoding="utf-8").splitlines())
+        found = sorted(set(internals.findall(code)))
+        assert (name == "plotly_adapter.js") == bool(found), (name, found)

@@ -341,6 +341,68 @@ def test_snapshot_every_and_zero_disables():
     assert len(off.snapshots) == 0 and off.probe.x.shape[0] == off.probe_size
 
 
+def _same_trace(a, b) -> bool:
+    """Two probe traces of the same weights: the same loss, states and adjoints."""
+    inner = (lambda t: t.decoder) if isinstance(a, Seq2SeqTrace) else (lambda t: t)
+    return a.loss == b.loss and torch.equal(inner(a).hidden, inner(b).hidden) and \
+        torch.equal(inner(a).grad_hidden, inner(b).grad_hidden)
+
+
+@pytest.mark.parametrize("kind", ["sequence", "seq2seq"])
+def test_probe_trace_is_the_trace_of_the_current_weights_made_once_per_state(kind):
+    make = _trainer if kind == "sequence" else _s2s_trainer
+    trainer = make(snapshot_every=3)
+    x, y, lengths = trainer.probe
+    fresh = lambda: rnnviz.trace(trainer.model, x, y, lengths=lengths)  # noqa: E731
+    first = trainer.probe_trace()
+    assert first is trainer.snapshots[-1].trace  # the step-0 snapshot is reused
+    assert isinstance(first, Seq2SeqTrace if kind == "seq2seq" else Trace)
+    trainer.run(2, progress=False)  # no snapshot at steps 1, 2: traced on demand, once
+    second = trainer.probe_trace()
+    assert second is not first and trainer.probe_trace() is second
+    assert trainer.last_probe.step == 2 and trainer.last_probe.trace is second
+    assert _same_trace(second, fresh())
+    trainer.step()  # step 3 takes a snapshot: it is the probe trace
+    assert trainer.probe_trace() is trainer.snapshots[-1].trace
+    # a weight edited in place (as a lesson does) makes a new trace at the same step
+    with torch.no_grad():
+        next(trainer.model.parameters()).add_(0.5)
+    edited = trainer.probe_trace()
+    assert edited is not trainer.snapshots[-1].trace and _same_trace(edited, fresh())
+    # a new loss function too
+    trainer.loss_fn = lambda out, target: 2 * trainer.task.loss(out, target)
+    assert trainer.probe_trace().loss == pytest.approx(2 * edited.loss, rel=1e-6)
+    trainer.reset()  # back to step 0: the new snapshot, nothing older
+    assert trainer.last_probe.step == 0 and trainer.probe_trace() is trainer.snapshots[-1].trace
+
+
+def test_probe_trace_without_snapshots_and_after_divergence():
+    trainer = _trainer(optimizer="sgd", snapshot_every=0)
+    assert trainer.last_probe is None  # nothing traced yet
+    t0 = trainer.probe_trace()
+    assert trainer.last_probe.step == 0 and trainer.probe_trace() is t0
+    trainer.lr = 1e38  # step 2 blows up; the divergence restores step 1's weights
+    trainer.run(5, progress=False)
+    assert trainer.state == "diverged" and trainer.steps == 1
+    x, y, lengths = trainer.probe
+    assert _same_trace(trainer.probe_trace(), rnnviz.trace(trainer.model, x, y, lengths=lengths))
+
+
+def test_probe_trace_waits_for_a_step_running_on_another_thread():
+    import threading
+
+    trainer = _trainer(snapshot_every=0)
+    seen = []
+    with trainer._lock:  # a step holds the lock (as the dashboard's loop does)
+        worker = threading.Thread(target=lambda: seen.append(trainer.probe_trace()))
+        worker.start()
+        worker.join(0.2)
+        assert worker.is_alive() and not seen  # it waits
+        trainer._step_once()
+    worker.join(5)
+    assert trainer.last_probe.step == 1 and seen[0] is trainer.last_probe.trace
+
+
 def test_probe_is_fixed():
     trainer = _trainer()
     probe = trainer.probe

@@ -22,7 +22,7 @@ def dashboard(
     trainer: Any,
     views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
     *,
-    fps: int = 23,
+    fps: int = 32,
     theme: str = "auto",
 ) -> Dashboard:
     """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.
@@ -45,8 +45,8 @@ def dashboard(
         trainer: an :class:`rnnviz.Trainer`.
         views: names from :data:`rnnviz.live.VIEWS` (the registry in
             ``rnnviz/live/_registry.py``): {views}.
-        fps: frames per second while training (1 to 60); the default, 23, keeps above 20
-            with room for a busy machine, and leaves most of the kernel to training.
+        fps: frames per second while training (1 to 60); the default, 32, keeps about 30
+            on a 2-core machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
 
     Returns:

@@ -75,13 +75,6 @@ def _copy(trainer: Any) -> Any:
     return copy.deepcopy(trainer, memo)
 
 
-def _probe_trace(trainer: Any) -> Any:
-    from rnnviz.tracing import trace
-
-    x, y, lengths = trainer.probe
-    return trace(trainer.model, x, y, lengths=lengths, loss_fn=trainer.loss_fn)
-
-
 def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow"), *,
            theme: str = "auto", steps: int | None = None,
            frames: int | None = None) -> Replay:
@@ -103,17 +96,17 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     run = _copy(trainer)
     run.snapshot_every = 0  # the copy's own snapshots are not needed: ours are below
     first = run.steps
-    snaps = [Snapshot(first, _probe_trace(run))]
+    snaps = [Snapshot(first, run.probe_trace())]
     if run.state != "diverged":
         for k in range(1, steps + 1):
             result = run.step()
             if result.diverged:
                 break
             if k % every == 0 or k == steps:
-                snaps.append(Snapshot(run.steps, _probe_trace(run)))
+                snaps.append(Snapshot(run.steps, run.probe_trace()))
     last = run.steps
     if snaps[-1].step != last:
-        snaps.append(Snapshot(last, _probe_trace(run)))
+        snaps.append(Snapshot(last, run.probe_trace()))
 
     core = run.model.core
     name = getattr(run.task, "name", type(run.task).__name__)

@@ -1,15 +1,11 @@
-// rnnviz dashboard, part 1 of 2: painting frames without a full plotly redraw.
+// rnnviz dashboard, part 2 of 6: painting frames without a full plotly redraw.
 //
-// Pure helpers on plotly's drawn figures (no widget state): axis geometry, colour lookup
+// Pure helpers on plotly's drawn figures (no widget state): axis ranges, colour lookup
 // tables, and the canvas overlays that show a new frame's heatmaps and curves in well under a
-// millisecond. _widget.py joins this file and dashboard.js into one ES module.
+// millisecond. What plotly drew is read through PlotlyAdapter (plotly_adapter.js, part 1).
 
 const CURSOR = "#E69F00";
 const CURSOR_OPACITY = 0.8; // explicit: a template's shape default (0.3) is too faint to project
-
-function axisName(id) { // "x2" -> "xaxis2"
-  return id ? `${id[0]}axis${id.slice(1)}` : "xaxis";
-}
 
 function uniform(values) { // evenly spaced brick centres (or none given)
   if (!values || values.length < 3) return true;
@@ -28,50 +24,40 @@ function dropOverlays(fig) { // the overlays of a figure plotly just redrew
   fig.overlays = new Map();
 }
 
-function edges(values, n) { // brick edges from plotly's calcdata (it holds edges or centres)
+function edges(values, n) { // brick edges from plotly's bricks (it holds edges or centres)
   if (!values || values.length === n + 1) return values;
   if (values.length !== n || n < 2) return null;
   const half = (values[1] - values[0]) / 2;
   return [values[0] - half, values[n - 1] + half];
 }
 
-function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
-  const map = new Map();
-  for (const g of gd.querySelectorAll("g.hm")) {
-    const cd = g.__data__;
-    const img = g.querySelector("image");
-    if (img && cd && cd[0] && cd[0].trace) map.set(cd[0].trace.index, img);
+// The lookup-table entry of every cell: a frame's colour codes when they were made for this
+// colour range (frames.js: decodePart; rnnviz/live/_wire.py), else computed from the values
+// exactly as the kernel computes the codes. -1: a missing cell (transparent).
+function entries(flat, zmin, zmax) {
+  const codes = flat.codes && flat.lo === zmin && flat.hi === zmax ? flat.codes : null;
+  const scale = 255 / (zmax - zmin);
+  const out = new Int16Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (!Number.isFinite(v)) out[i] = -1;
+    else out[i] = codes ? codes[i] : Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
   }
-  return map;
+  return out;
 }
 
-function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
+function colour(image, flat, rows, cols, lut, zmin, zmax) {
   // z (rows x cols, row 0 at the bottom of an upward y axis) -> RGBA pixels (row 0 on top)
   const px = image.data;
-  const scale = 255 / (zmax - zmin);
+  const k = entries(flat, zmin, zmax);
   for (let r = 0; r < rows; r++) {
-    const o0 = 4 * (flipY ? r : rows - 1 - r) * cols;
+    const o0 = 4 * (rows - 1 - r) * cols;
     for (let c = 0; c < cols; c++) {
-      const v = flat[r * cols + c];
-      const o = o0 + 4 * (flipX ? cols - 1 - c : c);
-      if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
-      const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
-      px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+      const e = k[r * cols + c], o = o0 + 4 * c;
+      if (e < 0) { px[o + 3] = 0; continue; }
+      px[o] = lut[4 * e]; px[o + 1] = lut[4 * e + 1]; px[o + 2] = lut[4 * e + 2]; px[o + 3] = 255;
     }
   }
-}
-
-function lineElements(gd) { // trace index -> the line <path> and marker <path>s plotly drew
-  const map = new Map();
-  for (const g of gd.querySelectorAll("g.trace.scatter")) {
-    const cd = g.__data__;
-    if (!cd || !cd[0] || !cd[0].trace) continue;
-    map.set(cd[0].trace.index, {
-      line: g.querySelector("path.js-line"),
-      points: Array.from(g.querySelectorAll("g.points path.point")),
-    });
-  }
-  return map;
 }
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
@@ -89,9 +75,13 @@ function niceUp(v) { // the smallest 1, 1.2, 1.5, 2, 3, 5 or 7 x 10^k >= v (v > 
   return 10 * e;
 }
 
+const AHEAD_S = 10; // an axis of training steps has room for this many seconds of training
+
 function growRanges(fig) {
-  // Fixed axis ranges with room to grow into, so most frames only move the curves:
-  // x against training step gets 100% headroom; log y axes get a decade below and above.
+  // Fixed axis ranges with room to grow into, so most frames only move the curves: x against
+  // training step gets 100% headroom, and at least AHEAD_S seconds of training at the speed
+  // the last frame reported (fig.stepsPerS), so a fast run does not redraw it every second;
+  // log y axes get a decade below and above.
   const xs = {}, ys = {}, lin = {};
   const extend = (ends, ax, values) => {
     const v = values.filter(isNum);
@@ -120,7 +110,8 @@ function growRanges(fig) {
   }
   for (const [ax, [lo, hi]] of Object.entries(xs)) {
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
-      range: [lo, lo + Math.max(2 * (hi - lo), 100)], autorange: false,
+      range: [lo, lo + Math.max(2 * (hi - lo), 100, AHEAD_S * (fig.stepsPerS || 0))],
+      autorange: false,
     });
   }
   for (const [ax, [lo, hi]] of Object.entries(ys)) {
@@ -173,16 +164,15 @@ function overlayFor(fig, full) {
   let ov = fig.overlays.get(key);
   if (ov) return ov;
   const gd = fig.div;
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-  const container = gd.querySelector(".svg-container");
-  const svg = container && container.querySelector(":scope > svg.main-svg");
-  if (!xa || !ya || !svg || !(xa._length > 0 && ya._length > 0)) return null;
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
+  const svg = PlotlyAdapter.mainSvg(gd);
+  if (!xa || !ya || !svg || !(xa.length > 0 && ya.length > 0)) return null;
   // on whole pixels (a layer at a fractional offset is snapped, shifting every mark), with
   // the plot area at (ox, oy) inside it
   const dpr = window.devicePixelRatio || 1;
-  const left = Math.floor(xa._offset), top = Math.floor(ya._offset);
-  const width = Math.ceil(xa._offset + xa._length) - left;
-  const height = Math.ceil(ya._offset + ya._length) - top;
+  const left = Math.floor(xa.offset), top = Math.floor(ya.offset);
+  const width = Math.ceil(xa.offset + xa.length) - left;
+  const height = Math.ceil(ya.offset + ya.length) - top;
   const canvas = document.createElement("canvas");
   canvas.className = "rnnviz-overlay";
   canvas.width = Math.round(width * dpr);
@@ -194,8 +184,8 @@ function overlayFor(fig, full) {
   svg.after(canvas); // the second main-svg (hover labels, annotations) stays above it
   const timeAxis = fig.spec.time_axes.some(([x, y]) => x === (full.xaxis || "x")
                                            && y === (full.yaxis || "y"));
-  ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa._offset - left,
-         oy: ya._offset - top, heat: new Map(),
+  ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa.offset - left,
+         oy: ya.offset - top, heat: new Map(),
          lines: new Map(), hidden: [], cursor: timeAxis, dirty: false };
   fig.overlays.set(key, ov);
   return ov;
@@ -212,9 +202,9 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     ctx.drawImage(hm.cells, 0, 0, Math.abs(hm.w), Math.abs(hm.h)); // a reversed axis mirrors
   }
   ctx.save();
-  ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as c2p gives
+  ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as toPx gives
   ctx.beginPath();
-  ctx.rect(0, 0, xa._length, ya._length);
+  ctx.rect(0, 0, xa.length, ya.length);
   ctx.clip(); // plotly clips curves to the plot area too
   for (const [index, st] of ov.lines) {
     const xs = fig.data[index].x, ys = fig.data[index].y;
@@ -225,7 +215,7 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i], y = ys[i];
       if (!isNum(x) || !isNum(y) || (log && !(y > 0))) { pen = false; continue; }
-      const px = xa.c2p(x), py = ya.c2p(y);
+      const px = xa.toPx(x), py = ya.toPx(y);
       if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
       pen = true;
       pts.push(px, py);
@@ -253,12 +243,12 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
   ctx.restore();
   if (ov.cursor) { // plotly's cursor line is under the overlay: draw it again on top
     // plotly draws shapes with crisp edges: on whole device pixels
-    const x = dpr * (ox + xa.c2p(t));
+    const x = dpr * (ox + xa.toPx(t));
     const x0 = Math.round(x - 1.5 * dpr), x1 = Math.round(x + 1.5 * dpr);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = CURSOR_OPACITY;
     ctx.fillStyle = CURSOR;
-    ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya._length));
+    ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya.length));
     ctx.globalAlpha = 1;
   }
 }
@@ -283,13 +273,13 @@ function lineStyle(els, full) { // how plotly drew a curve, read back from its S
 }
 function paintLine(fig, index) {
   const gd = fig.div;
-  const full = gd._fullData && gd._fullData[index];
+  const full = PlotlyAdapter.trace(gd, index);
   if (!full || full.type !== "scatter" || full.visible !== true) return false;
   const mode = full.mode || "";
   if (mode.includes("text") || (full.fill || "none") !== "none"
       || (mode.includes("lines") && (full.line || {}).shape !== "linear")) return false;
   const xs = fig.data[index].x, ys = fig.data[index].y;
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
   if (!xa || !ya || !arrayish(xs) || !arrayish(ys) || xs.length !== ys.length) return false;
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i], y = ys[i];
@@ -299,7 +289,7 @@ function paintLine(fig, index) {
   const ov = overlayFor(fig, full);
   if (!ov) return false;
   if (!ov.lines.has(index)) { // first time since plotly drew it: take over from its path
-    if (!fig.lines) fig.lines = lineElements(gd);
+    if (!fig.lines) fig.lines = PlotlyAdapter.lineElements(gd);
     const els = fig.lines.get(index);
     const style = els && (!mode.includes("lines") || els.line) && lineStyle(els, full);
     if (!style) return false;
@@ -313,24 +303,24 @@ function paintLine(fig, index) {
 }
 function paintHeatmap(fig, index, flat, shape) {
   const gd = fig.div;
-  const full = gd._fullData && gd._fullData[index];
-  if (!full || full.type !== "heatmap" || !gd.calcdata || !gd.calcdata[index]) return false;
+  const full = PlotlyAdapter.trace(gd, index);
+  const cd0 = PlotlyAdapter.bricks(gd, index);
+  if (!full || full.type !== "heatmap" || !cd0) return false;
   const [rows, cols] = shape;
-  const cd0 = gd.calcdata[index][0];
   if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
   const lut = colorLut(full.colorscale);
   const zmin = full.zmin, zmax = full.zmax;
   if (!lut || !(zmax > zmin)) return false;
-  if (fig.spec.highlight) return paintImage(fig, index, flat, shape, lut, zmin, zmax);
+  if (fig.spec.highlight) return paintInPlace(fig, index, flat, shape, lut, zmin, zmax);
   const ov = overlayFor(fig, full);
   if (!ov) return false;
   let hm = ov.heat.get(index);
   if (!hm || hm.rows !== rows || hm.cols !== cols) {
-    // where the bricks go, in the overlay's pixels (plotly's calcdata has their edges)
+    // where the bricks go, in the overlay's pixels (plotly computed their edges)
     const xe = edges(cd0.x, cols), ye = edges(cd0.y, rows);
     if (!xe || !ye || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-    const x0 = ov.xa.c2p(xe[0]), x1 = ov.xa.c2p(xe[xe.length - 1]);
-    const y0 = ov.ya.c2p(ye[0]), y1 = ov.ya.c2p(ye[ye.length - 1]);
+    const x0 = ov.xa.toPx(xe[0]), x1 = ov.xa.toPx(xe[xe.length - 1]);
+    const y0 = ov.ya.toPx(ye[0]), y1 = ov.ya.toPx(ye[ye.length - 1]);
     if (![x0, x1, y0, y1].every(isNum)) return false;
     const cells = document.createElement("canvas");
     cells.width = cols;
@@ -338,7 +328,7 @@ function paintHeatmap(fig, index, flat, shape) {
     // bitmap row 0 is the last row of z (the top of an upward y axis)
     hm = { cells, cellsCtx: cells.getContext("2d"), image: new ImageData(cols, rows), rows,
            cols, x: x0, w: x1 - x0, y: y1, h: y0 - y1 };
-    if (!fig.images) fig.images = heatmapImages(gd);
+    if (!fig.images) fig.images = PlotlyAdapter.heatmapImages(gd);
     const img = fig.images.get(index);
     if (img) { // exactly where plotly put its image (it rounds to whole pixels)
       const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
@@ -353,34 +343,103 @@ function paintHeatmap(fig, index, flat, shape) {
   colour(hm.image, flat, rows, cols, lut, zmin, zmax);
   hm.cellsCtx.putImageData(hm.image, 0, 0);
   ov.dirty = true;
-  cd0.z = fig.data[index].z; // hover reads the new values
+  PlotlyAdapter.setHoverZ(gd, index, fig.data[index].z);
   return true;
 }
-// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
-// plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
-function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
-  const gd = fig.div;
-  if (!fig.images) fig.images = heatmapImages(gd);
-  const img = fig.images.get(index);
-  const cd0 = gd.calcdata[index][0];
-  if (!img || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-  const full = gd._fullData[index];
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-  const [rows, cols] = shape;
-  if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
-    fig.png = document.createElement("canvas");
-    fig.png.width = cols;
-    fig.png.height = rows;
+// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) get
+// their cells painted in place: on a canvas inside plotly's SVG, in a <foreignObject> right
+// after its heatmap <image> (which is hidden), so every mark stays above the cells and no PNG
+// is encoded. The canvas has the image's size and place, and each brick covers the whole
+// pixels plotly's own drawing gives it (its edges rounded as plotly rounds them), so uneven
+// bricks (the unrolled view's strips and the gaps between them) look as plotly draws them.
+const SVG_NS = "http://www.w3.org/2000/svg";
+function brickEdges(values, n) { // every brick edge, from plotly's bricks (edges or centres)
+  if (!values) return null;
+  if (values.length === n + 1) return values;
+  if (values.length !== n || n < 2) return null;
+  const out = [1.5 * values[0] - 0.5 * values[1]];
+  for (let i = 1; i < n; i++) out.push((values[i - 1] + values[i]) / 2);
+  out.push(1.5 * values[n - 1] - 0.5 * values[n - 2]);
+  return out;
+}
+function pixelBricks(ax, edges, origin, size) { // image pixel -> brick index (-1: none)
+  const of = new Int32Array(size).fill(-1);
+  const px = (v) => Math.max(0, Math.min(size, Math.round(ax.toPx(v) - origin)));
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const a = px(edges[i]), b = px(edges[i + 1]);
+    if (!isNum(a) || !isNum(b)) return null;
+    for (let p = Math.min(a, b); p < Math.max(a, b); p++) of[p] = i;
   }
-  const ctx = fig.png.getContext("2d");
-  const image = ctx.createImageData(cols, rows);
-  colour(image, flat, rows, cols, lut, zmin, zmax, xa && xa.range[0] > xa.range[1],
-         ya && ya.range[0] > ya.range[1]);
-  ctx.putImageData(image, 0, 0);
-  img.setAttribute("href", fig.png.toDataURL("image/png"));
-  img.removeAttribute("xlink:href");
-  img.setAttribute("preserveAspectRatio", "none");
-  img.style.imageRendering = "pixelated";
-  cd0.z = fig.data[index].z;
+  return of;
+}
+function inPlaceCanvas(fig, index, rows, cols) {
+  const gd = fig.div;
+  if (!fig.images) fig.images = PlotlyAdapter.heatmapImages(gd);
+  const img = fig.images.get(index);
+  const full = PlotlyAdapter.trace(gd, index), cd0 = PlotlyAdapter.bricks(gd, index);
+  if (!img || !full || !cd0 || full.xgap || full.ygap || full.zsmooth) return null;
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
+  const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
+    (k) => parseFloat(img.getAttribute(k)));
+  const xe = brickEdges(cd0.x, cols), ye = brickEdges(cd0.y, rows);
+  if (!xa || !ya || !xe || !ye || ![ix, iy, iw, ih].every(isNum) || !(iw > 0 && ih > 0)) {
+    return null;
+  }
+  // the image's x, y are in the plot area's pixels, as toPx gives them
+  const colOf = pixelBricks(xa, xe, ix, Math.round(iw));
+  const rowOf = pixelBricks(ya, ye, iy, Math.round(ih));
+  if (!colOf || !rowOf) return null;
+  const fo = document.createElementNS(SVG_NS, "foreignObject");
+  for (const [k, v] of [["x", ix], ["y", iy], ["width", iw], ["height", ih]]) {
+    fo.setAttribute(k, String(v));
+  }
+  fo.setAttribute("class", "rnnviz-overlay rnnviz-in-place");
+  const canvas = document.createElement("canvas");
+  canvas.width = colOf.length;
+  canvas.height = rowOf.length;
+  Object.assign(canvas.style, { display: "block", width: "100%", height: "100%" });
+  fo.append(canvas);
+  img.after(fo);
+  img.style.visibility = "hidden";
+  const image = new ImageData(canvas.width, canvas.height);
+  return { canvas: fo, ctx: canvas.getContext("2d"), image,
+           pixels: new Uint32Array(image.data.buffer), colOf, rowOf, rows, cols,
+           hidden: [img], heat: new Map(), lines: new Map(), dirty: false };
+}
+function paintInPlace(fig, index, flat, shape, lut, zmin, zmax) {
+  const [rows, cols] = shape;
+  const key = `in place ${index}`;
+  if (!fig.overlays) fig.overlays = new Map();
+  let ov = fig.overlays.get(key);
+  if (ov && (ov.rows !== rows || ov.cols !== cols)) {
+    ov.canvas.remove();
+    for (const e of ov.hidden) e.style.visibility = "";
+    ov = null;
+  }
+  if (!ov) {
+    ov = inPlaceCanvas(fig, index, rows, cols);
+    if (!ov) return false;
+    fig.overlays.set(key, ov);
+  }
+  // the colour of every cell (RGBA as one little-endian 32-bit word), then of every pixel
+  const k = entries(flat, zmin, zmax);
+  const cells = new Uint32Array(k.length);
+  for (let i = 0; i < k.length; i++) {
+    const e = 4 * k[i];
+    cells[i] = e < 0 ? 0 : (lut[e] | (lut[e + 1] << 8) | (lut[e + 2] << 16) | (255 << 24)) >>> 0;
+  }
+  const { pixels, colOf, rowOf } = ov;
+  const W = colOf.length;
+  for (let y = 0; y < rowOf.length; y++) {
+    const r = rowOf[y];
+    if (y > 0 && r === rowOf[y - 1]) { pixels.copyWithin(y * W, (y - 1) * W, y * W); continue; }
+    const o = y * W, base = r * cols;
+    for (let x = 0; x < W; x++) {
+      const c = colOf[x];
+      pixels[o + x] = r < 0 || c < 0 ? 0 : cells[base + c];
+    }
+  }
+  ov.ctx.putImageData(ov.image, 0, 0);
+  PlotlyAdapter.setHoverZ(fig.div, index, fig.data[index].z);
   return true;
 }

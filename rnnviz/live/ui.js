@@ -1,0 +1,160 @@
+// rnnviz dashboard, part 3 of 6: the widget's own HTML: header, status line, controls and time
+// row, and how they follow the traits (the "status" trait is the status line's one source).
+
+const SPEEDS = [
+  [0, "max"], [1, "1 step/frame"], [2, "2"], [5, "5"], [10, "10"], [50, "50"],
+];
+
+function h(tag, props = {}, children = []) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(e.dataset, v);
+    else if (k in e) e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function fmt(value, digits = 4) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  if (Math.abs(value) >= 1000 || (value !== 0 && Math.abs(value) < 1e-3)) {
+    return value.toExponential(2);
+  }
+  return value.toFixed(digits);
+}
+
+// The elements, in a <div class="rnnviz-dashboard"> appended to el; figures go into ui.grid.
+function buildUi(model, el) {
+  const T = model.get("seq_len");
+  const ui = {
+    T,
+    root: h("div", { className: "rnnviz-dashboard", dataset: { frames: "0", seq: "0" } }),
+    title: h("div", { className: "rnnviz-title", textContent: model.get("title") }),
+    status: h("div", { className: "rnnviz-status" }),
+    note: h("div", { className: "rnnviz-note" }),
+    banner: h("div", { className: "rnnviz-banner", hidden: true }),
+    play: h("button", { className: "rnnviz-play", title: "Play / pause training" }),
+    stepBtn: h("button", { className: "rnnviz-step", textContent: "+1 batch",
+                           title: "Train one batch" }),
+    tBtn: h("button", { className: "rnnviz-tstep", textContent: "t + 1",
+                        title: "Move the time cursor one step" }),
+    resetBtn: h("button", { className: "rnnviz-reset", textContent: "↺ reset",
+                            title: "Fresh weights, empty history" }),
+    speed: h("select", { className: "rnnviz-speed", title: "Training speed" },
+      SPEEDS.map(([v, label]) => h("option", { value: String(v), textContent: label }))),
+    lr: h("input", { className: "rnnviz-lr", type: "range", min: "-4", max: "0",
+                     step: "0.05", title: "Learning rate (log scale)" }),
+    lrText: h("span", { className: "rnnviz-value" }),
+    clipOn: h("input", { className: "rnnviz-clip-on", type: "checkbox",
+                         title: "Clip the gradient norm" }),
+    clipVal: h("input", { className: "rnnviz-clip", type: "number", min: "0.01",
+                          step: "0.1", title: "Clipping threshold" }),
+    tSlider: h("input", { className: "rnnviz-t", type: "range", min: "0",
+                          max: String(T - 1), step: "1", title: "Time step t" }),
+    tText: h("span", { className: "rnnviz-value rnnviz-tvalue" }),
+    sampleSel: h("select", { className: "rnnviz-sample", title: "Probe sequence shown" },
+      Array.from({ length: model.get("probe_size") }, (_, i) =>
+        h("option", { value: String(i), textContent: `sequence ${i}` }))),
+    readout: h("div", { className: "rnnviz-readout" }),
+    grid: h("div", { className: "rnnviz-grid" }),
+  };
+  const group = (label, ...kids) =>
+    h("label", { className: "rnnviz-group" }, [h("span", { textContent: label }), ...kids]);
+  const controls = h("div", { className: "rnnviz-controls" }, [
+    ui.play, ui.stepBtn, ui.resetBtn,
+    group("speed", ui.speed),
+    group("lr", ui.lr, ui.lrText),
+    group("clip", ui.clipOn, ui.clipVal),
+  ]);
+  const timeRow = h("div", { className: "rnnviz-controls rnnviz-time" }, [
+    ui.tBtn, group("t", ui.tSlider, ui.tText), group("show", ui.sampleSel), ui.readout,
+  ]);
+  ui.root.append(h("div", { className: "rnnviz-head" }, [ui.title, ui.status]), ui.note,
+                 ui.banner, controls, timeRow, ui.grid);
+  el.append(ui.root);
+  return ui;
+}
+
+// Controls -> traits (and the step / reset messages).
+function bindControls(model, ui) {
+  const save = (name, value) => { model.set(name, value); model.save_changes(); };
+  ui.play.onclick = () => save("playing", !model.get("playing"));
+  ui.stepBtn.onclick = () => model.send({ type: "step" });
+  ui.resetBtn.onclick = () => model.send({ type: "reset" });
+  ui.tBtn.onclick = () => save("t", (model.get("t") + 1) % ui.T);
+  ui.speed.onchange = () => save("steps_per_frame", Number(ui.speed.value));
+  ui.lr.oninput = () => { ui.lrText.textContent = fmt(10 ** Number(ui.lr.value), 4); };
+  ui.lr.onchange = () => save("lr", Number((10 ** Number(ui.lr.value)).toPrecision(3)));
+  ui.clipOn.onchange = () => save("clip_enabled", ui.clipOn.checked);
+  ui.clipVal.onchange = () => {
+    const v = Number(ui.clipVal.value);
+    if (v > 0) save("clip_value", v); else ui.clipVal.value = String(model.get("clip_value"));
+  };
+  ui.tSlider.oninput = () => save("t", Number(ui.tSlider.value));
+  ui.sampleSel.onchange = () => save("sample", Number(ui.sampleSel.value));
+}
+
+// Traits -> controls.
+function syncControls(model, ui) {
+  const playing = model.get("playing");
+  ui.play.textContent = playing ? "❚❚ pause" : "▶ play";
+  ui.play.classList.toggle("rnnviz-on", playing);
+  ui.speed.value = String(model.get("steps_per_frame"));
+  if (ui.speed.selectedIndex < 0) ui.speed.value = "0";
+  ui.lr.value = String(Math.log10(model.get("lr")));
+  ui.lrText.textContent = fmt(model.get("lr"), 4);
+  ui.clipOn.checked = model.get("clip_enabled");
+  ui.clipVal.value = String(model.get("clip_value"));
+  ui.clipVal.disabled = !model.get("clip_enabled");
+  ui.sampleSel.value = String(model.get("sample"));
+}
+
+// The "status" trait -> the status line and the banner.
+function syncStatus(model, ui) {
+  const s = model.get("status");
+  const st = s.state;
+  const parts = [
+    `step ${s.step}`,
+    `loss ${fmt(s.loss)}`,
+    `${model.get("metric_name")} ${fmt(s.metric, 3)}`,
+    `${fmt(s.steps_per_s, 1)} steps/s`,
+  ];
+  ui.status.textContent = `${st} · ${parts.join(" · ")}`;
+  ui.status.dataset.state = st;
+  ui.root.dataset.status = st;
+  const msg = s.message || "";
+  ui.banner.hidden = !msg;
+  ui.banner.textContent = msg; // the status line says "diverged"; the message says what to do
+  ui.banner.classList.toggle("rnnviz-error", st === "diverged" || msg.startsWith("error"));
+  ui.stepBtn.disabled = st === "diverged";
+  ui.play.disabled = st === "diverged";
+}
+
+function syncNote(model, ui) {
+  ui.note.textContent = model.get("note");
+  ui.note.hidden = !model.get("note");
+}
+
+// The time cursor's slider, its value and the readout of the shown sequence at t.
+function showT(model, ui, readout) {
+  const t = model.get("t");
+  ui.tSlider.value = String(t);
+  ui.tText.textContent = `${t} / ${ui.T - 1}`;
+  ui.readout.textContent = readout[t] ? `t = ${t}: ${readout[t]}` : "";
+}
+
+// Controls and status follow their traits from now on.
+function followTraits(dash) {
+  const { model, ui } = dash;
+  bindControls(model, ui);
+  syncControls(model, ui);
+  syncStatus(model, ui);
+  syncNote(model, ui);
+  dash.listen("change:note", () => syncNote(model, ui));
+  for (const name of ["playing", "steps_per_frame", "lr", "clip_enabled", "clip_value",
+                      "sample"]) {
+    dash.listen(`change:${name}`, () => syncControls(model, ui));
+  }
+  dash.listen("change:status", () => syncStatus(model, ui));
+}
