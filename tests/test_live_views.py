@@ -2,10 +2,26 @@
 
 For every view in the dashboard's registry (and the training curves), the figure the
 dashboard sends is built at trace A; then the frame for trace B is packed exactly as the
-dashboard packs it (``build_frame``: float32 buffers, rounded sticky colour ranges) and
-applied to that JSON. Every number, value and colour range must then equal the static
-``plot_*`` figure drawn directly from trace B. A view whose update forgets a trace, or
-scales a colour range, fails here.
+dashboard packs it (``build_frame`` with the dashboard's ``Bounds``: float32 buffers, a
+heatmap's colour codes, rounded sticky colour ranges) and applied to that JSON as
+``frames.js`` decodes it. The contract checked against the static ``plot_*`` figure drawn
+directly from trace B:
+
+- every number that travels as float32 (curves, small values) equals the static one;
+- a heatmap sent as colour codes paints the same picture: each code is exactly the lookup
+  table entry ``paint.js`` gives the static value at the colour range the live trace shows
+  (``_wire.lut_index``), missing cells are missing in both; so the values shown on hover are
+  the static ones to half a colour step, never more (``_wire``);
+- a colour range that the view says follows the data ([-b, b], ``Change.symmetric``) is, in
+  a fresh frame (no earlier frame's range), ``nice_bound`` of the static figure's b: rounded
+  up to 1-2-5, never more; a halved or doubled range fails. Ranges the view does not change
+  stay the static figure's.
+
+Across frames the dashboard keeps a range while the data stay within [b / 5, b] (hysteresis,
+``Frame.symmetric``), so a later frame may show a wider range than the static figure; that
+frame is checked for the same picture at the range it shows, and for a range that covers
+the data (nothing clipped). A view whose update forgets a trace, scales its numbers or its
+colour range, fails here.
 """
 
 from __future__ import annotations
@@ -22,6 +38,7 @@ import rnnviz
 from rnnviz import views as V
 from rnnviz.i18n import language
 from rnnviz.live import _figures as F
+from rnnviz.live import _wire as W
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 
 # The static figure each live view must equal, from the trace (and the dashboard's sample).
@@ -75,20 +92,54 @@ def _same(got: Any, want: Any, where: str) -> None:
     assert got == want, (where, got, want)
 
 
-def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes]) -> set[tuple]:
-    """Apply the frame's parts for ``fig`` to its JSON ``data`` as dashboard.js does."""
-    touched = set()
+def _apply(data: list[dict], fig: str, content: dict, buffers: list[bytes]) -> dict[tuple, Any]:
+    """Apply the frame's parts for ``fig`` to its JSON ``data`` as frames.js decodes them.
+
+    Returns the touched ``(trace, key)``, each with its colour codes ``(codes, zmin, zmax)``
+    when it travelled as codes, else ``None``.
+    """
+    touched: dict[tuple, Any] = {}
     for part in content["parts"]:
         if part["fig"] != fig:
             continue
-        if "buffer" in part:
+        codes = None
+        if "codes" in part:
+            lo, hi = part["codes"]
+            k = np.frombuffer(buffers[part["buffer"]], dtype=np.uint8).reshape(part["shape"])
+            mask = buffers[part["missing"]] if "missing" in part else None
+            value = W.decode(k, lo, hi, mask).astype(np.float64)
+            codes = (k, lo, hi)
+        elif "buffer" in part:
             value = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(
                 part["shape"]).astype(np.float64)
         else:
             value = part["value"]
         data[part["trace"]][part["key"]] = value
-        touched.add((part["trace"], part["key"]))
+        touched[(part["trace"], part["key"])] = codes
     return touched
+
+
+def _same_picture(data: list[dict], want: list[dict], touched: dict[tuple, Any],
+                  where: str) -> None:
+    """Every heatmap sent as colour codes paints the static values' lookup-table entries at
+    the colour range the live trace shows; then its ``z`` is replaced by the static one
+    (the rest of the trace is compared exactly by the caller)."""
+    for (k, key), coded in touched.items():
+        if coded is None:
+            continue
+        codes, lo, hi = coded
+        shown = (data[k]["zmin"], data[k]["zmax"])
+        assert (lo, hi) == shown, (where, k, "codes at another range than shown", shown)
+        z = np.array(want[k][key], dtype=np.float64)
+        missing = ~np.isfinite(z)
+        np.testing.assert_array_equal(np.isnan(data[k][key]), missing, err_msg=f"{where} {k}")
+        lut = W.lut_index(np.where(missing, 0.0, z), lo, hi)
+        np.testing.assert_array_equal(np.where(missing, 0, codes), np.where(missing, 0, lut),
+                                      err_msg=f"{where} trace {k}: another colour")
+        # hover and plotly's redraws show the decoded values: within half a colour step
+        half = 0.5 * (hi - lo) / W.LEVELS * (1 + 1e-6)
+        assert np.all(np.abs(np.where(missing, 0, data[k][key] - z)) <= half), (where, k)
+        data[k][key] = want[k][key]
 
 
 def _trainer(cell: str, layers: int, bidirectional: bool, relu: bool, ragged: bool,
@@ -118,33 +169,50 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str) -
 
     trainer.run(3, progress=False)
     trace_b = F.probe_trace(trainer)
-    bounds: dict = {}
-    frame = F.build_frame(trainer, trace_b, views, sample, figures["history"]["baselines"],
-                          bounds)
-    content = json.loads(json.dumps({"parts": frame.parts}))  # what crosses the wire
-    checked = 0
-    for name in ("history", *views):
-        data = figures[name]["data"]
-        touched = _apply(data, name, content, frame.buffers)
-        want = _plain(V.plot_history(trainer, theme=theme) if name == "history"
-                      else STATIC[name](trace_b, sample, theme))
-        assert len(data) == len(want), name
-        # colour ranges the view says follow the data: [-b, b] with b the static figure's,
-        # rounded up by the dashboard to a 1-2-5 value (see F.nice_bound)
-        changes = [] if name == "history" else REGISTRY[name].update(trace_b, sample)
-        for c in changes:
-            if c.symmetric is None:
-                continue
-            w = want[c.trace]
-            assert c.symmetric == pytest.approx(w["zmax"], rel=1e-12), (name, c)
-            assert w["zmin"] == pytest.approx(-w["zmax"], rel=1e-12), name
-            b = F.nice_bound(w["zmax"])
-            assert data[c.trace]["zmin"] == -b and data[c.trace]["zmax"] == b, (name, c.trace)
-            assert bounds[(name, c.trace)] == b
-            data[c.trace]["zmin"], data[c.trace]["zmax"] = w["zmin"], w["zmax"]
-        for k, (got, w) in enumerate(zip(data, want, strict=True)):
-            _same(got, w, f"{name} trace {k} at B")
-        checked += len(touched)
+    want = {name: _plain(V.plot_history(trainer, theme=theme) if name == "history"
+                         else STATIC[name](trace_b, sample, theme)) for name in figures}
+    # colour ranges the view says follow the data: [-b, b] with b the static figure's
+    follows = {}
+    for name in views:
+        for c in REGISTRY[name].update(trace_b, sample):
+            if c.symmetric is not None:
+                w = want[name][c.trace]
+                assert c.symmetric == pytest.approx(w["zmax"], rel=1e-12), (name, c)
+                assert w["zmin"] == pytest.approx(-w["zmax"], rel=1e-12), name
+                follows[(name, c.trace)] = w["zmax"]
+
+    def apply_and_compare(bounds: W.Bounds, shown: dict[tuple, float]) -> int:
+        """Apply a frame of trace B packed with ``bounds``; the ranges that follow the data
+        must be ``shown``; then everything must equal the static figures of B."""
+        frame = F.build_frame(trainer, trace_b, views, sample,
+                              figures["history"]["baselines"], bounds)
+        content = json.loads(json.dumps({"parts": frame.parts}))  # what crosses the wire
+        checked = 0
+        for name in ("history", *views):
+            data = figures[name]["data"]
+            touched = _apply(data, name, content, frame.buffers)
+            assert len(data) == len(want[name]), name
+            _same_picture(data, want[name], touched, name)
+            for (fig, k), big in follows.items():
+                if fig == name:
+                    b = shown[(fig, k)]
+                    assert data[k]["zmin"] == -b and data[k]["zmax"] == b, (name, k, b)
+                    assert bounds[(name, k)] == b and b >= big, (name, k)
+                    data[k]["zmin"], data[k]["zmax"] = want[name][k]["zmin"], big
+            for k, (got, w) in enumerate(zip(data, want[name], strict=True)):
+                _same(got, w, f"{name} trace {k} at B")
+            checked += len(touched)
+        return checked
+
+    # a fresh frame: each range that follows the data is the static one rounded up to 1-2-5
+    bounds = W.Bounds(figures)
+    fresh = {key: F.nice_bound(big) for key, big in follows.items()}
+    checked = apply_and_compare(bounds, fresh)
+    # a later frame keeps a wider range of an earlier frame while the data stay within
+    # [b / 5, b]: the same picture at the range it shows
+    for key, b in fresh.items():
+        bounds[key] = 2 * b
+    apply_and_compare(bounds, {key: 2 * b for key, b in fresh.items()})
     return checked
 
 
