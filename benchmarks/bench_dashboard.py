@@ -257,6 +257,12 @@ _SCROLL_TO_JS = """(naive) => {
 }"""
 
 
+def _counts_since(d0: dict, d1: dict, key: str) -> dict[str, int]:
+    """What a counter kept in the dashboard's data-* attribute (JSON) grew by."""
+    before, after = json.loads(d0.get(key) or "{}"), json.loads(d1.get(key) or "{}")
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
 def measure(config: Config, seconds: float = 8.0, threads: int = 1) -> dict[str, float]:
     """Play, pause, run headless and (``config.naive``) the naive loop; every measure."""
     from playwright.sync_api import sync_playwright
@@ -344,8 +350,8 @@ def measure(config: Config, seconds: float = 8.0, threads: int = 1) -> dict[str,
             results["ms per full redraw"] = (
                 (float(d1.get("fullMs", 0)) - float(d0.get("fullMs", 0)))
                 / max(int(d1.get("fullDraws", 0)) - int(d0.get("fullDraws", 0)), 1))
-            print("full redraws by figure, before/after:", d0.get("fullByFig"),
-                  d1.get("fullByFig"), "reasons:", d1.get("fullWhy"), file=sys.stderr)
+            print("full redraws while playing, by figure:", _counts_since(d0, d1, "fullByFig"),
+                  "and why:", _counts_since(d0, d1, "fullWhy"), file=sys.stderr)
             acks = k1[5]
             results["median ms send -> ack"] = 1e3 * acks[len(acks) // 2] if acks else float("nan")
             results["kernel share training"] = (k1[4]["chunks"] - k0[3]["chunks"]) / span

@@ -59,7 +59,8 @@ function decodePart(part, buffers) {
 // A frame whose heatmaps keep their colour range and whose curves stay inside their axes is
 // painted directly on canvas overlays (paint.js): well under a millisecond per figure. A full
 // plotly redraw costs 50-100 ms in JupyterLab, so figures that need one (an axis that must
-// grow, a new colour range) are redrawn at most every SLOW_MS.
+// grow) are redrawn at most every SLOW_MS, and a new colour range (painted at once) redraws
+// its colour bar within BAR_MS.
 async function applyFrame(dash, { msg, buffers }) {
   const { figs, stats } = dash;
   const why = (fig, reason) => { // diagnostics: why a figure needed a full redraw
@@ -78,6 +79,7 @@ async function applyFrame(dash, { msg, buffers }) {
   for (const fig of Object.values(figs)) fig.stepsPerS = speed; // the step axes' headroom
   const heat = [];
   const lines = new Map(); // "fig/trace" -> {fig, index}
+  const bars = new Set(); // figures with a new colour range (their colour bars: BAR_MS)
   for (const part of msg.parts) {
     const fig = figs[part.fig];
     if (!fig || !fig.data[part.trace]) continue;
@@ -89,6 +91,8 @@ async function applyFrame(dash, { msg, buffers }) {
       heat.push({ fig, index: part.trace, flat, shape });
     } else if ((part.key === "x" || part.key === "y") && trace.type === "scatter") {
       lines.set(`${part.fig}/${part.trace}`, { fig, index: part.trace });
+    } else if ((part.key === "zmin" || part.key === "zmax") && trace.type === "heatmap") {
+      bars.add(fig); // the cells are painted in the new range (paintHeatmap reads fig.data)
     } else {
       why(fig, `value ${part.trace}.${part.key}`);
       full.add(fig);
@@ -121,7 +125,13 @@ async function applyFrame(dash, { msg, buffers }) {
   const due = [];
   for (const fig of full) {
     if (now - fig.lastFull >= SLOW_MS || !fig.drawnOnce) due.push(fig);
-    else fig.stale = true;
+    else [fig.stale, fig.dueAt] = [true, Math.min(fig.dueAt, fig.lastFull + SLOW_MS)];
+  }
+  for (const fig of bars) {
+    if (full.has(fig)) continue;
+    if (!fig.stale) why(fig, "colour range");
+    fig.stale = true;
+    fig.dueAt = Math.min(fig.dueAt, Math.max(now + BAR_MS, fig.lastFull + SLOW_MS));
   }
   await Promise.all(due.map((fig) => fullDraw(dash, fig, t)));
   redrawStaleLater(dash);

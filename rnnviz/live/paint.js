@@ -81,7 +81,8 @@ function growRanges(fig) {
   // Fixed axis ranges with room to grow into, so most frames only move the curves: x against
   // training step gets 100% headroom, and at least AHEAD_S seconds of training at the speed
   // the last frame reported (fig.stepsPerS), so a fast run does not redraw it every second;
-  // log y axes get a decade below and above.
+  // log y axes (gradient norms, which mostly shrink as training goes) get two decades below
+  // and one above.
   const xs = {}, ys = {}, lin = {};
   const extend = (ends, ax, values) => {
     const v = values.filter(isNum);
@@ -114,8 +115,8 @@ function growRanges(fig) {
       autorange: false,
     });
   }
-  for (const [ax, [lo, hi]] of Object.entries(ys)) {
-    const range = [Math.floor(lo) - 1, Math.ceil(hi) + 1];
+  for (const [ax, [lo, hi]] of Object.entries(ys)) { // gradient norms: they mostly shrink
+    const range = [Math.floor(lo) - 2, Math.ceil(hi) + 1];
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
       range, autorange: false,
       dtick: Math.max(1, Math.ceil((range[1] - range[0]) / 6)), // <= ~7 decade labels
@@ -309,7 +310,9 @@ function paintHeatmap(fig, index, flat, shape) {
   const [rows, cols] = shape;
   if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
   const lut = colorLut(full.colorscale);
-  const zmin = full.zmin, zmax = full.zmax;
+  // the colour range of the data (a frame may have just changed it): what plotly will draw
+  const own = fig.data[index];
+  const zmin = isNum(own.zmin) ? own.zmin : full.zmin, zmax = isNum(own.zmax) ? own.zmax : full.zmax;
   if (!lut || !(zmax > zmin)) return false;
   if (fig.spec.highlight) return paintInPlace(fig, index, flat, shape, lut, zmin, zmax);
   const ov = overlayFor(fig, full);
