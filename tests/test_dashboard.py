@@ -40,6 +40,9 @@ def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
     """Every part's value as the browser decodes it (float32, or colour codes: see _wire)."""
     out = {}
     for part in content["parts"]:
+        if "layout" in part:  # dotted layout paths
+            out.update({(part["fig"], "layout", path): v for path, v in part["layout"].items()})
+            continue
         if "buffer" in part:
             raw = buffers[part["buffer"]]
             if "codes" in part:
@@ -180,6 +183,33 @@ def test_controls_reach_the_trainer() -> None:
 
 
 # ----------------------------------------------------------------------------- frames
+
+
+def test_the_cell_view_follows_the_time_cursor() -> None:
+    """Moving the cursor while paused sends a frame with the cell at that step, and only the
+    views that follow the cursor; the numbers are plot_cell's at that step."""
+    trainer = make_trainer("lstm")
+    dash = rnnviz.dashboard(trainer, views=("hidden", "cell"))
+    assert "t = 0" in dash.figures["cell"]["layout"]["title"]["text"]
+    sent = Sent(dash)
+    dash.t = 1  # the first frame carries every view
+    ((first, _),) = sent.frames()
+    assert {p["fig"] for p in first["parts"]} == {"history", "hidden", "cell"}
+    dash._on_message(dash, {"type": "drawn", "seq": first["seq"]}, [])
+    time.sleep(0.1)  # past the frame cap's interval
+    dash.t = 3
+    ((content, buffers),) = sent.frames()[1:]
+    got = decode(content, buffers)
+    assert {fig for fig, *_ in got} == {"history", "cell"}  # the heatmaps did not move
+    assert "t = 3" in got[("cell", "layout", "title.text")]
+    want = rnnviz.plot_cell(F.probe_trace(trainer), 3, layer=-1)
+    strips = {d.meta: k for k, d in enumerate(want.data) if d.type == "heatmap"}
+    for name, k in strips.items():
+        np.testing.assert_allclose(got[("cell", k, "z")], want.data[k].z, rtol=1e-6,
+                                   atol=1e-7, err_msg=name)
+    dash.t = 3  # the same cursor: nothing new to send
+    assert len(sent.frames()) == 2
+    dash.close()
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
