@@ -59,6 +59,16 @@ dash = rnnviz.dashboard(trainer, views={views}{fps})
 """
 
 
+SEQ2SEQ = """\
+import time, torch, rnnviz
+torch.set_num_threads(THREADS)
+task = rnnviz.tasks.Reverse(num_symbols=8, min_len=1, max_len=8, seed=0)
+model = rnnviz.Seq2Seq.from_task(task, cell="gru", hidden_size=32, seed=0, attention="additive")
+trainer = rnnviz.Trainer(model, task, lr=1e-2, batch_size=64, seed=0)
+dash = rnnviz.dashboard(trainer)
+"""
+
+
 @dataclass
 class Config:
     """One benchmark configuration: the notebook's setup code and the goals to check.
@@ -105,8 +115,14 @@ CONFIGS: dict[str, Config] = {
         {FPS: (">= 24", lambda v: v >= 24), RATIO: (">= 0.5", lambda v: v >= 0.5),
          BYTES: ("<= 150 KB", lambda v: v <= 150e3), FULL: ("<= 0.5", lambda v: v <= 0.5),
          LAST: ("1 (yes)", lambda v: v == 1), AHEAD: (">= 3", lambda v: v >= 3)}),
-    # TODO(seq2seq): add a Seq2Seq configuration once rnnviz.dashboard shows Seq2Seq trainers
-    # (branch wip-dashsplit): its setup builds the lesson 12 model and trainer, naive=False.
+    # lesson 12's encoder-decoder with attention, its own view (encoder and decoder states,
+    # context, words, alignment); no naive loop (it draws the LSTM's gates)
+    "seq2seq": Config(
+        "Seq2Seq GRU H=32 with additive attention, Reverse (up to 8 letters), default cap",
+        SEQ2SEQ,
+        {FPS: (">= 30", lambda v: v >= 30), RATIO: (">= 0.6", lambda v: v >= 0.6),
+         LAG: ("<= 0.2", lambda v: v <= 0.2), LAST: ("1 (yes)", lambda v: v == 1)},
+        naive=False),
 }
 
 NAIVE_SETUP = """\

@@ -816,3 +816,174 @@ def test_plotly_internals_stay_behind_the_adapter() -> None:
                          (_assets.HERE / name).read_text(encoding="utf-8").splitlines())
         found = sorted(set(internals.findall(code)))
         assert (name == "plotly_adapter.js") == bool(found), (name, found)
+
+
+# ----------------------------------------------------------------------------- Seq2Seq
+
+
+def make_s2s_trainer(attention: str | None = None, cell: str = "gru") -> rnnviz.Trainer:
+    task = rnnviz.tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=0)
+    model = rnnviz.Seq2Seq.from_task(task, cell=cell, hidden_size=8, seed=0, attention=attention)
+    return rnnviz.Trainer(model, task, batch_size=8, seed=0)
+
+
+def _frame_applied(dash, sent, data: list[dict]) -> tuple[dict, dict]:
+    """Apply the last frame's seq2seq parts to ``data`` (as the browser does); its content
+    and the traces that came as colour codes (trace -> [zmin, zmax])."""
+    from tests.test_live_views import _apply
+
+    content, buffers = sent.frames()[-1]
+    content = json.loads(json.dumps(content))  # what crosses the wire
+    coded: dict = {}
+    assert _apply(data, "seq2seq", content, buffers, coded)
+    return content, coded
+
+
+def _same_as_static(data: list[dict], trace, sample: int, coded: dict,
+                    skip: dict | None = None) -> None:
+    """``data`` is plot_seq2seq's of ``trace`` (colour ranges: the dashboard's round ones;
+    ``coded`` heatmaps: the same colours), but for ``skip``: trace index -> keys not compared."""
+    from tests.test_live_views import _plain, _same, _same_colours
+
+    want = _plain(rnnviz.plot_seq2seq(trace, sample=sample, theme="light"))
+    assert len(data) == len(want)
+    for k in range(3):  # encoder, context, decoder: one range [-b, b], b rounded up
+        b = F.nice_bound(want[k]["zmax"])
+        assert data[k]["zmax"] == b and data[k]["zmin"] == -b
+        data[k]["zmin"], data[k]["zmax"] = want[k]["zmin"], want[k]["zmax"]
+    assert set(range(3)) <= set(coded)  # encoder, context, decoder travel as colour codes
+    _same_colours(data, want, coded, "seq2seq")
+    for k, (got, w) in enumerate(zip(data, want, strict=True)):
+        for key in (skip or {}).get(k, ()):
+            got, w = dict(got), dict(w)
+            got.pop(key, None), w.pop(key, None)
+        _same(got, w, f"seq2seq trace {k}")
+
+
+@pytest.mark.parametrize("attention", [None, "dot"])
+def test_a_seq2seq_trainer_gets_a_live_dashboard(attention) -> None:
+    trainer = make_s2s_trainer(attention)
+    dash = rnnviz.dashboard(trainer, theme="light")
+    assert dash.views == ["seq2seq"] and dash.note == ""
+    assert dash.figure_order == ["history", "seq2seq"]
+    want_title = "Seq2Seq GRU" + (" + dot attention" if attention else "")
+    assert dash.title == f"{want_title} · hidden 8 · 1 layer · task reverse"
+    x, y, _lengths = trainer.probe
+    assert dash.seq_len == y.shape[1] and dash.probe_size == x.shape[0]
+    assert "→" not in dash.figures["seq2seq"]["layout"]["title"]["text"]  # no stale words
+    data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
+    sent = Sent(dash)
+    trainer.run(5, progress=False)
+    dash.refresh()
+    content, coded = _frame_applied(dash, sent, data)
+    trace = trainer.probe_trace()
+    _same_as_static(data, trace, 0, coded)  # the live figure is the static one of the new trace
+    assert dash.status["step"] == 5 and content["trace_step"] == 5
+    # the readout: per decoder step, what it read, the target, what it wrote
+    out = trace.output[0].argmax(-1).tolist()
+    lines = content["readout"]
+    assert len(lines) == dash.seq_len and lines[0].split(" · ")[1] == "reads <go>"
+    for t, line in enumerate(lines):
+        target = int(trace.target[0, t])
+        if target < 0:
+            assert line.endswith("not scored")
+        else:
+            assert line.endswith("✓" if out[t] == target else "✗")
+            assert f"target {trace.output_vocab[target]}" in line
+            assert f"says {trace.output_vocab[out[t]]} (" in line
+
+
+def test_a_seq2seq_dashboard_shows_another_sequence_of_the_probe() -> None:
+    """Another sequence, of another length: its columns, words and numbers (the figure is
+    wide enough for the longest). What belongs to the layout stays: the colour bars' places
+    (the alignment panel's height follows the first sequence), and the fonts of the rows read
+    and of the reference (theme colours, which the update does not know)."""
+    trainer = make_s2s_trainer("dot")
+    trace = trainer.probe_trace()
+    lengths = trace.lengths.tolist()
+    other = next(s for s in range(1, len(lengths)) if lengths[s] != lengths[0])
+    dash = rnnviz.dashboard(trainer, theme="light")
+    data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
+    sent = Sent(dash)
+    dash.sample = other
+    _content, coded = _frame_applied(dash, sent, data)
+    _same_as_static(data, trace, other, coded, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
+                                              7: ["colorbar"]})
+    layout = dash.figures["seq2seq"]["layout"]
+    right = max(float(max(d["x"])) for d in data[:3])
+    assert layout["xaxis"]["range"][1] >= right + 0.5  # nothing is cut off
+
+
+def test_a_seq2seq_dashboard_plays_and_pauses() -> None:
+    trainer = make_s2s_trainer("additive", cell="lstm")
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+
+    async def scenario() -> None:
+        dash.play()
+        while trainer.steps < 10:
+            await asyncio.sleep(0.01)
+            for content, _ in sent.frames():
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+        await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    assert trainer.state == "ready" and dash.status["state"] == "paused"
+    assert dash.status["step"] == trainer.steps and not dash.running
+    frames = [c for c, _ in sent.frames()]
+    assert len(frames) >= 2 and frames[-1]["step"] == trainer.steps
+    assert any(p["fig"] == "seq2seq" for c in frames for p in c["parts"])
+    dash._on_message(dash, {"type": "drawn", "seq": frames[-1]["seq"]}, [])
+    time.sleep(0.1)  # past the frame-rate cap: the reset's frame goes out at once
+    dash.reset()
+    assert trainer.steps == 0 and sent.frames()[-1][0]["reset"] is True
+
+
+def test_views_that_do_not_apply_to_a_seq2seq_are_named() -> None:
+    dash = rnnviz.dashboard(make_s2s_trainer(), views=("hidden", "seq2seq"))
+    assert dash.views == ["seq2seq"] and dash.note == "no hidden view for a SEQ2SEQ model"
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden", "seq2seq"))
+    assert dash.views == ["hidden"] and dash.note == "no seq2seq view for a LSTM model"
+    assert rnnviz.dashboard(make_trainer("elman")).views == ["hidden", "grad_flow"]
+
+
+def test_a_frame_is_of_one_step_even_while_a_cell_trains(monkeypatch) -> None:
+    """A cell's trainer.run (main thread) records a step while the dashboard's home thread
+    builds a frame: the frame waits for it, and never packs a history half recorded."""
+    import threading
+
+    trainer = make_trainer()
+    trainer.run(3, progress=False)
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    h = trainer.history
+    began = threading.Event()
+
+    def half_recorded_step() -> None:
+        with trainer._lock:  # as Trainer.step: the four lists grow one after the other
+            h.step.append(4)
+            began.set()
+            time.sleep(0.3)
+            h.loss.append(1.0), h.metric.append(0.5), h.grad_norm.append(1.0)
+            trainer._step = 4
+
+    cell = threading.Thread(target=half_recorded_step)
+    probe, build = dash._probe_trace, F.build_frame
+
+    def probe_then_a_cell_steps():
+        out = probe()
+        cell.start()  # the cell's step starts right after the trace is taken
+        return out
+
+    def build_once_the_cell_began(*args, **kwargs):
+        began.wait(0.5)  # it can begin only if the frame does not hold the trainer's lock
+        return build(*args, **kwargs)
+
+    dash._probe_trace = probe_then_a_cell_steps
+    monkeypatch.setattr(F, "build_frame", build_once_the_cell_began)
+    dash._send_frame()
+    cell.join(5)
+    parts = decode(*sent.frames()[-1])
+    xs, ys = parts[("history", 0, "x")], parts[("history", 0, "y")]
+    assert xs.size == ys.size == 3 and sent.frames()[-1][0]["step"] == 3

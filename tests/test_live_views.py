@@ -42,7 +42,7 @@ from rnnviz import views as V
 from rnnviz.i18n import language
 from rnnviz.live import _figures as F
 from rnnviz.live import _wire as W
-from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
+from rnnviz.live._registry import REGISTRY, VIEWS, available_views, kind, left_out_note
 from rnnviz.views._data import length_of
 
 
@@ -62,6 +62,7 @@ STATIC = {
     "gate_saturation": lambda tr, s, th: V.plot_gate_saturation(tr, layer=-1, theme=th),
     "cell": lambda tr, s, th, t=0: rnnviz.plot_cell(tr, _cursor(tr, s, t), layer=-1, sample=s,
                                                    theme=th),
+    "seq2seq": lambda tr, s, th: rnnviz.plot_seq2seq(tr, sample=s, theme=th),
 }
 
 
@@ -187,7 +188,7 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
     changed entries were checked."""
     trace_a = F.probe_trace(trainer)
     sample = sample % trace_a.batch_size
-    views = available_views(trace_a.cell_type, VIEWS)
+    views = available_views(kind(trace_a), VIEWS)
     figures = F.build_figures(trainer, trace_a, views, sample, theme, t_a)
     assert list(figures) == ["history", *views]
     # the live figures are the static ones of trace A (data; the dashboard lays them out)
@@ -279,9 +280,15 @@ def test_left_out_views_are_named_in_the_note() -> None:
     assert available_views("elman", ("hidden", "gates")) == ("hidden",)
     note = left_out_note("elman", ("hidden", "gates"))
     assert "no gates view" in note and "Elman" in note
-    assert left_out_note("lstm", VIEWS) == "" and left_out_note("elman", ("hidden",)) == ""
-    both = left_out_note("elman", tuple(v for v in VIEWS if "elman" not in REGISTRY[v].cells))
-    assert both.count(" view: ") == len(VIEWS) - len(available_views("elman", VIEWS)) >= 2
+    core_views = tuple(v for v in VIEWS if v != "seq2seq")
+    assert left_out_note("lstm", core_views) == "" and left_out_note("elman", ("hidden",)) == ""
+    both = left_out_note("elman", tuple(v for v in core_views if "elman" not in REGISTRY[v].cells))
+    assert both.count(" view: ") == len(core_views) - len(available_views("elman", VIEWS)) >= 2
+    # an encoder-decoder has its own view, and the core views are not for it
+    assert available_views("seq2seq", VIEWS) == ("seq2seq",)
+    assert left_out_note("seq2seq", ("seq2seq",)) == ""
+    assert left_out_note("seq2seq", ("gates", "seq2seq")) == "no gates view for a SEQ2SEQ model"
+    assert left_out_note("gru", ("seq2seq",)) == "no seq2seq view for a GRU model"
     with language("ru"):  # the note speaks the user's language
         ru = left_out_note("elman", ("gates",))
     assert "gates" in ru and "Элмана" in ru and ru != note
@@ -289,14 +296,18 @@ def test_left_out_views_are_named_in_the_note() -> None:
 
 def test_a_replay_frame_is_the_static_figure_of_its_snapshot() -> None:
     """The static site's replay animates each view with the same update (exact ranges)."""
+    for trainer in (_trainer("lstm", 2, True, False, True, 3), _s2s_trainer("lstm", "dot", 3)):
+        _check_replay(trainer)
+
+
+def _check_replay(trainer: rnnviz.Trainer) -> None:
     from rnnviz.live._replay import animate_view
     from rnnviz.trainer import Snapshot
 
-    trainer = _trainer("lstm", 2, True, False, True, 3)
     a = F.probe_trace(trainer)
     trainer.run(3, progress=False)
     b = F.probe_trace(trainer)
-    for view in VIEWS:
+    for view in available_views(kind(a), VIEWS):
         spec = F._plain(json.loads(animate_view([Snapshot(0, a), Snapshot(3, b)], view, theme="dark",
                                                 tag="replay").to_json()))
         assert [f["name"] for f in spec["frames"]] == ["s0", "s3"], view
@@ -304,6 +315,22 @@ def test_a_replay_frame_is_the_static_figure_of_its_snapshot() -> None:
         for k, update in zip(last["traces"], last["data"], strict=True):
             data[k].update({key: v for key, v in update.items() if key != "type"})
         _same(data, _plain(STATIC[view](b, 0, "dark")), f"{view} replay at B")
+
+
+def _s2s_trainer(cell: str, attention: str | None, seed: int) -> rnnviz.Trainer:
+    task = rnnviz.tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=seed)
+    model = rnnviz.Seq2Seq.from_task(task, cell=cell, hidden_size=4, seed=seed,
+                                     attention=attention)
+    return rnnviz.Trainer(model, task, lr=0.1, batch_size=4, seed=seed)
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+@pytest.mark.parametrize("attention", [None, "dot", "additive"])
+def test_the_seq2seq_view_is_checked_for_every_cell_and_attention(cell, attention) -> None:
+    trainer = _s2s_trainer(cell, attention, 1)
+    trace = F.probe_trace(trainer)
+    assert kind(trace) == "seq2seq" and available_views("seq2seq", VIEWS) == ("seq2seq",)
+    assert check_live_equals_static(trainer, 1, "dark") >= 4 + 3 * 4 + (4 * 3 if attention else 0)
 
 
 def test_half_views_pair_up_or_take_the_row() -> None:

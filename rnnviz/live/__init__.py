@@ -20,7 +20,7 @@ __all__ = ["dashboard", "Dashboard", "VIEWS"]
 
 def dashboard(
     trainer: Any,
-    views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
+    views: tuple[str, ...] | list[str] | None = None,
     *,
     fps: int = 32,
     theme: str = "auto",
@@ -33,7 +33,10 @@ def dashboard(
     ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
     message and which control to use. The views show the trainer's fixed probe batch
     (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
-    so the views of gates are left out for it and the status line says so.
+    so the views of gates are left out for it and the status line says so. A
+    :class:`rnnviz.Seq2Seq` trainer shows the ``"seq2seq"`` view (encoder states, the context
+    and decoder states, with attention the alignment; teacher forcing, as it trains) and,
+    per decoder step, what it read, the target and what it wrote.
 
     Every figure fills its slot: it is laid out again when it is first shown and whenever its
     slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
@@ -46,7 +49,9 @@ def dashboard(
     Args:
         trainer: an :class:`rnnviz.Trainer`.
         views: names from :data:`rnnviz.live.VIEWS` (the registry in
-            ``rnnviz/live/_registry.py``, in the dashboard's order): {views}.
+            ``rnnviz/live/_registry.py``, in the dashboard's order): {views}. Default
+            (``None``): ``"hidden"``, ``"gates"`` (gated cells) and ``"grad_flow"``;
+            ``"seq2seq"`` for a Seq2Seq.
         fps: frames per second while training (1 to 60); the default, 32, keeps about 30
             on a 2-core machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
@@ -68,10 +73,10 @@ def dashboard(
             )
     if isinstance(views, str):
         views = (views,)
-    if not isinstance(views, (tuple, list)):
-        raise TypeError(f"views must be a tuple of view names, got {type(views).__name__}")
-    chosen = tuple(_validate.choice("views", v, VIEWS) for v in views)
-    if len(set(chosen)) != len(chosen):
+    if views is not None and not isinstance(views, (tuple, list)):
+        raise TypeError(f"views must be a tuple of view names or None, got {type(views).__name__}")
+    chosen = None if views is None else tuple(_validate.choice("views", v, VIEWS) for v in views)
+    if chosen is not None and len(set(chosen)) != len(chosen):
         raise ValueError(f"views must not repeat a view, got {list(views)}")
     fps = _validate.positive_int("fps", fps)
     if fps > 60:

@@ -3,6 +3,7 @@ trainer, the training loop and the status, each on the widget's home event loop.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import traitlets as tl
@@ -91,8 +92,10 @@ class Controls(tl.HasTraits):
 
     def _sync_status(self) -> None:
         """Send the status line (a message only when it changed)."""
-        self.status = status_of(self.trainer, running=self.loop.running,
-                                steps_per_s=self.loop.steps_per_second(), error=self._error)
+        with getattr(self.trainer, "_lock", contextlib.nullcontext()):  # of one step
+            status = status_of(self.trainer, running=self.loop.running,
+                               steps_per_s=self.loop.steps_per_second(), error=self._error)
+        self.status = status
 
     # ------------------------------------------------------------------ trait observers
     @tl.observe("playing")

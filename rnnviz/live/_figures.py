@@ -5,9 +5,13 @@ sent to the browser as plotly JSON (layout, styling, first data) with the dashbo
 finishing (:func:`_finish`, :func:`narrow_variant`). A frame then carries only what the
 views' ``update`` functions say changed, packed as ``parts``::
 
-    {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 0}   # float32 bytes
+    {"fig": "history", "trace": 0, "key": "y", "shape": [n], "buffer": 0}     # float32 bytes
+    {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 1,
+     "codes": [-1.0, 1.0]}                       # a heatmap: colour codes, 1 byte a cell
     {"fig": "gates", "trace": 4, "key": "zmax", "value": 1.7}                 # small JSON
     {"fig": "cell", "layout": {"title.text": "LSTM cell at t = 3 …"}}          # layout paths
+
+(colour codes and their mask of missing cells: :mod:`rnnviz.live._wire`).
 
 Nothing is computed here: the numbers come from the view modules, the ones their static
 ``plot_*`` figures are drawn from (tests/test_live_views.py checks that they agree). A

@@ -75,7 +75,7 @@ def _copy(trainer: Any) -> Any:
     return copy.deepcopy(trainer, memo)
 
 
-def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow"), *,
+def replay(trainer: Any, views: tuple[str, ...] | None = None, *,
            theme: str = "auto", steps: int | None = None,
            frames: int | None = None) -> Replay:
     """Train a copy of ``trainer`` for ``steps`` steps (default :data:`STEPS`) and return the
@@ -84,7 +84,7 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     ``trainer``, ``views`` and ``theme`` come checked from :func:`rnnviz.dashboard`.
     """
     from rnnviz import _validate
-    from rnnviz.live._registry import available_views
+    from rnnviz.live._registry import available_views, default_views, kind
     from rnnviz.trainer import Snapshot
     from rnnviz.views import plot_history
 
@@ -108,10 +108,9 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     if snaps[-1].step != last:
         snaps.append(Snapshot(last, run.probe_trace()))
 
-    core = run.model.core
-    name = getattr(run.task, "name", type(run.task).__name__)
-    title = (f"{snaps[0].trace.cell_type.upper()} · hidden {core.hidden_size} · "
-             f"{core.num_layers} layer{'s' if core.num_layers > 1 else ''} · task {name}")
+    from rnnviz.live._describe import title as headline
+
+    title = headline(run, snaps[0].trace)
     tag = f"Recorded replay: {last - first} steps"
     hist = plot_history(run, theme=theme)
     if first > 0:  # the trainer had trained before the dashboard: mark where the replay starts
@@ -122,7 +121,8 @@ def replay(trainer: Any, views: tuple[str, ...] = ("hidden", "gates", "grad_flow
     else:
         hist.update_layout(title_text=f"{tag} · training curves")
     figures = [hist]
-    shown = available_views(snaps[0].trace.cell_type, chosen)
+    shown = (default_views(snaps[0].trace) if chosen is None
+             else available_views(kind(snaps[0].trace), chosen))
     for view in (v for v in VIEWS if v in shown):  # as the dashboard lays them out
         figures.append(animate_view(snaps, view, theme=theme, tag=tag))
     return Replay(figures, (first, last), run, title)

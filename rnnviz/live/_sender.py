@@ -1,6 +1,6 @@
 """Frame sending: each frame is built from the trainer's state when the pacer lets it go
-(the probe's trace rationed while training), sent as JSON parts plus float32 buffers, and
-timed for the benchmarks.
+(the probe's trace rationed while training), sent as JSON parts plus binary buffers
+(float32, or a heatmap's one-byte colour codes: ``_wire``), and timed for the benchmarks.
 
 A frame is the custom message ``{"type": "frame", "seq", "step", "sent", "trace_step",
 "parts"}`` with its buffers (see ``_figures.Frame``), plus ``"readout"`` when the views
@@ -22,6 +22,7 @@ from typing import Any
 
 import traitlets as tl
 
+from rnnviz.live import _describe
 from rnnviz.live import _figures as F
 from rnnviz.live._registry import REGISTRY
 from rnnviz.live._status import STATUS_INTERVAL
@@ -139,23 +140,26 @@ class FrameSender(tl.HasTraits):
                 self._sync_status()
                 self._status_at = start
         t_status = time.perf_counter()
-        with getattr(tr, "_lock", contextlib.nullcontext()):  # not while a cell's step runs
+        # Not while a step runs (a cell's trainer.run on the main thread): the trace and the
+        # history (its four lists grow one after the other) are then of one and the same step.
+        with getattr(tr, "_lock", contextlib.nullcontext()):
             trace, new = self._probe_trace()
-        t_trace = time.perf_counter()
-        sample = min(self.sample, trace.batch_size - 1)
-        if sample != self._frame_sample or self._force_views:
-            new, self._frame_sample, self._force_views = True, sample, False
-        t = int(self.t)
-        views = tuple(self.views) if new else tuple(
-            v for v in self.views if t != self._frame_t and REGISTRY[v].follows_t)
-        if views:
-            self._frame_t = t
-        frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds, t)
+            t_trace = time.perf_counter()
+            sample = min(self.sample, trace.batch_size - 1)
+            if sample != self._frame_sample or self._force_views:
+                new, self._frame_sample, self._force_views = True, sample, False
+            t = int(self.t)
+            views = tuple(self.views) if new else tuple(
+                v for v in self.views if t != self._frame_t and REGISTRY[v].follows_t)
+            if views:
+                self._frame_t = t
+            frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds, t)
+            step, state = int(tr.steps), tr.state
         self._seq += 1
-        content = {"type": "frame", "seq": self._seq, "step": int(tr.steps), "sent": time.time(),
+        content = {"type": "frame", "seq": self._seq, "step": step, "sent": time.time(),
                    "trace_step": int(self._shown.step), "parts": frame.parts}
         if new:
-            content["readout"] = F.readout(tr, trace, sample)
+            content["readout"] = _describe.readout(tr, trace, sample)
         if self._fresh_axes:
             content["reset"] = True
             self._fresh_axes = False
@@ -163,7 +167,7 @@ class FrameSender(tl.HasTraits):
             content["ack_after"] = ACK_INTERVAL
         t_build = time.perf_counter()
         self.send(content, buffers=frame.buffers)
-        self._frame_step, self._frame_state = tr.steps, tr.state
+        self._frame_step, self._frame_state = step, state
         self.frame_bytes = frame.nbytes
         end = time.perf_counter()
         self.frame_ms = 1e3 * (end - start)

@@ -16,11 +16,12 @@ from typing import Any
 import anywidget
 import traitlets as tl
 
-from rnnviz.live import _assets, _hooks
+from rnnviz.live import _assets, _describe, _hooks
 from rnnviz.live import _figures as F
 from rnnviz.live import _wire as W
 from rnnviz.live._controls import Controls
 from rnnviz.live._loop import FramePacer, TrainingLoop
+from rnnviz.live._registry import available_views, default_views, kind, left_out_note
 from rnnviz.live._sender import FrameSender, window
 from rnnviz.live._status import START
 
@@ -66,7 +67,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
         sync=True)
 
-    def __init__(self, trainer: Any, views: tuple[str, ...], *, fps: int, theme: str) -> None:
+    def __init__(self, trainer: Any, views: tuple[str, ...] | None, *, fps: int,
+                 theme: str) -> None:
         self.trainer = trainer
         self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=window(fps))
         # 40 ms chunks: they end early whenever a frame is due, so in practice training
@@ -74,17 +76,21 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.04)
         self.loop.on_stop = self._on_loop_stop
         trace = trainer.probe_trace()
-        shown = F.available_views(trace.cell_type, tuple(views))
+        if views is None:  # the model's own: hidden, gates, grad_flow; seq2seq for a Seq2Seq
+            shown, note = default_views(trace), ""
+        else:
+            shown = available_views(kind(trace), tuple(views))
+            note = left_out_note(kind(trace), tuple(views))
         figures = F.build_figures(trainer, trace, shown, 0, theme)
         super().__init__(
             lr=float(trainer.lr),
             clip_enabled=trainer.clip is not None,
             clip_value=float(trainer.clip) if trainer.clip is not None else 1.0,
-            title=_title(trainer, trace),
-            seq_len=trace.seq_len,
+            title=_describe.title(trainer, trace),
+            seq_len=_describe.seq_len(trace),
             probe_size=trace.batch_size,
             views=list(shown),
-            note=F.left_out_note(trace.cell_type, tuple(views)),
+            note=note,
             theme=theme,
             fps=int(fps),
             figures=figures,
@@ -107,10 +113,3 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
         _hooks.forget(self)
         super().close()
 
-
-def _title(trainer: Any, trace: Any) -> str:
-    """The headline: cell, size, layers and task."""
-    core = trainer.model.core
-    name = getattr(trainer.task, "name", type(trainer.task).__name__)
-    return (f"{trace.cell_type.upper()} · hidden {core.hidden_size} · "
-            f"{core.num_layers} layer{'s' if core.num_layers > 1 else ''} · task {name}")

@@ -231,3 +231,36 @@ def test_long_sequences_and_views_that_do_not_apply(run_notebook_in_lab) -> None
     set_left_sidebar(page, True)
     page.locator('.rnnviz-fig[data-fig="unrolled"]').scroll_into_view_if_needed()
     run.screenshot("unrolled-T100", '.rnnviz-fig[data-fig="unrolled"]')
+
+
+def test_a_seq2seq_trainer_trains_live(run_notebook_in_lab) -> None:
+    """A Seq2Seq with attention: its view (encoder, context, decoder, alignment) is drawn,
+    fits its slot, trains live, and the readout speaks of the decoder's steps."""
+    run = run_notebook_in_lab(Path(__file__).parent / "notebooks" / "dashboard_seq2seq.ipynb")
+    page = run.page
+    assert not run.problems(), "\n".join(run.problems())
+    assert page.locator(".rnnviz-fig").count() == 2  # history, seq2seq
+    assert page.inner_text(".rnnviz-title").startswith("Seq2Seq GRU + dot attention")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
+    page.evaluate(_WATCH_ERRORS_JS)
+    start = _frames(page)
+    page.click(".rnnviz-play")
+    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    page.click(".rnnviz-play")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
+              "the status to say paused")
+    page.wait_for_timeout(600)
+    assert page.inner_text(".rnnviz-status").startswith("paused · step ")
+    assert page.inner_text(".rnnviz-readout").startswith("t = 0: source ")
+    assert "reads <go>" in page.inner_text(".rnnviz-readout")
+    for sidebar in (False, True):
+        set_left_sidebar(page, sidebar)
+        fit = figure_fit_problems(page, ".rnnviz-fig")
+        assert fit["figures"] == 2 and not fit["problems"], fit
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 2000})
+    page.wait_for_timeout(300)
+    run.screenshot("seq2seq", DASH)
+    page.set_viewport_size(VIEWPORT)
+    assert not run.console_errors, "\n".join(run.console_errors)
+    errors = page.evaluate("() => window.__kernelErrors")
+    assert not errors, "kernel errors while the dashboard ran:\n" + "\n".join(errors)
