@@ -32,6 +32,7 @@ STATIC = {
     "grad_flow": lambda tr, s, th: V.plot_grad_flow(tr, sample=None, layer=-1, theme=th),
     "gates": lambda tr, s, th: V.plot_gates(tr, sample=s, layer=-1, direction=0, theme=th),
     "unrolled": lambda tr, s, th: V.plot_unrolled(tr, sample=s, layer=-1, theme=th),
+    "gate_saturation": lambda tr, s, th: V.plot_gate_saturation(tr, layer=-1, theme=th),
     "seq2seq": lambda tr, s, th: rnnviz.plot_seq2seq(tr, sample=s, theme=th),
 }
 
@@ -202,6 +203,8 @@ def test_left_out_views_are_named_in_the_note() -> None:
     assert "no gates view" in note and "Elman" in note
     core_views = tuple(v for v in VIEWS if v != "seq2seq")
     assert left_out_note("lstm", core_views) == "" and left_out_note("elman", ("hidden",)) == ""
+    both = left_out_note("elman", tuple(v for v in core_views if "elman" not in REGISTRY[v].cells))
+    assert both.count(" view: ") == len(core_views) - len(available_views("elman", core_views)) >= 2
     # an encoder-decoder has its own view, and the core views are not for it
     assert available_views("seq2seq", VIEWS) == ("seq2seq",)
     assert left_out_note("seq2seq", ("seq2seq",)) == ""

@@ -28,19 +28,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from rnnviz._types import Trace
 from rnnviz.live import _wire as W
+from rnnviz.live._narrow import (
+    LINE_PANEL_MIN_PX,
+    PANEL_MIN_PX,
+    _text_px,
+    narrow_variant,
+)
+from rnnviz.live._readout import finite_or_none, readout
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 from rnnviz.views import _data as D
 from rnnviz.views._live import Change
-from rnnviz.views.history import BASELINE_NAME, _decimate, live_history, update_history
+from rnnviz.views.history import (
+    BASELINE_META,
+    NO_STEPS_NAME,
+    _decimate,
+    live_history,
+    update_history,
+)
 from rnnviz.views.history import MAX_LIVE_POINTS as MAX_HISTORY_POINTS
 
-__all__ = ["VIEWS", "BASELINE_NAME", "MAX_HISTORY_POINTS", "Frame", "available_views",
-           "build_figures", "build_frame", "left_out_note", "probe_trace", "readout",
-           "_decimate"]
+# the dashboard widget's façade, and what the tests read
+__all__ = ["VIEWS", "BASELINE_META", "MAX_HISTORY_POINTS", "PANEL_MIN_PX", "LINE_PANEL_MIN_PX",
+           "Frame", "available_views", "build_figures", "build_frame", "finite_or_none",
+           "left_out_note", "narrow_variant", "nice_bound", "probe_trace", "readout",
+           "_decimate", "_text_px"]
 
 SHRINK_AFTER_S = 3.0  # a colour range shrinks once its values stayed small this long (Frame)
 
@@ -199,7 +213,7 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     figures: dict[str, dict[str, Any]] = {}
     hist = live_history(trainer, theme=theme).figure
     hist.layout.annotations = [a for a in hist.layout.annotations
-                               if a.text != "no training steps yet"]
+                               if a.name != NO_STEPS_NAME]
     fixed = []
     if getattr(trainer.task, "metric_name", "") == "accuracy":  # a known range: never regrow it
         hist.update_yaxes(range=[0, 1.02], autorange=False, row=1, col=2)
@@ -247,147 +261,13 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None, height
     if dashboard_layout is not None:  # the view's own changes for a dashboard slot
         dashboard_layout(fig)
     spec = _plain(json.loads(fig.to_json()))
-    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
+    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("meta") == BASELINE_META]
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": grid, "highlight": highlight, "baselines": baselines,
             "grow": "x" if name == "history" else "",
             "narrow": narrow_variant(spec["data"], spec["layout"],
                                      panel_min=LINE_PANEL_MIN_PX if name == "history"
                                      else PANEL_MIN_PX)}
-
-
-# ----------------------------------------------------------------------------- narrow slots
-
-CHAR_PX = 0.52  # the width of one character, in font sizes (Arial / Open Sans: ~0.5)
-PANEL_MIN_PX = 240  # a heatmap subplot narrower than this piles up its ticks and titles
-LINE_PANEL_MIN_PX = 180  # curves against the training step need less
-NARROW_GAP_PX = 95  # between stacked panels: x ticks, x title and the next subplot title
-TITLE_LINE_PX = 27  # one more line of title
-
-
-def _text_px(text: str | None, size: float) -> float:
-    """A generous estimate of the drawn width of plotly text (tags stripped, <br> lines)."""
-    import re
-
-    if not text:
-        return 0.0
-    lines = re.sub(r"<(?!br)[^>]*>", "", text).split("<br>")
-    return max(len(line) for line in lines) * size * CHAR_PX
-
-
-def _wrap(text: str, seps: tuple[str, ...]) -> str:
-    """Break a long title at its first separator, keeping the separator's words."""
-    for sep in seps:
-        if sep in text:
-            head, tail = text.split(sep, 1)
-            keep = "" if sep.strip() in ("—", "·") else sep.rstrip()
-            return f"{head}{keep}<br>{tail}"
-    return text
-
-
-def _panels(layout: dict) -> list[dict]:
-    """Every subplot: its axis names and domains, in reading order (top row first, then left)."""
-    out = []
-    for key, ax in layout.items():
-        if not (key.startswith("xaxis") and isinstance(ax, dict) and "domain" in ax):
-            continue
-        yname = "yaxis" + str(ax.get("anchor", "y"))[1:]
-        yax = layout.get(yname)
-        if not isinstance(yax, dict) or "domain" not in yax:
-            continue
-        out.append({"x": key, "y": yname, "xd": list(ax["domain"]), "yd": list(yax["domain"])})
-    out.sort(key=lambda p: (-round(p["yd"][1], 3), round(p["xd"][0], 3)))
-    return out
-
-
-def narrow_variant(data: list[dict], layout: dict, *,
-                   panel_min: float = PANEL_MIN_PX) -> dict[str, Any]:
-    """How a figure is laid out in a slot narrower than ``below`` px.
-
-    Side-by-side subplots are stacked (one per row, in reading order, each as tall as it was,
-    subplot titles and colour bars moved with them) and long titles break into two lines, so
-    no title, tick label or axis title overlaps another down to a 320 px slot. The browser
-    swaps it in and out as its slot is resized.
-
-    Returns ``{"below", "height", "layout", "annotations", "colorbars"}``: ``layout`` holds
-    top-level keys to merge into the layout, ``annotations`` replaces the annotations,
-    ``colorbars`` maps trace index -> colorbar keys to merge.
-    """
-    margin = dict(layout.get("margin") or {})
-    height = float(layout.get("height") or 400)
-    t, b = float(margin.get("t", 80)), float(margin.get("b", 60))
-    l_, r = float(margin.get("l", 70)), float(margin.get("r", 30))
-    font = float((layout.get("font") or {}).get("size", 16))
-    title = dict(layout.get("title") or {})
-    tsize = float((title.get("font") or {}).get("size", font))
-    subtitle = dict(title.get("subtitle") or {})
-    panels = _panels(layout)
-    cols = len({round(p["xd"][0], 3) for p in panels}) or 1
-    # below this slot width, side-by-side panels get narrower than PANEL_MIN_PX, or the
-    # title no longer fits on one line
-    below = max(cols * panel_min + l_ + r + 60 * (cols - 1) if cols > 1 else 0,
-                _text_px(title.get("text"), tsize) + 30,
-                _text_px(subtitle.get("text"), font) + 30)
-    for ann in layout.get("annotations") or []:  # a subplot title must fit over its panel
-        if cols > 1 and ann.get("xref") == "paper" and ann.get("yref") == "paper":
-            size = float((ann.get("font") or {}).get("size", font))
-            share = min((p["xd"][1] - p["xd"][0] for p in panels
-                         if abs((p["xd"][0] + p["xd"][1]) / 2 - float(ann.get("x", -9))) < 1e-3),
-                        default=1.0)
-            below = max(below, _text_px(ann.get("text"), size) / max(share, 0.05) + l_ + r)
-    extra = 0.0
-    new_title = dict(title)
-    if title.get("text"):
-        wrapped = _wrap(title["text"], (" — ", " · "))
-        if wrapped != title["text"]:
-            new_title["text"] = wrapped
-            extra += TITLE_LINE_PX
-    if subtitle.get("text"):
-        wrapped = _wrap(subtitle["text"], (": ", "; ", ", "))
-        if wrapped != subtitle["text"]:
-            new_title["subtitle"] = dict(subtitle, text=wrapped)
-            extra += TITLE_LINE_PX - 6
-    new_margin = dict(margin, t=t + extra)
-    area = height - t - b
-    out_layout: dict[str, Any] = {"title": new_title, "margin": new_margin}
-    annotations = [dict(a) for a in layout.get("annotations") or []]
-    colorbars: dict[str, dict] = {}
-    if cols == 1:
-        return {"below": round(below), "height": round(height + extra), "layout": out_layout,
-                "annotations": annotations, "colorbars": colorbars}
-    # stacked: every panel keeps its height in px, gaps between them
-    bands = [max(140.0, (p["yd"][1] - p["yd"][0]) * area) for p in panels]
-    new_area = sum(bands) + NARROW_GAP_PX * (len(panels) - 1)
-    top = new_area
-    placed = {}
-    for p, band in zip(panels, bands, strict=True):
-        y1, y0 = top / new_area, (top - band) / new_area
-        placed[p["x"]] = (p, [round(y0, 4), round(y1, 4)])
-        out_layout[p["x"]] = {"domain": [0.0, 1.0]}
-        out_layout[p["y"]] = {"domain": [round(y0, 4), round(y1, 4)]}
-        top -= band + NARROW_GAP_PX
-    for ann in annotations:  # subplot titles sit on top of their panel's domain
-        if ann.get("xref") != "paper" or ann.get("yref") != "paper":
-            continue
-        for p, (_, y1) in placed.values():
-            xc = (p["xd"][0] + p["xd"][1]) / 2
-            if abs(float(ann.get("x", -9)) - xc) < 1e-3 and \
-                    abs(float(ann.get("y", -9)) - p["yd"][1]) < 1e-3:
-                ann["x"], ann["y"] = 0.5, y1
-                break
-    for k, trace in enumerate(data):
-        if "colorbar" not in trace or trace.get("showscale") is False:
-            continue
-        xname = "xaxis" + str(trace.get("xaxis", "x"))[1:]
-        if xname in placed:
-            y0, y1 = placed[xname][1]
-            colorbars[str(k)] = {"y": round((y0 + y1) / 2, 4), "len": round(0.9 * (y1 - y0), 4),
-                                 "yanchor": "middle", "yref": "paper"}
-    legend = layout.get("legend") or {}
-    if legend and legend.get("yref", "paper") == "paper" and "y" in legend:
-        out_layout["legend"] = dict(legend, y=round(float(legend["y"]) * area / new_area, 4))
-    return {"below": round(below), "height": round(new_area + t + extra + b),
-            "layout": out_layout, "annotations": annotations, "colorbars": colorbars}
 
 
 def _plain(value: Any) -> Any:
@@ -440,75 +320,3 @@ def build_frame(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
         if name in views:
             frame.add(name, REGISTRY[name].update(trace, sample))
     return frame
-
-
-# ----------------------------------------------------------------------------- readout
-
-
-def _label(vocab: list[str] | None, value: int) -> str:
-    if vocab is not None and 0 <= value < len(vocab):
-        return vocab[value]
-    return str(value)
-
-
-def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
-    """Per time step of ``sample``: what went in, the target and what the model says."""
-    task = trainer.task
-    T = trace.seq_len
-    x = trace.inputs[sample]
-    # plain lists first: iterating a tensor makes a tensor of every element (~1 ms a frame)
-    ins = ([_label(task.vocab, int(v)) for v in x.tolist()] if x.dim() == 1
-           else [", ".join(f"{v:.2f}" for v in row) for row in x[:, :3].tolist()])
-    out = trace.output[sample] if trace.output is not None else None
-    y = trace.target[sample] if trace.target is not None else None
-    lines = [f"input {ins[t]}" for t in range(T)]
-    if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
-        said = _says_all(task, out, y)
-        lines = [f"{line} · {s}" for line, s in zip(lines, said, strict=True)]
-    elif out is not None and out.dim() == 1:
-        last = D.length_of(trace, sample) - 1
-        lines[last] += " · " + _says(task, out, y)
-    return lines
-
-
-def _says_all(task: Any, out: torch.Tensor, y: torch.Tensor) -> list[str]:
-    """:func:`_says` for every step of ``out`` (T, O) against ``y`` (T, ...), vectorised."""
-    if getattr(task, "loss_name", "") != "cross_entropy":
-        return [_says(task, out[t], y[t]) for t in range(out.shape[0])]
-    p = torch.softmax(out.float(), dim=-1)  # (T, O)
-    conf, k = p.max(dim=-1)  # (T,)
-    vocab = getattr(task, "output_vocab", None)
-    lines = []
-    for kt, ct, yt in zip(k.tolist(), conf.tolist(), y.tolist(), strict=True):
-        said = f"says {_label(vocab, kt)} ({ct:.0%})"
-        if yt < 0:
-            lines.append(said + " · not scored")
-        else:
-            lines.append(f"target {_label(vocab, yt)} · {said} {'✓' if kt == yt else '✗'}")
-    return lines
-
-
-def _says(task: Any, out: torch.Tensor, y: torch.Tensor | None) -> str:
-    if getattr(task, "loss_name", "") == "cross_entropy":
-        p = torch.softmax(out.float(), dim=-1)
-        k = int(p.argmax())
-        vocab = getattr(task, "output_vocab", None)
-        said = f"says {_label(vocab, k)} ({float(p[k]):.0%})"
-        if y is None or int(y) < 0:
-            return said + " · not scored"
-        ok = "✓" if k == int(y) else "✗"
-        return f"target {_label(vocab, int(y))} · {said} {ok}"
-    vals = ", ".join(f"{float(v):.2f}" for v in out.flatten()[:3])
-    if y is None:
-        return f"says {vals}"
-    want = ", ".join(f"{float(v):.2f}" for v in y.flatten()[:3])
-    return f"target {want} · says {vals}"
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A float for a status line, or ``None`` for missing / non-finite values."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None

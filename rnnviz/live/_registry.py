@@ -40,6 +40,7 @@ REGISTRY: dict[str, Entry] = {
     "hidden": Entry(heatmaps.live_hidden, heatmaps.update_hidden),
     "grad_flow": Entry(gradients.live_grad_flow, gradients.update_grad_flow),
     "gates": Entry(heatmaps.live_gates, heatmaps.update_gates, GATED),
+    "gate_saturation": Entry(heatmaps.live_gate_saturation, heatmaps.update_gate_saturation, GATED),
     "unrolled": Entry(unrolled.live_unrolled, unrolled.update_unrolled),
     "seq2seq": Entry(seq2seq.live_seq2seq, seq2seq.update_seq2seq, SEQ2SEQ),
 }
