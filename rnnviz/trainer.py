@@ -84,7 +84,8 @@ class Trainer:
 
     1. draw the batch ``task.batch(batch_size, seed=...)`` (seeded by ``seed`` and the step);
     2. forward on the fused fast path, ``output = model.batch_output(x, y, lengths)`` (a
-       ``Seq2Seq`` reads ``y`` by teacher forcing), ``loss = loss_fn(output, y)``;
+       ``Seq2Seq`` reads ``y`` by teacher forcing), ``loss = loss_fn(output, y)``; with
+       ``tbptt=k``, in chunks of k steps (truncated BPTT, below);
     3. backward; ``grad_norm`` = total gradient norm (clip it to ``clip`` when set);
     4. optimizer update; append ``step, loss, metric, grad_norm`` to :attr:`history`;
     5. every ``snapshot_every`` steps, trace the fixed :attr:`probe` batch into
@@ -104,6 +105,17 @@ class Trainer:
 
     Same seeds on the same machine give a bit-identical history.
 
+    **Truncated BPTT** (``tbptt=k``; Williams & Peng 1990, Sutskever 2013): the forward pass
+    runs in chunks of ``k`` steps; the state carried from one chunk into the next is detached,
+    so the gradient of a loss at step t reaches back only to the start of t's chunk (at most
+    k - 1 steps). The numbers of the forward pass, hence loss and metric, are those of full
+    BPTT. There is **one optimizer step per sequence** (per batch): the gradients of all
+    chunks are summed by one backward pass of the whole batch's loss, so a step, the history
+    and the batch stream mean the same with and without truncation, and ``tbptt >= T`` is
+    exactly full BPTT. A many-to-one task (loss at the last step only) therefore learns only
+    from the last chunk. It needs a :class:`rnnviz.SequenceModel` with a unidirectional,
+    undilated core. Snapshots (and the dashboard's gradient view) trace full BPTT.
+
     Args:
         model: a :class:`rnnviz.SequenceModel` or :class:`rnnviz.Seq2Seq` that fits ``task``
             (any :class:`rnnviz.Trainable`; ``model.check_task(task)`` must pass).
@@ -117,6 +129,8 @@ class Trainer:
         max_snapshots: how many snapshots to keep (the oldest are dropped). Default: 50.
         probe_size: sequences in the fixed probe batch. Default: 4.
         loss_fn: ``loss_fn(output, y) -> scalar``. Default: ``task.loss``.
+        tbptt: truncated-BPTT window in steps, or ``None`` for full BPTT (the default).
+            Can be changed between steps (``trainer.tbptt = 10``), like ``lr`` and ``clip``.
 
     Attributes:
         history (History), snapshots (deque of Snapshot), probe (Batch),
@@ -154,6 +168,7 @@ class Trainer:
         max_snapshots: int = 50,
         probe_size: int = 4,
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        tbptt: int | None = None,
     ) -> None:
         # 1. check the arguments
         if not isinstance(model, Trainable):
@@ -177,6 +192,7 @@ class Trainer:
         self.max_snapshots = _validate.positive_int("max_snapshots", max_snapshots)
         self.probe_size = _validate.positive_int("probe_size", probe_size)
         self.loss_fn = loss_fn  # type: ignore[assignment]  # None means the task's loss
+        self.tbptt = tbptt
         # after the first step has passed the public checks, the hot path skips them
         self._metric = task._metric if isinstance(task, Task) else task.metric
         # 2. state
@@ -223,6 +239,25 @@ class Trainer:
     @clip.setter
     def clip(self, value: float | None) -> None:
         self._clip = _validate.positive_float("clip", value, allow_none=True)
+
+    @property
+    def tbptt(self) -> int | None:
+        """Truncated-BPTT window in steps, or ``None`` (full BPTT); settable between steps."""
+        return self._tbptt
+
+    @tbptt.setter
+    def tbptt(self, value: int | None) -> None:
+        if value is not None:
+            _validate.steps("tbptt", value)
+            core = getattr(self.model, "core", None)
+            if not hasattr(self.model, "readout") or core is None or not hasattr(core, "_fused"):
+                raise ValueError(_("tbptt needs an rnnviz.SequenceModel (an encoder-decoder "
+                                   "trains with full BPTT), got {type}").format(
+                                       type=type(self.model).__name__))
+            if core.bidirectional or hasattr(core, "dilations"):
+                raise ValueError(_("tbptt needs a unidirectional, undilated core (the state "
+                                   "carried between chunks must be the one of step t - 1)"))
+        self._tbptt = value
 
     @property
     def steps(self) -> int:
@@ -352,7 +387,15 @@ class Trainer:
         self._phase = "compute"
         for p in self._params:
             p.grad = None
-        if self._checked:  # the task's batches were checked once: skip the per-call checks
+        window = self._tbptt  # read once: it may be set from another thread between steps
+        if window is not None:
+            output = self._truncated_output(x, lengths, window, check=not self._checked)
+            if self._checked:
+                loss, score = self._loss(output, y), self._metric
+            else:
+                loss, score = self.loss_fn(output, y), self.task.metric
+                _validate.scalar_loss(loss, needs_grad=True)
+        elif self._checked:  # the task's batches were checked once: skip the per-call checks
             output = self.model.batch_output(x, y, lengths, check=False)
             loss, score = self._loss(output, y), self._metric
         else:
@@ -389,6 +432,33 @@ class Trainer:
         # 5. snapshot of the probe batch
         self._snapshot()
         return StepResult(k, loss_value, metric, grad_norm)
+
+    def _truncated_output(self, x: torch.Tensor, lengths: torch.Tensor | None, k: int, *,
+                          check: bool) -> torch.Tensor:
+        """The model's output with the state detached every ``k`` steps (same numbers)."""
+        from rnnviz.models import check_lengths
+
+        model = self.model
+        core = model.core
+        e = model.encode(x) if check else model._encode(x)  # (B, T, I)
+        B, T = e.shape[:2]
+        if lengths is not None and check:
+            lengths = check_lengths(lengths, B, T)
+        outs, state = [], None
+        for start in range(0, T, k):
+            chunk = e[:, start:start + k]  # (B, k', I)
+            if lengths is None:
+                out, new = core._fused(chunk, state, None)  # (B, k', D*H)
+            else:  # a sequence that ended before this chunk keeps its state
+                left = lengths - start  # (B,)
+                out, new = core._fused(chunk, state, left.clamp(1, chunk.shape[1]))
+                if state is not None and bool((left <= 0).any()):
+                    keep = (left > 0).view(1, B, 1).to(e.device)
+                    new = tuple(torch.where(keep, n, s) for n, s in zip(new, state, strict=True)) \
+                        if isinstance(new, tuple) else torch.where(keep, new, state)
+            outs.append(out)
+            state = tuple(s.detach() for s in new) if isinstance(new, tuple) else new.detach()
+        return model.readout(torch.cat(outs, dim=1), lengths)  # (B, T, O) or (B, O)
 
     # ------------------------------------------------------------------ safe stops
     def _restore_backup(self) -> None:
@@ -483,7 +553,8 @@ class Trainer:
     def __repr__(self) -> str:
         return (
             f"Trainer(steps={self._step}, state={self.state!r}, lr={self._lr:g}, "
-            f"optimizer={self.optimizer_name!r}, clip={self._clip}, batch_size={self.batch_size})"
+            f"optimizer={self.optimizer_name!r}, clip={self._clip}, batch_size={self.batch_size}"
+            + ("" if self._tbptt is None else f", tbptt={self._tbptt}") + ")"
         )
 
 

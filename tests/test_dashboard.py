@@ -990,3 +990,18 @@ def test_a_frame_is_of_one_step_even_while_a_cell_trains(monkeypatch) -> None:
     parts = decode(*sent.frames()[-1])
     xs, ys = parts[("history", 0, "x")], parts[("history", 0, "y")]
     assert xs.size == ys.size == 3 and sent.frames()[-1][0]["step"] == 3
+
+
+def test_a_closed_dashboard_is_garbage_collected():
+    """Nothing keeps a closed dashboard (and its trainer and model) alive: anywidget watches a
+    ``_css`` given as a file path and holds every instance, so the CSS goes as a string."""
+    import gc
+    import weakref
+
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden",))
+    model = weakref.ref(dash.trainer.model)
+    ref = weakref.ref(dash)
+    dash.close()
+    del dash
+    gc.collect()
+    assert ref() is None and model() is None

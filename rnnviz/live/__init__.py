@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnviz import _validate
+from rnnviz.i18n import _, uses_language
 from rnnviz.live import _replay
 from rnnviz.live._registry import VIEWS
 from rnnviz.live._widget import Dashboard
@@ -18,12 +19,14 @@ from rnnviz.views._style import THEMES
 __all__ = ["dashboard", "Dashboard", "VIEWS"]
 
 
+@uses_language
 def dashboard(
     trainer: Any,
     views: tuple[str, ...] | list[str] | None = None,
     *,
     fps: int = 32,
     theme: str = "auto",
+    lang: str | None = None,
 ) -> Dashboard:
     """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.
 
@@ -55,6 +58,8 @@ def dashboard(
         fps: frames per second while training (1 to 60); the default, 32, keeps about 30
             on a 2-core machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
+        lang: ``"en"`` or ``"ru"`` for this dashboard (its figures, controls, status line and
+            messages); default: :func:`rnnviz.set_language`, fixed when it is built.
 
     Returns:
         The widget; leave it as the cell's last value to display it.
@@ -68,19 +73,19 @@ def dashboard(
     """
     for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
         if not hasattr(trainer, attr):
-            raise TypeError(
-                f"trainer must be an rnnviz.Trainer (with .{attr}), got {type(trainer).__name__}"
-            )
+            raise TypeError(_("trainer must be an rnnviz.Trainer (with .{attr}), got {type}")
+                            .format(attr=attr, type=type(trainer).__name__))
     if isinstance(views, str):
         views = (views,)
     if views is not None and not isinstance(views, (tuple, list)):
-        raise TypeError(f"views must be a tuple of view names or None, got {type(views).__name__}")
+        raise TypeError(_("views must be a tuple of view names or None, got {type}").format(
+            type=type(views).__name__))
     chosen = None if views is None else tuple(_validate.choice("views", v, VIEWS) for v in views)
     if chosen is not None and len(set(chosen)) != len(chosen):
-        raise ValueError(f"views must not repeat a view, got {list(views)}")
+        raise ValueError(_("views must not repeat a view, got {views}").format(views=list(views)))
     fps = _validate.positive_int("fps", fps)
     if fps > 60:
-        raise ValueError(f"fps must be at most 60, got {fps}")
+        raise ValueError(_("fps must be at most 60, got {value}").format(value=fps))
     theme = _validate.choice("theme", theme, THEMES)
     if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
         return _replay.replay(trainer, chosen, theme=theme)  # type: ignore[return-value]

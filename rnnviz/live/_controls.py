@@ -8,6 +8,7 @@ from typing import Any
 
 import traitlets as tl
 
+from rnnviz.i18n import _, language
 from rnnviz.live._assets import plotly_js
 from rnnviz.live._loop import _running_loop
 from rnnviz.live._status import status_of
@@ -29,6 +30,7 @@ class Controls(tl.HasTraits):
     pacer: Any
     _home: Any = None  # the event loop that handles the browser's messages
     _error = ""  # a control's error (a refused lr, the loop failed) for the status message
+    _lang: str | None = None  # the language of the status and messages (set at construction)
 
     # ------------------------------------------------------------------ public
     def play(self) -> None:
@@ -92,7 +94,7 @@ class Controls(tl.HasTraits):
 
     def _sync_status(self) -> None:
         """Send the status line (a message only when it changed)."""
-        with getattr(self.trainer, "_lock", contextlib.nullcontext()):  # of one step
+        with language(self._lang), getattr(self.trainer, "_lock", contextlib.nullcontext()):
             status = status_of(self.trainer, running=self.loop.running,
                                steps_per_s=self.loop.steps_per_second(), error=self._error)
         self.status = status
@@ -114,7 +116,8 @@ class Controls(tl.HasTraits):
                 return
             self.loop.steps_per_frame = self.steps_per_frame
             try:
-                self.loop.start()
+                with language(self._lang):
+                    self.loop.start()
             except RuntimeError as err:
                 self.playing = False
                 self._error = str(err)
@@ -132,7 +135,8 @@ class Controls(tl.HasTraits):
     @tl.observe("lr")
     def _on_lr(self, change: dict) -> None:
         try:
-            self.trainer.lr = change["new"]
+            with language(self._lang):
+                self.trainer.lr = change["new"]
         except (TypeError, ValueError) as err:
             self._error = str(err)
             self.lr = change["old"]
@@ -141,7 +145,8 @@ class Controls(tl.HasTraits):
     @tl.observe("clip_enabled", "clip_value")
     def _on_clip(self, change: dict) -> None:
         try:
-            self.trainer.clip = self.clip_value if self.clip_enabled else None
+            with language(self._lang):
+                self.trainer.clip = self.clip_value if self.clip_enabled else None
         except (TypeError, ValueError) as err:
             self._error = str(err)
             self.set_trait(change["name"], change["old"])
@@ -184,8 +189,10 @@ class Controls(tl.HasTraits):
         self.pacer.request()
 
     def _on_loop_stop(self, reason: str) -> None:
-        if reason.startswith("error"):
-            self._error = reason
+        if reason.startswith("error"):  # "error: {type}: {message}" (_loop.TrainingLoop)
+            with language(self._lang):
+                # TRANSLATORS: the word "error" must match the label "error" (live/_labels.py)
+                self._error = _("error: {detail}").format(detail=reason.split(":", 1)[1].strip())
         self.playing = False
         self._sync_status()
         self.pacer.request(urgent=True)

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from rnnviz._types import Seq2SeqTrace
+from rnnviz.i18n import _, ngettext
 from rnnviz.live import _figures as F
 
 
@@ -21,12 +22,14 @@ def title(trainer: Any, trace: Any) -> str:
         head = f"Seq2Seq {trace.cell_type.upper()}"
         attention = getattr(model, "attention_type", None)
         if attention:
-            head += f" + {attention} attention"
+            # TRANSLATORS: {kind} is "dot" or "additive" (an identifier)
+            head += " + " + _("{kind} attention").format(kind=attention)
         size, layers = trace.hidden_size, trace.num_layers
     else:
         head, size, layers = trace.cell_type.upper(), model.core.hidden_size, model.core.num_layers
-    return (f"{head} · hidden {size} · {layers} layer{'s' if layers > 1 else ''} · "
-            f"task {name}")
+    n_layers = ngettext("{n} layer", "{n} layers", layers).format(n=layers)
+    return _("{cell} · hidden {size} · {layers} · task {task}").format(
+        cell=head, size=size, layers=n_layers, task=name)
 
 
 def seq_len(trace: Any) -> int:
@@ -60,13 +63,14 @@ def seq2seq_readout(trace: Seq2SeqTrace, sample: int) -> list[str]:
     for t, (read, k, c) in enumerate(zip(trace.decoder.inputs[s].tolist(), said.tolist(),
                                          conf.tolist(), strict=True)):
         word = "<go>" if read == trace.start else _name(out_vocab, read)
-        says = f"says {_name(out_vocab, k)} ({c:.0%})"
+        says = _("says {y} ({p})").format(y=_name(out_vocab, k), p=f"{c:.0%}")
+        head = _("source {x} · reads {word}").format(x=source, word=word)
         if target is None:
-            lines.append(f"source {source} · reads {word} · {says}")
+            lines.append(f"{head} · {says}")
         elif target[t] < 0:
-            lines.append(f"source {source} · reads {word} · {says} · not scored")
+            lines.append(f"{head} · {says} · " + _("not scored"))
         else:
             ok = "✓" if k == target[t] else "✗"
-            lines.append(f"source {source} · reads {word} · target "
-                         f"{_name(out_vocab, target[t])} · {says} {ok}")
+            target_t = _("target {y}").format(y=_name(out_vocab, target[t]))
+            lines.append(f"{head} · {target_t} · {says} {ok}")
     return lines

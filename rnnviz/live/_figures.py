@@ -42,11 +42,17 @@ from rnnviz.live._readout import finite_or_none, readout
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 from rnnviz.views import _data as D
 from rnnviz.views._live import LAYOUT, Change
-from rnnviz.views.history import BASELINE_NAME, _decimate, live_history, update_history
+from rnnviz.views.history import (
+    BASELINE_META,
+    NO_STEPS_NAME,
+    _decimate,
+    live_history,
+    update_history,
+)
 from rnnviz.views.history import MAX_LIVE_POINTS as MAX_HISTORY_POINTS
 
 # the dashboard widget's façade, and what the tests read
-__all__ = ["VIEWS", "BASELINE_NAME", "MAX_HISTORY_POINTS", "PANEL_MIN_PX", "LINE_PANEL_MIN_PX",
+__all__ = ["VIEWS", "BASELINE_META", "MAX_HISTORY_POINTS", "PANEL_MIN_PX", "LINE_PANEL_MIN_PX",
            "Frame", "available_views", "build_figures", "build_frame", "finite_or_none",
            "left_out_note", "narrow_variant", "nice_bound", "probe_trace", "readout",
            "_decimate", "_text_px"]
@@ -221,7 +227,7 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
     figures: dict[str, dict[str, Any]] = {}
     hist = live_history(trainer, theme=theme).figure
     hist.layout.annotations = [a for a in hist.layout.annotations
-                               if a.text != "no training steps yet"]
+                               if a.name != NO_STEPS_NAME]
     fixed = []
     if getattr(trainer.task, "metric_name", "") == "accuracy":  # a known range: never regrow it
         hist.update_yaxes(range=[0, 1.02], autorange=False, row=1, col=2)
@@ -271,7 +277,7 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None, height
     if dashboard_layout is not None:  # the view's own changes for a dashboard slot
         dashboard_layout(fig)
     spec = _plain(json.loads(fig.to_json()))
-    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("name") == BASELINE_NAME]
+    baselines = [k for k, tr in enumerate(spec["data"]) if tr.get("meta") == BASELINE_META]
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": grid, "highlight": highlight, "baselines": baselines,
             "grow": "x" if name == "history" else "",

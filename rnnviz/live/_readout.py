@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from rnnviz._types import Trace
+from rnnviz.i18n import _
 from rnnviz.views import _data as D
 
 
@@ -27,7 +28,7 @@ def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
            else [", ".join(f"{v:.2f}" for v in row) for row in x[:, :3].tolist()])
     out = trace.output[sample] if trace.output is not None else None
     y = trace.target[sample] if trace.target is not None else None
-    lines = [f"input {ins[t]}" for t in range(T)]
+    lines = [_("input {x}").format(x=ins[t]) for t in range(T)]
     if out is not None and out.dim() == 2 and y is not None:  # a prediction at every step
         said = _says_all(task, out, y)
         lines = [f"{line} · {s}" for line, s in zip(lines, said, strict=True)]
@@ -46,11 +47,12 @@ def _says_all(task: Any, out: torch.Tensor, y: torch.Tensor) -> list[str]:
     vocab = getattr(task, "output_vocab", None)
     lines = []
     for kt, ct, yt in zip(k.tolist(), conf.tolist(), y.tolist(), strict=True):
-        said = f"says {_label(vocab, kt)} ({ct:.0%})"
+        said = _("says {y} ({p})").format(y=_label(vocab, kt), p=f"{ct:.0%}")
         if yt < 0:
-            lines.append(said + " · not scored")
+            lines.append(said + " · " + _("not scored"))
         else:
-            lines.append(f"target {_label(vocab, yt)} · {said} {'✓' if kt == yt else '✗'}")
+            lines.append(_("target {y}").format(y=_label(vocab, yt))
+                         + f" · {said} {'✓' if kt == yt else '✗'}")
     return lines
 
 
@@ -59,16 +61,16 @@ def _says(task: Any, out: torch.Tensor, y: torch.Tensor | None) -> str:
         p = torch.softmax(out.float(), dim=-1)
         k = int(p.argmax())
         vocab = getattr(task, "output_vocab", None)
-        said = f"says {_label(vocab, k)} ({float(p[k]):.0%})"
+        said = _("says {y} ({p})").format(y=_label(vocab, k), p=f"{float(p[k]):.0%}")
         if y is None or int(y) < 0:
-            return said + " · not scored"
+            return said + " · " + _("not scored")
         ok = "✓" if k == int(y) else "✗"
-        return f"target {_label(vocab, int(y))} · {said} {ok}"
+        return _("target {y}").format(y=_label(vocab, int(y))) + f" · {said} {ok}"
     vals = ", ".join(f"{float(v):.2f}" for v in out.flatten()[:3])
     if y is None:
-        return f"says {vals}"
+        return _("says {y}").format(y=vals)
     want = ", ".join(f"{float(v):.2f}" for v in y.flatten()[:3])
-    return f"target {want} · says {vals}"
+    return _("target {y}").format(y=want) + " · " + _("says {y}").format(y=vals)
 
 
 def finite_or_none(value: Any) -> float | None:

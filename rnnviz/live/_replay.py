@@ -20,6 +20,7 @@ import os
 import threading
 from typing import Any
 
+from rnnviz.i18n import _, ngettext
 from rnnviz.live._registry import REGISTRY, VIEWS
 
 ENV = "RNNVIZ_STATIC_SITE"
@@ -56,9 +57,10 @@ class Replay:
         from IPython.display import Markdown, display
 
         first, last = self.steps
-        note = (f"*Recorded replay of the live dashboard ({self.title}): a copy of this trainer "
-                f"trained steps {first} to {last} when the page was built. In JupyterLab the "
-                "dashboard trains live; here, use each figure's slider or ▶ play.*")
+        note = "*" + _("Recorded replay of the live dashboard ({title}): a copy of this trainer "
+                       "trained steps {first} to {last} when the page was built. In JupyterLab "
+                       "the dashboard trains live; here, use each figure's slider or ▶ play."
+                       ).format(title=self.title, first=first, last=last) + "*"
         if self.trainer.state == "diverged":
             note += f"\n\n**{self.trainer.message}**"
         display(Markdown(note))
@@ -111,15 +113,17 @@ def replay(trainer: Any, views: tuple[str, ...] | None = None, *,
     from rnnviz.live._describe import title as headline
 
     title = headline(run, snaps[0].trace)
-    tag = f"Recorded replay: {last - first} steps"
+    tag = ngettext("Recorded replay: {n} step", "Recorded replay: {n} steps",
+                   last - first).format(n=last - first)
     hist = plot_history(run, theme=theme)
     if first > 0:  # the trainer had trained before the dashboard: mark where the replay starts
         hist.add_vline(x=first, line={"dash": "dot", "width": 1, "color": "grey"},
                        row="all", col="all")
-        hist.update_layout(title_text=f"{tag} · training curves (the replay: steps {first} to "
-                           f"{last}, right of the dotted line)")
+        hist.update_layout(title_text=_("{tag} · training curves (the replay: steps {first} to "
+                                        "{last}, right of the dotted line)").format(
+            tag=tag, first=first, last=last))
     else:
-        hist.update_layout(title_text=f"{tag} · training curves")
+        hist.update_layout(title_text=_("{tag} · training curves").format(tag=tag))
     figures = [hist]
     shown = (default_views(snaps[0].trace) if chosen is None
              else available_views(kind(snaps[0].trace), chosen))
@@ -147,7 +151,8 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
     subtitle = fig.layout.title.subtitle.text
 
     def title(step: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"text": f"{tag} · {head} · training step {step}"}
+        out: dict[str, Any] = {"text": _("{tag} · {title} · training step {step}").format(
+            tag=tag, title=head, step=step)}
         if subtitle:
             out["subtitle"] = {"text": subtitle}
         return out
@@ -158,8 +163,8 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
                              for k in moving])
               for snap, d, lay in zip(snaps, datas, layouts, strict=True)]
     fig.update_layout(title=title(snaps[0].step))
-    return _controls(fig, frames, [str(snap.step) for snap in snaps], prefix="training step ",
-                     duration=DURATION)
+    return _controls(fig, frames, [str(snap.step) for snap in snaps],
+                     prefix=_("training step "), duration=DURATION)
 
 
 def _small(update: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import traitlets as tl
 
+from rnnviz.i18n import language
 from rnnviz.live import _describe
 from rnnviz.live import _figures as F
 from rnnviz.live._registry import REGISTRY
@@ -159,7 +160,8 @@ class FrameSender(tl.HasTraits):
         content = {"type": "frame", "seq": self._seq, "step": step, "sent": time.time(),
                    "trace_step": int(self._shown.step), "parts": frame.parts}
         if new:
-            content["readout"] = _describe.readout(tr, trace, sample)
+            with language(getattr(self, "_lang", None)):
+                content["readout"] = _describe.readout(tr, trace, sample)
         if self._fresh_axes:
             content["reset"] = True
             self._fresh_axes = False

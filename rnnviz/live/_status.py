@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+from rnnviz.i18n import LANGUAGES, N_, _, language
+
 # At full speed the status goes out at most once per STATUS_INTERVAL seconds (each change is
 # a message); in slow motion with every frame.
 STATUS_INTERVAL = 0.25
@@ -49,14 +51,41 @@ def status_of(trainer: Any, *, running: bool, steps_per_s: float, error: str) ->
             "message": message}
 
 
+# The trainer's divergence message (rnnviz/trainer.py), the same msgid: its {what} and
+# {kept} are taken out of it in whichever language it was written
+DIVERGED = N_("Training diverged: {what}; {kept}. Lower the learning rate (lr={lr}) or enable "
+              "gradient clipping (e.g. clip=1.0), then call reset() (or resume()).")
+
+
+def _diverged_parts(message: str) -> tuple[str, str] | None:
+    """``(what, kept)`` of a trainer's divergence message in any language rnnviz speaks."""
+    for lang in LANGUAGES:
+        with language(lang):
+            template = _(DIVERGED)
+        pattern = re.escape(template)
+        for name, group in (("what", r"(?P<what>.+?)"), ("kept", r"(?P<kept>.+?)"),
+                            ("lr", r"[^)]*")):
+            pattern = pattern.replace(re.escape("{" + name + "}"), group, 1)
+        found = re.fullmatch(pattern, message.strip(), flags=re.S)
+        if found:
+            return found["what"], found["kept"]
+    return None
+
+
 def for_the_controls(message: str) -> str:
     """The trainer's divergence message, reworded for a person at the dashboard's controls.
 
     The status line already says "diverged"; the banner says what happened and which control
     to use (the lr slider, the clip box, the ↺ reset button) instead of methods to call.
     """
-    text = re.sub(r"^\s*training diverged\s*[:.,-]?\s*", "", message, flags=re.I)
-    text = re.split(r"\.?\s*Lower the learning rate", text, maxsplit=1)[0].strip().rstrip(".")
-    text = re.sub(r"diverg\w*", "blew up", text, flags=re.I)
-    head = f"Training stopped: {text}. " if text else "Training stopped. "
-    return head + "Lower the learning rate (lr) or tick clip, then press ↺ reset."
+    todo = _("Lower the learning rate (lr) or tick clip, then press ↺ reset.")
+    parts = _diverged_parts(message)
+    if parts is not None:
+        what = _("{what}; {kept}").format(what=parts[0], kept=parts[1])
+    else:  # not the trainer's message: keep what it says before the advice
+        what = re.sub(r"^\s*training diverged\s*[:.,-]?\s*", "", message, flags=re.I)
+        what = re.split(r"\.?\s*Lower the learning rate", what, maxsplit=1)[0].strip().rstrip(".")
+        what = re.sub(r"diverg\w*", "blew up", what, flags=re.I)  # i18n-ignore: English text
+    if what:
+        return _("Training stopped: {what}. {todo}").format(what=what, todo=todo)
+    return _("Training stopped. {todo}").format(todo=todo)

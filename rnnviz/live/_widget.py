@@ -16,14 +16,17 @@ from typing import Any
 import anywidget
 import traitlets as tl
 
+from rnnviz.i18n import get_language
 from rnnviz.live import _assets, _describe, _hooks
 from rnnviz.live import _figures as F
 from rnnviz.live import _wire as W
 from rnnviz.live._controls import Controls
+from rnnviz.live._labels import labels
 from rnnviz.live._loop import FramePacer, TrainingLoop
 from rnnviz.live._registry import available_views, default_views, kind, left_out_note
 from rnnviz.live._sender import FrameSender, window
 from rnnviz.live._status import START
+from rnnviz.views.history import metric_label
 
 __all__ = ["Dashboard"]
 
@@ -32,7 +35,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
 
     _esm = _assets.esm()
-    _css = _assets.CSS
+    # a string, not a Path: anywidget watches a Path for edits and keeps every instance alive
+    _css = _assets.CSS.read_text(encoding="utf-8")
 
     # controls (browser <-> kernel)
     playing = tl.Bool(False, help="Training runs in the background while True.").tag(sync=True)
@@ -54,7 +58,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     ).tag(sync=True)
     note = tl.Unicode("", help="Requested views that do not apply to this model, and why.").tag(
         sync=True)
-    metric_name = tl.Unicode("metric", help="Name of the task's metric.").tag(sync=True)
+    metric_name = tl.Unicode("metric", help="Name of the task's metric, as the status line "
+                             "shows it.").tag(sync=True)
     # fixed at construction
     title = tl.Unicode("", help="Headline: model and task.").tag(sync=True)
     seq_len = tl.Int(1, help="T, the probe's number of time steps.").tag(sync=True)
@@ -66,10 +71,13 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
         sync=True)
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
         sync=True)
+    labels = tl.Dict(help="The words of the controls and the status line, in the language "
+                     "rnnviz spoke when the dashboard was built (see _labels.py).").tag(sync=True)
 
     def __init__(self, trainer: Any, views: tuple[str, ...] | None, *, fps: int,
                  theme: str) -> None:
         self.trainer = trainer
+        self._lang = get_language()  # its status, messages and readout keep speaking it
         self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=window(fps))
         # 40 ms chunks: they end early whenever a frame is due, so in practice training
         # yields once per frame; a pause or an ack waits at most one chunk
@@ -95,7 +103,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
             fps=int(fps),
             figures=figures,
             figure_order=list(figures),
-            metric_name=str(getattr(trainer.task, "metric_name", "metric")),
+            metric_name=metric_label(str(getattr(trainer.task, "metric_name", "metric"))),
+            labels=labels(),
         )
         self._init_sender(figures["history"]["baselines"])
         self._bounds = W.Bounds(figures)  # and the figures' own colour ranges (_wire)

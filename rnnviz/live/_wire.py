@@ -1,7 +1,7 @@
 """How a frame's arrays travel to the browser: float32, or a heatmap's colour codes.
 
 The browser colours a heatmap cell of value ``v`` with entry ``k`` of a 256-entry lookup
-table spread over the colour range ``[zmin, zmax]`` (``colour`` in ``paint.js``)::
+table spread over the colour range ``[zmin, zmax]`` (``entries`` in ``paint.js``)::
 
     k = round((v - zmin) * 255 / (zmax - zmin)),  clamped to 0..255,  round half up
 
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-LEVELS = 255  # the lookup table's last entry (paint.js: colorLut, colour)
+LEVELS = 255  # the lookup table's last entry (paint.js: colorLut, entries)
 
 
 def _round_clamp(x: np.ndarray) -> np.ndarray:
@@ -88,7 +88,7 @@ def encode(values: np.ndarray, zmin: Any, zmax: Any) -> tuple[np.ndarray, bytes 
 
 def decode(codes: np.ndarray, zmin: float, zmax: float, mask: bytes | None) -> np.ndarray:
     """The values the browser shows for ``codes`` (float32, NaN where missing): the mirror
-    of ``decodePart`` in ``paint.js``."""
+    of ``colourCodes`` in ``frames.js``."""
     k = np.asarray(codes, dtype=np.float64)
     out = (zmin + k * ((zmax - zmin) / LEVELS)).astype(np.float32)
     if mask is not None:

@@ -1,9 +1,17 @@
 // rnnviz dashboard, part 3 of 6: the widget's own HTML: header, status line, controls and time
 // row, and how they follow the traits (the "status" trait is the status line's one source).
 
-const SPEEDS = [
-  [0, "max"], [1, "1 step/frame"], [2, "2"], [5, "5"], [10, "10"], [50, "50"],
-];
+// Every word shown comes from the "labels" trait (rnnviz/live/_labels.py, translated in
+// Python); fill() puts values into its {name} fields.
+const SPEEDS = [0, 1, 2, 5, 10, 50];
+
+function fill(template, values) {
+  return String(template).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+function speedLabel(L, v) {
+  return v === 0 ? L.speed_max : v === 1 ? L.speed_one : String(v);
+}
 
 function h(tag, props = {}, children = []) {
   const e = document.createElement(tag);
@@ -27,35 +35,37 @@ function fmt(value, digits = 4) {
 // The elements, in a <div class="rnnviz-dashboard"> appended to el; figures go into ui.grid.
 function buildUi(model, el) {
   const T = model.get("seq_len");
+  const L = model.get("labels");
   const ui = {
     T,
+    L,
     root: h("div", { className: "rnnviz-dashboard", dataset: { frames: "0", seq: "0" } }),
     title: h("div", { className: "rnnviz-title", textContent: model.get("title") }),
     status: h("div", { className: "rnnviz-status" }),
     note: h("div", { className: "rnnviz-note" }),
     banner: h("div", { className: "rnnviz-banner", hidden: true }),
-    play: h("button", { className: "rnnviz-play", title: "Play / pause training" }),
-    stepBtn: h("button", { className: "rnnviz-step", textContent: "+1 batch",
-                           title: "Train one batch" }),
-    tBtn: h("button", { className: "rnnviz-tstep", textContent: "t + 1",
-                        title: "Move the time cursor one step" }),
-    resetBtn: h("button", { className: "rnnviz-reset", textContent: "↺ reset",
-                            title: "Fresh weights, empty history" }),
-    speed: h("select", { className: "rnnviz-speed", title: "Training speed" },
-      SPEEDS.map(([v, label]) => h("option", { value: String(v), textContent: label }))),
+    play: h("button", { className: "rnnviz-play", title: L.play_tip }),
+    stepBtn: h("button", { className: "rnnviz-step", textContent: L.step,
+                           title: L.step_tip }),
+    tBtn: h("button", { className: "rnnviz-tstep", textContent: L.t_step,
+                        title: L.t_step_tip }),
+    resetBtn: h("button", { className: "rnnviz-reset", textContent: L.reset,
+                            title: L.reset_tip }),
+    speed: h("select", { className: "rnnviz-speed", title: L.speed_tip },
+      SPEEDS.map((v) => h("option", { value: String(v), textContent: speedLabel(L, v) }))),
     lr: h("input", { className: "rnnviz-lr", type: "range", min: "-4", max: "0",
-                     step: "0.05", title: "Learning rate (log scale)" }),
+                     step: "0.05", title: L.lr_tip }),
     lrText: h("span", { className: "rnnviz-value" }),
     clipOn: h("input", { className: "rnnviz-clip-on", type: "checkbox",
-                         title: "Clip the gradient norm" }),
+                         title: L.clip_tip }),
     clipVal: h("input", { className: "rnnviz-clip", type: "number", min: "0.01",
-                          step: "0.1", title: "Clipping threshold" }),
+                          step: "0.1", title: L.clip_value_tip }),
     tSlider: h("input", { className: "rnnviz-t", type: "range", min: "0",
-                          max: String(T - 1), step: "1", title: "Time step t" }),
+                          max: String(T - 1), step: "1", title: L.t_tip }),
     tText: h("span", { className: "rnnviz-value rnnviz-tvalue" }),
-    sampleSel: h("select", { className: "rnnviz-sample", title: "Probe sequence shown" },
+    sampleSel: h("select", { className: "rnnviz-sample", title: L.sample_tip },
       Array.from({ length: model.get("probe_size") }, (_, i) =>
-        h("option", { value: String(i), textContent: `sequence ${i}` }))),
+        h("option", { value: String(i), textContent: fill(L.sequence, { i }) }))),
     readout: h("div", { className: "rnnviz-readout" }),
     grid: h("div", { className: "rnnviz-grid" }),
   };
@@ -63,12 +73,12 @@ function buildUi(model, el) {
     h("label", { className: "rnnviz-group" }, [h("span", { textContent: label }), ...kids]);
   const controls = h("div", { className: "rnnviz-controls" }, [
     ui.play, ui.stepBtn, ui.resetBtn,
-    group("speed", ui.speed),
-    group("lr", ui.lr, ui.lrText),
-    group("clip", ui.clipOn, ui.clipVal),
+    group(L.speed, ui.speed),
+    group(L.lr, ui.lr, ui.lrText),
+    group(L.clip, ui.clipOn, ui.clipVal),
   ]);
   const timeRow = h("div", { className: "rnnviz-controls rnnviz-time" }, [
-    ui.tBtn, group("t", ui.tSlider, ui.tText), group("show", ui.sampleSel), ui.readout,
+    ui.tBtn, group(L.t, ui.tSlider, ui.tText), group(L.show, ui.sampleSel), ui.readout,
   ]);
   ui.root.append(h("div", { className: "rnnviz-head" }, [ui.title, ui.status]), ui.note,
                  ui.banner, controls, timeRow, ui.grid);
@@ -98,7 +108,7 @@ function bindControls(model, ui) {
 // Traits -> controls.
 function syncControls(model, ui) {
   const playing = model.get("playing");
-  ui.play.textContent = playing ? "❚❚ pause" : "▶ play";
+  ui.play.textContent = playing ? ui.L.pause : ui.L.play;
   ui.play.classList.toggle("rnnviz-on", playing);
   ui.speed.value = String(model.get("steps_per_frame"));
   if (ui.speed.selectedIndex < 0) ui.speed.value = "0";
@@ -114,19 +124,20 @@ function syncControls(model, ui) {
 function syncStatus(model, ui) {
   const s = model.get("status");
   const st = s.state;
+  const L = ui.L;
   const parts = [
-    `step ${s.step}`,
-    `loss ${fmt(s.loss)}`,
+    fill(L.status_step, { step: s.step }),
+    fill(L.status_loss, { loss: fmt(s.loss) }),
     `${model.get("metric_name")} ${fmt(s.metric, 3)}`,
-    `${fmt(s.steps_per_s, 1)} steps/s`,
+    fill(L.status_speed, { speed: fmt(s.steps_per_s, 1) }),
   ];
-  ui.status.textContent = `${st} · ${parts.join(" · ")}`;
+  ui.status.textContent = `${L.states[st] || st} · ${parts.join(" · ")}`;
   ui.status.dataset.state = st;
   ui.root.dataset.status = st;
   const msg = s.message || "";
   ui.banner.hidden = !msg;
   ui.banner.textContent = msg; // the status line says "diverged"; the message says what to do
-  ui.banner.classList.toggle("rnnviz-error", st === "diverged" || msg.startsWith("error"));
+  ui.banner.classList.toggle("rnnviz-error", st === "diverged" || msg.startsWith(L.error));
   ui.stepBtn.disabled = st === "diverged";
   ui.play.disabled = st === "diverged";
 }
@@ -142,7 +153,7 @@ function showT(model, ui, readout) { // every frame: the page is touched only if
   const set = (e, key, v) => { if (e[key] !== v) e[key] = v; };
   set(ui.tSlider, "value", String(t));
   set(ui.tText, "textContent", `${t} / ${ui.T - 1}`);
-  set(ui.readout, "textContent", readout[t] ? `t = ${t}: ${readout[t]}` : "");
+  set(ui.readout, "textContent", readout[t] ? fill(ui.L.readout, { t, what: readout[t] }) : "");
 }
 
 // Controls and status follow their traits from now on.

@@ -56,8 +56,8 @@ class Change:
     def __post_init__(self) -> None:
         given = (self.array is not None) + (self.value is not None) + (self.symmetric is not None)
         if given != 1:
-            raise ValueError("a Change holds exactly one of array, value or symmetric, got "
-                             f"{given} for trace {self.trace} key {self.key!r}")
+            raise ValueError("a Change holds exactly one of array, value or symmetric, got "  # i18n-ignore
+                             f"{given} for trace {self.trace} key {self.key!r}")  # i18n-ignore
 
 
 def array(trace: int, key: str, a: Any) -> Change:
@@ -108,7 +108,7 @@ class LiveView:
 
     def __post_init__(self) -> None:
         if self.grid not in GRIDS:
-            raise ValueError(f"grid must be one of {GRIDS}, got {self.grid!r}")
+            raise ValueError(f"grid must be one of {GRIDS}, got {self.grid!r}")  # i18n-ignore: for developers
 
 
 def merged(changes: Sequence[Change]) -> dict[int, dict[str, Any]]:

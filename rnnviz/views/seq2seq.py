@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz._types import Seq2SeqTrace
+from rnnviz.i18n import N_, _, uses_language
 from rnnviz.tasks._base import IGNORE_INDEX
 from rnnviz.views import _data as D
 from rnnviz.views import _live as L
@@ -96,12 +97,12 @@ def _text_rows(n: _Numbers, pal: S.Palette) -> list[tuple]:
     """The rows of symbols, as traces: (xs, y, text, colours, name)."""
     colors = [pal.fg] * n.n_out if n.right is None else [RIGHT if r else WRONG for r in n.right]
     rows = [
-        (n.x_enc, n.below, n.src, [INPUT_COLOR] * n.n_src, "source x_s"),
-        (n.x_dec, n.below, n.dec_in, [pal.fg] * n.n_out, "decoder reads"),  # greedy: its own
-        (n.x_dec, n.above, n.out, colors, "decoder writes"),
+        (n.x_enc, n.below, n.src, [INPUT_COLOR] * n.n_src, N_("source x_s")),
+        (n.x_dec, n.below, n.dec_in, [pal.fg] * n.n_out, N_("decoder reads")),  # greedy: its own
+        (n.x_dec, n.above, n.out, colors, N_("decoder writes")),
     ]
     if n.ref is not None:
-        rows.append((n.x_dec, n.ref_y, n.ref, [pal.muted] * n.n_out, "reference"))
+        rows.append((n.x_dec, n.ref_y, n.ref, [pal.muted] * n.n_out, N_("reference")))
     return rows
 
 
@@ -111,7 +112,9 @@ def _text_font(text: list[str], color: list[str]) -> dict:
             "color": color, "family": S.MONO_FAMILY}
 
 
-def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "auto") -> go.Figure:
+@uses_language
+def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "auto",
+                 lang: str | None = None) -> go.Figure:
     """One seq2seq run: the source read by the encoder, the context vector, the decoder's words.
 
     Columns, left to right: the encoder's states ``h_s`` (top layer, units x source steps, the
@@ -132,20 +135,22 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
             trainer's snapshot (``trainer.snapshots[-1].trace``).
         sample: which sequence of the batch.
         theme: ``"auto"``, ``"light"`` or ``"dark"``.
+        lang: ``"en"`` or ``"ru"`` for this figure only (default: :func:`rnnviz.set_language`).
 
     Returns:
         A plotly figure (nothing is displayed).
     """
     if not isinstance(translation, Seq2SeqTrace):
         raise TypeError(
-            "translation must be a Seq2SeqTrace (from Seq2Seq.translate(x, lengths) or "
-            f"rnnviz.trace(seq2seq, x, y)), got {type(translation).__name__}"
+            _("translation must be a Seq2SeqTrace (from Seq2Seq.translate(x, lengths) or "
+              "rnnviz.trace(seq2seq, x, y)), got {type}").format(type=type(translation).__name__)
         )
     S.check_theme(theme)
     pal = S.palette(theme)
     B = translation.tokens.shape[0]
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not -B <= sample < B:
-        raise ValueError(f"sample must be an int in [-{B}, {B}) (a sequence of the batch), got {sample!r}")
+        raise ValueError(_("sample must be an int in [-{B}, {B}) (a sequence of the batch), got "
+                           "{value!r}").format(B=B, value=sample))
     s = int(sample) % B
     n = _numbers(translation, s)
     src, out, ref, H = n.src, n.out, n.ref, n.enc.shape[0]
@@ -154,7 +159,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     fig = go.Figure()
     # 1. the three heatmaps: encoder states, the context, decoder states
     for k, (xs, z, who) in enumerate(
-        ((x_enc, n.enc, "encoder h_s"), ([x_ctx], n.ctx, "context c"), (x_dec, n.dec, "decoder z_t"))
+        ((x_enc, n.enc, N_("encoder h_s")), ([x_ctx], n.ctx, N_("context c")),
+         (x_dec, n.dec, N_("decoder z_t")))
     ):
         fig.add_trace(
             go.Heatmap(
@@ -165,10 +171,11 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                 zmax=big,
                 colorscale=S.STATE_SCALE,
                 showscale=k == 0,
-                colorbar=S.colorbar("state value", length=0.7),
+                colorbar=S.colorbar(_("state value"), length=0.7),
                 xgap=3,
                 name=who,
-                hovertemplate=f"{who}<br>unit %{{y}}<br>value %{{z:.3f}}<extra></extra>",
+                hovertemplate=_("{who}<br>unit {unit}<br>value {value}").format(
+                    who=_(who), unit="%{y}", value="%{z:.3f}") + "<extra></extra>",
             )
         )
     # 2. the context outlined: the bottleneck
@@ -194,14 +201,14 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                 textfont=_text_font(text, color),
                 showlegend=False,
                 name=who,
-                hovertemplate=f"{who}: %{{text}}<extra></extra>",
+                hovertemplate=f"{_(who)}: %{{text}}<extra></extra>",
             )
         )
     # 4. labels of the three parts
     notes = [
-        ((n_src - 1) / 2, "encoder<br>reads the source"),  # two lines: fits 600 px
-        (x_ctx, "context<br>c"),
-        (float(x_dec.mean()) if n_out else x_ctx + 1, "decoder<br>writes the translation"),
+        ((n_src - 1) / 2, _("encoder<br>reads the source")),  # two lines: fits 600 px
+        (x_ctx, _("context<br>c")),
+        (float(x_dec.mean()) if n_out else x_ctx + 1, _("decoder<br>writes the translation")),
     ]
     for x, text in notes:
         fig.add_annotation(
@@ -210,7 +217,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     top = ref_y if ref is not None else above
     units = [0, H - 1] if H > 1 else [0]
     ticks = [below, *units, above] + ([ref_y] if ref is not None else [])
-    labels = ["reads", *(f"unit {u}" for u in units), "writes"] + (["reference"] if ref is not None else [])
+    labels = [_("reads"), *(_("unit {u}").format(u=u) for u in units), _("writes")] + (
+        [_("reference")] if ref is not None else [])
     fig.update_yaxes(
         tickvals=ticks, ticktext=labels, range=[-3.8 * u, top + 1.2 * u], showgrid=False, zeroline=False
     )
@@ -219,13 +227,16 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     height = max(420, 260 + 9 * H)
     if n.align is not None:
         height = _alignment_panel(fig, n.align, src, out, colors, x_enc, height, pal)
-    S.apply_theme(fig, theme, title=f"Encoder-decoder: {words} → {''.join(out)}")
-    right = "" if ref is None else f" · {sum(a == b for a, b in zip(out, ref, strict=True))} of {n_out} right"
-    if translation.teacher_forcing:
-        right += "<br>teacher forcing: the decoder reads the true previous word"  # 2nd line
-    gist = (f"everything the decoder knows about the source passes through the {H} numbers of c"
+    S.apply_theme(fig, theme, title=_("Encoder-decoder: {source} → {output}").format(
+        source=words, output="".join(out)))
+    right = "" if ref is None else " · " + _("{k} of {n} right").format(
+        k=sum(a == b for a, b in zip(out, ref, strict=True)), n=n_out)
+    if translation.teacher_forcing:  # 2nd line
+        right += "<br>" + _("teacher forcing: the decoder reads the true previous word")
+    gist = (_("everything the decoder knows about the source passes through the {H} numbers "
+              "of c").format(H=H)
             if translation.alignment is None else
-            "attention: each output step also reads a weighted mix of all encoder states")
+            _("attention: each output step also reads a weighted mix of all encoder states"))
     fig.update_layout(
         title_subtitle_text=f"{gist}{right}",
         height=height + (22 if translation.teacher_forcing else 0),
@@ -254,14 +265,14 @@ def _alignment_panel(fig: go.Figure, a: np.ndarray, src: list[str], out: list[st
             zmin=0.0,
             zmax=1.0,
             colorscale=S.GATE_SCALE,
-            colorbar=S.colorbar("attention", y=split / 2, length=split),
+            colorbar=S.colorbar(_("attention"), y=split / 2, length=split),
             xgap=2,
             ygap=2,
-            name="alignment",
+            name="alignment",  # i18n-ignore: an id
             xaxis="x2",
             yaxis="y2",
-            hovertemplate="output step %{y} looks at source step %{x}<br>weight %{z:.3f}"
-            "<extra>alignment</extra>",
+            hovertemplate=_("output step {t} looks at source step {s}<br>weight {w}").format(
+                t="%{y}", s="%{x}", w="%{z:.3f}") + "<extra>" + _("alignment") + "</extra>",
         )
     )
     text = {"size": S.FONT_SIZE, "family": S.MONO_FAMILY}
@@ -279,7 +290,7 @@ def _alignment_panel(fig: go.Figure, a: np.ndarray, src: list[str], out: list[st
                 name=who,
                 xaxis="x2",
                 yaxis="y2",
-                hovertemplate=f"{who}: %{{text}}<extra></extra>",
+                hovertemplate=f"{_(who)}: %{{text}}<extra></extra>",
             )
         )
     fig.update_layout(
@@ -292,11 +303,11 @@ def _alignment_panel(fig: go.Figure, a: np.ndarray, src: list[str], out: list[st
     # the main colour bar beside the main panel only
     fig.update_traces(colorbar={"y": (1 + split + gap_px / area) / 2,
                                 "len": 0.7 * (1 - split - gap_px / area)},
-                      selector={"name": "encoder h_s"})
+                      selector={"name": "encoder h_s"})  # i18n-ignore: an id
     fig.add_annotation(
         x=0.0, xref="paper", xanchor="left", y=split + 0.2 * gap_px / area, yref="paper",
         yanchor="bottom", showarrow=False, font={"size": S.FONT_SIZE, "color": pal.fg},
-        text="attention: where each written word looks in the source",
+        text=_("attention: where each written word looks in the source"),
     )
     return int(area + 150)
 
@@ -307,9 +318,9 @@ def _alignment_rows(src: list[str], out: list[str], colors: list[str],
     n_out, n_src = len(out), len(src)
     return [
         (x_enc, [n_out - 0.5 + 0.55] * n_src, src, INPUT_COLOR, "bottom center",
-         "alignment source"),
+         N_("alignment source")),
         ([x_enc[0] - 0.6] * n_out, np.arange(n_out, dtype=float), out, colors, "middle left",
-         "alignment writes"),
+         N_("alignment writes")),
     ]
 
 
@@ -360,8 +371,9 @@ def _live_titles(fig: go.Figure, teacher_forcing: bool) -> None:
     short title without them, and one line of subtitle (the gist), so that both fit the top
     margin of a dashboard slot on one line each; teacher forcing, when used, is named in the
     title."""
-    forced = ", teacher forced" if teacher_forcing else ""
-    fig.update_layout(title_text=f"Encoder-decoder{forced} — states h_s, c, z_t")
+    title = (_("Encoder-decoder, teacher forced — states h_s, c, z_t") if teacher_forcing
+             else _("Encoder-decoder — states h_s, c, z_t"))
+    fig.update_layout(title_text=title)
     sub = fig.layout.title.subtitle.text or ""
     fig.update_layout(title_subtitle_text=sub.partition(" · ")[0].partition("<br>")[0])
 
