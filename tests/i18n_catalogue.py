@@ -305,6 +305,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/live/_sender.py": RULES,
     "rnnviz/live/_status.py": RULES,
     "rnnviz/live/_widget.py": RULES,
+    "rnnviz/live/_wire.py": RULES,
 }
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*")

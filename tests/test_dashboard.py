@@ -40,6 +40,9 @@ def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
     """Every part's value as the browser decodes it (float32, or colour codes: see _wire)."""
     out = {}
     for part in content["parts"]:
+        if "layout" in part:  # dotted layout paths
+            out.update({(part["fig"], "layout", path): v for path, v in part["layout"].items()})
+            continue
         if "buffer" in part:
             raw = buffers[part["buffer"]]
             if "codes" in part:
@@ -180,6 +183,33 @@ def test_controls_reach_the_trainer() -> None:
 
 
 # ----------------------------------------------------------------------------- frames
+
+
+def test_the_cell_view_follows_the_time_cursor() -> None:
+    """Moving the cursor while paused sends a frame with the cell at that step, and only the
+    views that follow the cursor; the numbers are plot_cell's at that step."""
+    trainer = make_trainer("lstm")
+    dash = rnnviz.dashboard(trainer, views=("hidden", "cell"))
+    assert "t = 0" in dash.figures["cell"]["layout"]["title"]["text"]
+    sent = Sent(dash)
+    dash.t = 1  # the first frame carries every view
+    ((first, _),) = sent.frames()
+    assert {p["fig"] for p in first["parts"]} == {"history", "hidden", "cell"}
+    dash._on_message(dash, {"type": "drawn", "seq": first["seq"]}, [])
+    time.sleep(0.1)  # past the frame cap's interval
+    dash.t = 3
+    ((content, buffers),) = sent.frames()[1:]
+    got = decode(content, buffers)
+    assert {fig for fig, *_ in got} == {"history", "cell"}  # the heatmaps did not move
+    assert "t = 3" in got[("cell", "layout", "title.text")]
+    want = rnnviz.plot_cell(F.probe_trace(trainer), 3, layer=-1)
+    strips = {d.meta: k for k, d in enumerate(want.data) if d.type == "heatmap"}
+    for name, k in strips.items():
+        np.testing.assert_allclose(got[("cell", k, "z")], want.data[k].z, rtol=1e-6,
+                                   atol=1e-7, err_msg=name)
+    dash.t = 3  # the same cursor: nothing new to send
+    assert len(sent.frames()) == 2
+    dash.close()
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
@@ -799,30 +829,33 @@ def make_s2s_trainer(attention: str | None = None, cell: str = "gru") -> rnnviz.
 
 def _frame_applied(dash, sent, data: list[dict]) -> tuple[dict, dict]:
     """Apply the last frame's seq2seq parts to ``data`` (as the browser does); its content
-    and the traces that came as colour codes (trace -> [zmin, zmax])."""
+    and the touched (trace, key), each with its colour codes if it came as codes
+    (``tests.test_live_views._apply``)."""
     from tests.test_live_views import _apply
 
     content, buffers = sent.frames()[-1]
     content = json.loads(json.dumps(content))  # what crosses the wire
-    coded: dict = {}
-    assert _apply(data, "seq2seq", content, buffers, coded)
-    return content, coded
+    touched = _apply(data, "seq2seq", content, buffers)
+    assert touched
+    return content, touched
 
 
-def _same_as_static(data: list[dict], trace, sample: int, coded: dict,
+def _same_as_static(data: list[dict], trace, sample: int, touched: dict,
                     skip: dict | None = None) -> None:
     """``data`` is plot_seq2seq's of ``trace`` (colour ranges: the dashboard's round ones;
-    ``coded`` heatmaps: the same colours), but for ``skip``: trace index -> keys not compared."""
-    from tests.test_live_views import _plain, _same, _same_colours
+    heatmaps that came as colour codes: the same colours at the range shown), but for
+    ``skip``: trace index -> keys not compared."""
+    from tests.test_live_views import _plain, _same, _same_picture
 
     want = _plain(rnnviz.plot_seq2seq(trace, sample=sample, theme="light"))
     assert len(data) == len(want)
+    coded = {k for (k, _key), c in touched.items() if c is not None and k != "layout"}
+    assert set(range(3)) <= coded  # encoder, context, decoder travel as colour codes
+    _same_picture(data, want, touched, "seq2seq")
     for k in range(3):  # encoder, context, decoder: one range [-b, b], b rounded up
         b = F.nice_bound(want[k]["zmax"])
         assert data[k]["zmax"] == b and data[k]["zmin"] == -b
         data[k]["zmin"], data[k]["zmax"] = want[k]["zmin"], want[k]["zmax"]
-    assert set(range(3)) <= set(coded)  # encoder, context, decoder travel as colour codes
-    _same_colours(data, want, coded, "seq2seq")
     for k, (got, w) in enumerate(zip(data, want, strict=True)):
         for key in (skip or {}).get(k, ()):
             got, w = dict(got), dict(w)
@@ -845,9 +878,9 @@ def test_a_seq2seq_trainer_gets_a_live_dashboard(attention) -> None:
     sent = Sent(dash)
     trainer.run(5, progress=False)
     dash.refresh()
-    content, coded = _frame_applied(dash, sent, data)
+    content, touched = _frame_applied(dash, sent, data)
     trace = trainer.probe_trace()
-    _same_as_static(data, trace, 0, coded)  # the live figure is the static one of the new trace
+    _same_as_static(data, trace, 0, touched)  # the live figure is the static one of the new trace
     assert dash.status["step"] == 5 and content["trace_step"] == 5
     # the readout: per decoder step, what it read, the target, what it wrote
     out = trace.output[0].argmax(-1).tolist()
@@ -876,8 +909,8 @@ def test_a_seq2seq_dashboard_shows_another_sequence_of_the_probe() -> None:
     data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
     sent = Sent(dash)
     dash.sample = other
-    _content, coded = _frame_applied(dash, sent, data)
-    _same_as_static(data, trace, other, coded, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
+    _content, touched = _frame_applied(dash, sent, data)
+    _same_as_static(data, trace, other, touched, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
                                               7: ["colorbar"]})
     layout = dash.figures["seq2seq"]["layout"]
     right = max(float(max(d["x"])) for d in data[:3])

@@ -9,6 +9,7 @@ views' ``update`` functions say changed, packed as ``parts``::
     {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 1,
      "codes": [-1.0, 1.0]}                       # a heatmap: colour codes, 1 byte a cell
     {"fig": "gates", "trace": 4, "key": "zmax", "value": 1.7}                 # small JSON
+    {"fig": "cell", "layout": {"title.text": "LSTM cell at t = 3 …"}}          # layout paths
 
 (colour codes and their mask of missing cells: :mod:`rnnviz.live._wire`).
 
@@ -40,7 +41,7 @@ from rnnviz.live._narrow import (
 from rnnviz.live._readout import finite_or_none, readout
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 from rnnviz.views import _data as D
-from rnnviz.views._live import Change
+from rnnviz.views._live import LAYOUT, Change
 from rnnviz.views.history import (
     BASELINE_META,
     NO_STEPS_NAME,
@@ -160,12 +161,24 @@ class Frame:
             if encode and (fig, trace) in self._heat:
                 self._encode(fig, trace)
 
+    def layout(self, fig: str, key: str, value: Any) -> None:
+        """A small JSON value at the dotted path ``key`` of the figure's layout (one part
+        per figure holds them all)."""
+        for part in self.parts:
+            if part["fig"] == fig and "layout" in part:
+                part["layout"][key] = value
+                return
+        self.parts.append({"fig": fig, "layout": {key: value}})
+
     def add(self, fig: str, changes: list[Change]) -> None:
         """Pack a view's changes: arrays as float32 buffers (an array object that appears
-        twice is sent once), values as JSON, symmetric ranges through :meth:`symmetric`."""
+        twice is sent once), values as JSON, symmetric ranges through :meth:`symmetric`,
+        layout changes through :meth:`layout`."""
         sent: dict[int, int] = {}  # id(array) -> its part
         for c in changes:
-            if c.symmetric is not None:
+            if c.trace == LAYOUT:
+                self.layout(fig, c.key, _json(c.value))
+            elif c.symmetric is not None:
                 self.symmetric(fig, c.trace, c.symmetric)
             elif c.array is not None:
                 if id(c.array) in sent:
@@ -204,11 +217,12 @@ def probe_trace(trainer: Any) -> Trace:
 
 
 def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
-                  theme: str) -> dict[str, dict[str, Any]]:
+                  theme: str, t: int = 0) -> dict[str, dict[str, Any]]:
     """Plotly JSON of every figure, keyed by name, plus dashboard metadata.
 
     Each value is ``{"data", "layout", "time_axes", "grid", "highlight", ...}``; ``history``
-    first, then the views in the registry's order.
+    first, then the views in the registry's order; ``t``: the time cursor (for the views
+    that follow it).
     """
     figures: dict[str, dict[str, Any]] = {}
     hist = live_history(trainer, theme=theme).figure
@@ -222,7 +236,9 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
                                  _history_layout)
     figures["history"]["fixed_axes"] = fixed
     shown = [v for v in VIEWS if v in views]
-    built = {name: REGISTRY[name].build(trace, sample=sample, theme=theme) for name in shown}
+    built = {name: REGISTRY[name].build(trace, sample=sample, theme=theme,
+                                        **({"t": t} if REGISTRY[name].follows_t else {}))
+             for name in shown}
     grids = _grids([built[name].grid for name in shown])
     for (name, lv), grid in zip(built.items(), grids, strict=True):
         figures[name] = _finish(lv.figure, name, lv.time_axes, lv.highlight, lv.height, grid,
@@ -308,15 +324,18 @@ def nice_bound(value: float) -> float:
 
 
 def build_frame(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
-                baselines: list[int] = (), bounds: dict | None = None) -> Frame:
+                baselines: list[int] = (), bounds: dict | None = None, t: int = 0) -> Frame:
     """Every changing number of every figure for the current state.
 
     ``baselines``: the history's baseline lines (``build_figures(...)["history"]
-    ["baselines"]``); ``bounds``: the colour ranges of the previous frame (updated in place).
+    ["baselines"]``); ``bounds``: the colour ranges of the previous frame (updated in place);
+    ``t``: the time cursor, passed to the views that follow it.
     """
     frame = Frame(bounds=bounds if bounds is not None else {})
     frame.add("history", update_history(trainer, baselines))
     for name in VIEWS:
         if name in views:
-            frame.add(name, REGISTRY[name].update(trace, sample))
+            entry = REGISTRY[name]
+            frame.add(name, entry.update(trace, sample, t) if entry.follows_t
+                      else entry.update(trace, sample))
     return frame

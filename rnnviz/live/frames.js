@@ -5,8 +5,9 @@
 //
 // Protocol (see _sender.py): {type: "frame", seq, step, sent, trace_step, parts, readout?,
 // reset?, ack_after?} with binary buffers; each part is {fig, trace, key, value} (JSON),
-// {fig, trace, key, shape, buffer} (a float32 array in buffers[buffer]), or a heatmap's
-// colour codes {..., codes: [zmin, zmax], missing?} (see colourCodes). After drawing we send
+// {fig, trace, key, shape, buffer} (a float32 array in buffers[buffer]), a heatmap's
+// colour codes {..., codes: [zmin, zmax], missing?} (see colourCodes), or layout changes
+// {fig, layout: {"dotted.path": value}} (see applyLayout). After drawing we send
 // {type: "drawn", seq}, which frees the kernel's window of frames in flight: a bounded
 // window, never a backlog.
 
@@ -55,6 +56,50 @@ function decodePart(part, buffers) {
   return { value: shaped(flat, part.shape), flat, shape: part.shape };
 }
 
+// ---- layout parts: {"title.text": ..., "coloraxis3.cmax": ...} (a title naming the step t,
+// a shared colour axis). They go into the figure's spec too (layoutFor rebuilds the layout
+// from it on every resize and theme switch) and into its narrow variant's override of the
+// same key, wrapped as that one was (_narrow.py: a title breaks at its first " — " or " · ").
+function setPath(obj, path, value) { // returns whether the value changed
+  const keys = path.split(".");
+  const last = keys.pop();
+  let d = obj;
+  for (const k of keys) {
+    if (d[k] === null || typeof d[k] !== "object") d[k] = {};
+    d = d[k];
+  }
+  const changed = JSON.stringify(d[last]) !== JSON.stringify(value);
+  d[last] = value;
+  return changed;
+}
+function wrapLike(old, text) {
+  if (typeof old !== "string" || !old.includes("<br>") || typeof text !== "string") return text;
+  for (const sep of [" — ", " · "]) {
+    const at = text.indexOf(sep);
+    if (at >= 0) return `${text.slice(0, at)}<br>${text.slice(at + sep.length)}`;
+  }
+  return text;
+}
+function getPath(obj, path) {
+  let v = obj;
+  for (const k of path.split(".")) v = v !== null && typeof v === "object" ? v[k] : undefined;
+  return v;
+}
+function applyLayout(fig, changes) { // returns whether the drawn layout changed
+  let changed = false;
+  const narrow = fig.spec.narrow ? fig.spec.narrow.layout : null;
+  for (const [path, value] of Object.entries(changes)) {
+    setPath(fig.spec.layout, path, value);
+    let shown = value;
+    if (narrow && narrow[path.split(".")[0]]) { // the narrow variant overrides this key
+      setPath(narrow, path, wrapLike(getPath(narrow, path), value));
+      if (fig.narrow) shown = getPath(narrow, path);
+    }
+    if (setPath(fig.layout, path, shown)) changed = true;
+  }
+  return changed;
+}
+
 // ---- applying: new numbers into the figures' data, painted fast where possible
 // A frame whose heatmaps keep their colour range and whose curves stay inside their axes is
 // painted directly on canvas overlays (paint.js): well under a millisecond per figure. A full
@@ -82,6 +127,10 @@ async function applyFrame(dash, { msg, buffers }) {
   const bars = new Set(); // figures with a new colour range (their colour bars: BAR_MS)
   for (const part of msg.parts) {
     const fig = figs[part.fig];
+    if (fig && part.layout) {
+      if (applyLayout(fig, part.layout)) { why(fig, "layout"); full.add(fig); }
+      continue;
+    }
     if (!fig || !fig.data[part.trace]) continue;
     const trace = fig.data[part.trace];
     const { value, flat, shape } = decodePart(part, buffers);
