@@ -16,6 +16,8 @@ import socket
 import sys
 from pathlib import Path
 
+from rnnviz.i18n import _
+
 ROOT = Path(__file__).resolve().parents[2]  # the repository: lessons/ and assets/
 HOST = "127.0.0.1"
 
@@ -57,8 +59,8 @@ def main() -> None:
     parser.add_argument("--notebook", type=Path, default=ROOT / "lessons" / "playground.ipynb")
     args = parser.parse_args()
     port = free_port(args.port)
-    print(f"rnnviz Playground: open http://{HOST}:{port}/ in a browser (no token needed; "
-          "only this computer can connect). Ctrl+C stops it.", flush=True)
+    print(_("rnnviz Playground: open {url} in a browser (no token needed; only this computer "
+            "can connect). Ctrl+C stops it.").format(url=f"http://{HOST}:{port}/"), flush=True)
     cmd = command(args.notebook, port)
     os.execve(cmd[0], cmd, environment())
 
