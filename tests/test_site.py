@@ -1,9 +1,11 @@
-"""The static-site builder's notebook edits (tests/site/build.py), without a kernel.
+"""The static-site builder's notebook edits (tests/site/build.py), without a kernel: both
+editions (English into the site's root, Russian into ru/), their links and their pages' words.
 The built site itself is checked in a browser by tests/browser/test_site_browser.py."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import plotly.graph_objects as go
@@ -34,6 +36,96 @@ def _nb(*cells, widgets: dict | None = None):
 ])
 def test_links_to_lessons_point_at_their_pages(text: str, want: str | None) -> None:
     assert build.rewrite_links(text) == (text if want is None else want)
+
+
+RU = build.LESSONS / "ru"
+
+
+@pytest.mark.parametrize(("folder", "text", "want"), [
+    # a Russian lesson: its edition's lessons, the English page of one not translated yet,
+    # its index, the English index and the glossary
+    (RU, "[урок 03](03_bptt.ipynb)", "[урок 03](03_bptt.html)"),
+    (RU, "[урок 05](../05_lstm.ipynb) (перевод готовится)", "[урок 05](../05_lstm.html) (перевод готовится)"),
+    (RU, "[все уроки](README.md)", "[все уроки](index.html)"),
+    (RU, "[English version](../README.md)", "[English version](../index.html)"),
+    (RU, "[глоссарию](GLOSSARY.md)", "[глоссарию](GLOSSARY.html)"),
+    (RU, '<a href="../04_vanishing_and_exploding.ipynb#x">',
+     '<a href="../04_vanishing_and_exploding.html#x">'),
+    # the English index links the Russian one; a link out of lessons/ stays
+    (build.LESSONS, "[уроки на русском языке](ru/README.md)", "[уроки на русском языке](ru/index.html)"),
+    (build.LESSONS, "[the project](../README.md)", None),
+    (RU, "[the project](../../README.md)", None),
+    (RU, "[a file that is not there](NOTES.md)", None),
+])
+def test_links_between_the_editions_point_at_their_pages(folder, text: str, want: str | None) -> None:
+    assert build.rewrite_links(text, folder) == (text if want is None else want)
+
+
+def test_both_editions_are_built_and_mirror_lessons() -> None:
+    lessons = build.all_lessons()
+    en = sorted(build.LESSONS.glob("[0-9][0-9]_*.ipynb"))
+    ru = sorted(RU.glob("[0-9][0-9]_*.ipynb"))
+    assert en and ru and lessons == en + ru
+    assert build.page_path(en[0]) == f"{en[0].stem}.html"
+    assert build.page_path(ru[0]) == f"ru/{ru[0].stem}.html"
+    assert build.page_path(RU / "README.md") == "ru/index.html"
+    assert build.page_path(build.LESSONS / "README.md") == "index.html"
+    assert build.edition_of(ru[0]).lang == "ru" and build.edition_of(en[0]).lang == "en"
+    with pytest.raises(ValueError, match="not in lessons"):
+        build.edition_of(build.ROOT / "README.md")
+
+
+def test_a_lesson_page_links_its_neighbours_and_the_other_edition() -> None:
+    course = [p.stem for p in sorted(build.LESSONS.glob("[0-9][0-9]_*.ipynb"))]
+    translated = {p.stem for p in RU.glob("[0-9][0-9]_*.ipynb")}
+    # a Russian lesson whose next lesson is not translated yet, and one whose next one is
+    gaps = [s for s in sorted(translated) if course.index(s) + 1 < len(course)
+            and course[course.index(s) + 1] not in translated]
+    assert gaps, "every Russian lesson's next one is translated: pick another case"
+    stem = gaps[0]
+    nxt = course[course.index(stem) + 1]
+    nav = build._nav(RU / f"{stem}.ipynb", {})
+    assert nav["next"]["href"] == f"../{nxt}.html", nav  # the English page, until translated
+    assert nav["other"]["href"] == f"../{stem}.html" and nav["other"]["title"] == "English version"
+    assert nav["source"] == f"lessons/ru/{stem}.ipynb"
+    nav = build._nav(build.LESSONS / f"{stem}.ipynb", {})
+    assert nav["other"]["href"] == f"ru/{stem}.html" and nav["next"]["href"] == f"{nxt}.html"
+    untranslated = next(s for s in course if s not in translated)
+    assert not build._nav(build.LESSONS / f"{untranslated}.ipynb", {})["other"]
+    both = sorted(translated)[0]
+    k = course.index(both)
+    if k + 1 < len(course) and course[k + 1] in translated:
+        assert build._nav(RU / f"{both}.ipynb", {})["next"]["href"] == f"{course[k + 1]}.html"
+
+
+def test_the_indexes_link_each_other_and_drop_their_maintainer_sections() -> None:
+    en = build.index_notebook("en").cells[0].source
+    ru = build.index_notebook("ru").cells[0].source
+    assert "ru/index.html" in en
+    assert "../index.html" in ru and "GLOSSARY.html" in ru and ".ipynb" not in ru
+    for stem in (p.stem for p in RU.glob("[0-9][0-9]_*.ipynb")):
+        assert f"]({stem}.html)" in ru, stem
+    assert "Для сопровождающих" not in ru and "статическая копия курса" in ru
+    assert not re.search(r"Откройте уроки командой", ru)
+    assert build._index_nav(RU / "README.md")["other"]["href"] == "../index.html"
+    assert build._index_nav(build.LESSONS / "README.md")["other"]["href"] == "ru/index.html"
+
+
+def test_a_russian_page_is_russian_and_finds_the_shared_assets() -> None:
+    cell = nbformat.v4.new_code_cell("%%solution\nprint(1)")
+    nb = build.prepare(_nb(nbformat.v4.new_markdown_cell("# Урок\n[дальше](03_bptt.ipynb)"),
+                           cell), build.EDITIONS["ru"])
+    nav = build._nav(RU / "02_elman_rnn.ipynb", {})
+    html = build.render(nb, "02_elman_rnn", "Урок", nav, build.EDITIONS["ru"])
+    assert '<html lang="ru">' in html
+    assert 'src="../plotly.min.js"' in html and 'href="../site.css"' in html
+    assert 'src="../mathjax/MathJax.js' in html
+    assert "<summary>Решение</summary>" in html and "Курс rnnviz" in html
+    assert "Статическая копия <code>lessons/ru/02_elman_rnn.ipynb</code>" in html
+    assert 'href="03_bptt.html"' in html and 'href="../02_elman_rnn.html"' in html
+    assert "Solution" not in html and "rnnviz course" not in html
+    en = build.render(build.prepare(_nb(cell)), "x", "x", {"index": True})
+    assert '<html lang="en">' in en and 'src="plotly.min.js"' in en
 
 
 def test_solution_cells_are_found_by_magic_or_tag() -> None:
@@ -86,6 +178,13 @@ def test_widgets_become_what_they_drew_or_nothing() -> None:
     assert shown["text"] == "n = 3\n"
     assert [o["output_type"] for o in bar.outputs] == ["stream"]  # the bar is gone
     assert "widgets" not in nb.metadata  # no widget manager (from a CDN) on the page
+
+    nb = _nb(interact, widgets=state)  # a Russian page says it in Russian
+    interact.outputs = [nbformat.v4.new_output("display_data", data={
+        build.WIDGET_VIEW: {"model_id": "box"}})]
+    assert build.replace_widgets(nb, "ru") == 1
+    note = interact.outputs[0]["data"]["text/markdown"]
+    assert "Интерактивный вывод: n." in note and "работающее ядро" in note
 
 
 def test_index_is_the_lessons_readme_with_page_links() -> None:
