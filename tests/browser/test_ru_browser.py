@@ -5,12 +5,13 @@ default), at 1280 x 720 with the file browser open, runs two Russian lessons (Ru
 checks, in each:
 
 - everything ran and rendered, and every figure fits its slot (``figure_fit_problems``);
-- **Cyrillic where rnnviz translates**: the titles of the figures that the views listed in
+- **Cyrillic where rnnviz translates**: the texts of the figures that the views listed in
   ``TRANSLATED_VIEWS`` draw (found by the ``rnnviz.<view>(`` call in the figure's cell), every
-  title of the lesson's own figures that has words, and the dashboard's parts listed in
-  ``TRANSLATED_DASHBOARD``. rnnviz is being translated module by module: when a view or a
-  dashboard part is converted to ``rnnviz.i18n``, adding its name to one of these lists is
-  all the test needs. The English that is left is reported in the test's output (``-s``);
+  text of the lesson's own figures that has words, and the dashboard's parts listed in
+  ``TRANSLATED_DASHBOARD`` (both lists in tests/browser/translated.py). rnnviz is being
+  translated module by module: when a view or a dashboard part is converted to
+  ``rnnviz.i18n``, adding its name to one of these lists is all the test needs. The English
+  that is left is reported in the test's output (``-s``);
 - **no text overflows its box**: figure, axis, subplot and legend texts inside the drawn
   figure; each dashboard button's text inside the button; the dashboard's labels, status line
   and title inside the dashboard (Russian words are longer than English ones).
@@ -26,7 +27,6 @@ checked like the dashboard's: give its root selector and its translated parts).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,24 +42,16 @@ from tests.browser.lab import (
     run_code,
     run_notebook_in_lab,
 )
+from tests.browser.translated import (
+    CYRILLIC,
+    TRANSLATED_DASHBOARD,
+    TRANSLATED_VIEWS,
+    english,
+    view_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RU = ROOT / "lessons" / "ru"
-CYRILLIC = re.compile("[А-Яа-яЁё]")
-# Words (3+ Latin letters) that are not symbols: a title made only of symbols (h_t, ‖W‖,
-# "LSTM", "GRU", t = 3) needs no translation.
-KEEP = {"RNN", "LSTM", "GRU", "ELMAN", "BPTT", "MLP", "CNN", "tanh", "sigmoid", "softmax", "torch",
-        "nn", "exp", "log", "max", "min", "norm"}
-
-# The views whose figure titles rnnviz translates today (their module uses rnnviz.i18n).
-# rnnviz/views/ is being converted module by module: add a view here when its module is.
-TRANSLATED_VIEWS: list[str] = [
-    "plot_task_shapes", "plot_text_activation",
-]
-# The dashboard's parts that rnnviz translates today, by the keys of _DASHBOARD_JS's result:
-# "title", "status", "buttons", "labels", "options", "tooltips", "banner".
-TRANSLATED_DASHBOARD: list[str] = []
-
 
 @dataclass
 class RuNotebook:
@@ -189,17 +181,6 @@ _CONTROLS_JS = r"""(root) => {
 }"""
 
 
-def _wordy(text: str) -> bool:
-    """Whether ``text`` has words a reader must read (not only symbols, numbers, names)."""
-    return any(w not in KEEP for w in re.findall(r"[A-Za-z]{3,}", text))
-
-
-def _view(code: str) -> str | None:
-    """The rnnviz view (or dashboard) a cell's figure comes from: ``plot_hidden``, ..."""
-    calls = re.findall(r"rnnviz\.((?:plot|animate)_\w+|dashboard)\(", code)
-    return calls[-1] if calls else None
-
-
 class RuLabServer(LabServer):
     """A private JupyterLab whose kernels speak Russian: ``RNNVIZ_LANG=ru`` in its environment."""
 
@@ -255,7 +236,7 @@ def _check(run: Any, nb: RuNotebook) -> None:
     assert len(figures) == fit["figures"]
 
     problems: list[str] = [f"fit: {p}" for p in fit["problems"]]
-    english: list[str] = []  # what is still English, for the report
+    untranslated: list[str] = []  # what is still English, for the report
     russian = [f for f in figures if any(CYRILLIC.search(t) for t in f["title"] + f["axis"]
                                          + f["annotation"] + f["legend"])]
     assert russian, f"{nb.label}: no figure with Russian text"  # a whole run in English
@@ -265,17 +246,16 @@ def _check(run: Any, nb: RuNotebook) -> None:
     _screenshot(page, f"{nb.label}_figure")
     for f in figures:
         where = f"cell {f['cell']} " + (f"dashboard {f['fig']}" if f["dashboard"] else
-                                        (_view(f["code"]) or "lesson's own figure"))
+                                        (view_of(f["code"]) or "lesson's own figure"))
         problems += [f"{where}: {p}" for p in f["overflow"]]
-        words = [t for t in f["title"] + f["axis"] + f["annotation"] + f["legend"] if _wordy(t)]
-        latin = [t for t in words if not CYRILLIC.search(t)]
-        view = "dashboard" if f["dashboard"] else _view(f["code"])
+        latin = english(f["title"] + f["axis"] + f["annotation"] + f["legend"])
+        view = "dashboard" if f["dashboard"] else view_of(f["code"])
         if view is None:  # the lesson's own figure: the Russian edition translated its words
             problems += [f"{where}: English text {t!r}" for t in latin]
         elif view in TRANSLATED_VIEWS:
             problems += [f"{where}: English text {t!r} from a translated view" for t in latin]
         elif latin:
-            english.append(f"{where}: {latin[:4]}")
+            untranslated.append(f"{where}: {latin[:4]}")
 
     if nb.controls:
         assert page.locator(nb.controls).count() >= 1, f"{nb.label}: no {nb.controls}"
@@ -285,15 +265,15 @@ def _check(run: Any, nb: RuNotebook) -> None:
         controls = page.evaluate(_CONTROLS_JS, nb.controls)
         problems += [f"{nb.controls}: {p}" for p in controls["overflow"]]
         for part in ("title", "status", "buttons", "labels", "options", "tooltips", "banner"):
-            latin = [t for t in controls[part] if _wordy(t) and not CYRILLIC.search(t)]
+            latin = english(controls[part])
             if part in nb.translated_controls:
                 problems += [f"{nb.controls} {part}: English {t!r}" for t in latin]
             elif latin:
-                english.append(f"{nb.controls} {part}: {latin[:6]}")
+                untranslated.append(f"{nb.controls} {part}: {latin[:6]}")
 
     print(f"\n{nb.label}: {len(figures)} figures, {len(russian)} with Russian text; "
           "still English (not translated yet):\n  "
-          + "\n  ".join(english or ["nothing"]))
+          + "\n  ".join(untranslated or ["nothing"]))
     if problems:
         _screenshot(page, f"{nb.label}_problem")
     assert not problems, f"{nb.label}:\n" + "\n".join(problems)

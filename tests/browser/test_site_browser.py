@@ -6,9 +6,10 @@ Each page is opened with every non-``file://`` request
 aborted and counted as a failure, and must show: no console errors, every plotly figure drawn
 and none wider than the page, the first animation advancing when its ▶ play is clicked,
 typeset maths with no raw ``$...$`` left, solutions collapsed, dashboards as recorded replays,
-and no empty output. A Russian page is ``lang="ru"``, draws figures with Cyrillic titles (all
-of those in ``RU_TITLED`` that rnnviz translates), and links the English page; the two indexes
-link each other. Screenshots go to ``artifacts/screenshots/site_*.png`` (``site_ru_*.png``).
+and no empty output. A Russian page is ``lang="ru"``, its own figures and those of the views
+rnnviz translates (tests/browser/translated.py) have Russian words only, and it links the
+English page; the two indexes link each other. Screenshots go to
+``artifacts/screenshots/site_*.png`` (``site_ru_*.png``).
 
 ``RNNVIZ_SITE_DIR=/path/to/site`` tests an existing build instead (for working on the tests).
 """
@@ -28,17 +29,13 @@ from typing import Any
 import pytest
 
 from tests.browser.lab import SCREENSHOTS
+from tests.browser.translated import TRANSLATED_VIEWS, english, view_of
 from tests.site.build import EDITIONS, all_lessons, edition_of, page_path
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = all_lessons()  # English, then Russian
 VIEWPORT = {"width": 1280, "height": 720}
 BUILD_TIMEOUT = 1800  # seconds for the whole site (19 lessons take about 5 minutes, --jobs 2)
-CYRILLIC = re.compile("[А-Яа-яЁё]")
-# Title prefixes of the views whose titles rnnviz translates today: on a Russian page each of
-# these that is drawn must be Cyrillic. Add a view's English title prefix here when its
-# module is converted to rnnviz.i18n (rnnviz/views/ is being converted view by view).
-RU_TITLED: list[str] = []
 
 _PAGE_JS = """() => {
   const figs = Array.from(document.querySelectorAll('.jp-OutputArea-output .plotly-graph-div'));
@@ -69,6 +66,12 @@ _PAGE_JS = """() => {
     solutionsOpen: document.querySelectorAll('details.rnnviz-solution[open]').length,
     titles: figs.map(f => f.layout && f.layout.title && (f.layout.title.text || f.layout.title)
         || '').map(t => typeof t === 'string' ? t : ''),
+    // each figure's drawn texts (title, axis titles, annotations, legend) and its cell's code
+    texts: figs.map(f => Array.from(f.querySelectorAll('.g-gtitle text, g[class$="title"] text, '
+        + '.annotation-text, .legendtext')).map(t => t.textContent.trim()).filter(Boolean)),
+    code: figs.map(f => { const c = f.closest('.jp-Cell');
+                          const i = c && c.querySelector('.jp-InputArea');
+                          return i ? i.textContent : ''; }),
     lang: document.documentElement.lang,
     animations: figs.filter(f => f._fullLayout && f._fullLayout.sliders
         && f._fullLayout.sliders.length && f._transitionData && f._transitionData._frames
@@ -278,11 +281,12 @@ def test_lesson_page_renders_offline(site: Path, offline_page: tuple, lesson: Pa
     if other.is_file():
         assert os.path.relpath(site / page_path(other), here.parent) in hrefs, \
             f"{name}: no link to the same lesson in the other edition"
-    if edition.lang == "ru":
-        cyrillic = [t for t in info["titles"] if CYRILLIC.search(t)]
-        assert cyrillic, f"{name}: no figure with a Cyrillic title: {info['titles'][:10]}"
-        english = [t for t in info["titles"] if t.startswith(tuple(RU_TITLED))]
-        assert not english, f"{name}: figures rnnviz translates are English: {english[:5]}"
+    if edition.lang == "ru":  # the lesson's own figures and rnnviz's translated views
+        figures = zip(info["code"], info["texts"], strict=True)
+        left = [(view_of(code), english(texts)) for code, texts in figures
+                if view_of(code) in (None, *TRANSLATED_VIEWS)]
+        left = [(view or "own figure", words) for view, words in left if words]
+        assert not left, f"{name}: English words in figures that are translated: {left[:5]}"
 
     # solutions collapsed; live dashboards as recorded replays
     assert info["solutions"] == _solution_cells(lesson), info["solutions"]
