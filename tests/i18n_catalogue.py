@@ -242,6 +242,9 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/views/shapes.py": RULES,
     # its argument checks wait for the rnnviz/_validate.py rewrite (another branch)
     "rnnviz/views/text.py": ("plot", "widget", "print"),
+    "rnnviz/views/cell.py": RULES,
+    "rnnviz/views/connectivity.py": RULES,
+    "rnnviz/views/dilation.py": RULES,
     # every module outside views/ and live/
     "rnnviz/__init__.py": RULES,
     "rnnviz/_bptt.py": RULES,

@@ -18,6 +18,7 @@ CYRILLIC = re.compile("[А-Яа-яЁё]")
 # "dashboard" stands for the dashboard's figures (live, or replayed on the static site).
 TRANSLATED_VIEWS: list[str] = [
     "plot_task_shapes", "plot_text_activation",
+    "plot_cell", "animate_cell", "plot_connectivity", "plot_dilation",
 ]
 # Parts of the dashboard that rnnviz translates, by the keys of test_ru_browser's
 # _CONTROLS_JS: "title", "status", "buttons", "labels", "options", "tooltips", "banner".
