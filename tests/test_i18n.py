@@ -385,7 +385,7 @@ def test_cell_connectivity_and_dilation_views_speak_russian_and_english() -> Non
     assert en.split(" — ")[0] == ru.split(" — ")[0] and ru.startswith("f<sub>t</sub> = σ(")
     assert "forget gate: what to keep" in en and "вентиль забывания: что сохранить" in ru
     gru = russian["animate_cell gru reverse"]
-    assert gru.layout.title.text.startswith("ячейка GRU при t = ")
+    assert gru.layout.title.text.startswith("Ячейка GRU при t = ")
     assert "обратное ←" in gru.layout.title.text and "нейрон 0" in gru.layout.title.text
     assert all(CYRILLIC.search(fr.layout.title.text) for fr in gru.frames)
     dil = russian["plot_dilation"]

@@ -292,9 +292,10 @@ def plot_dilation(
         n=sum(paths.updates))
     S.apply_theme(fig, theme, title=title)
     fig.update_layout(
-        title_subtitle_text=f"{first} · {field} · {updates}",
-        height=440 + 70 * L,
-        margin={"t": 110, "b": 110},
+        # two lines: the path, then the totals (one line outgrew a projector's notebook column)
+        title_subtitle_text=f"{first}<br>{field} · {updates}",
+        height=460 + 70 * L,
+        margin={"t": 130, "b": 110},
         bargap=0.25,
         legend={"orientation": "h", "y": 0, "x": 0, "yref": "container", "yanchor": "bottom"},
     )
