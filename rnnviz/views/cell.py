@@ -440,6 +440,12 @@ def _title(trace: Trace, t: int, layer: int, direction: int, sample: int,
            unit: int | None) -> str:
     where = _where(trace, layer, direction)
     cell = trace.cell_type.upper()
+    if cell == "ELMAN":  # a name, not an acronym: "Elman cell", «ячейка Элмана»
+        if unit is None:
+            return _("Elman cell at t = {t} — {where} · sample {sample}").format(
+                t=t, where=where, sample=sample)
+        return _("Elman cell at t = {t} — {where} · sample {sample} · unit {unit}").format(
+            t=t, where=where, sample=sample, unit=unit)
     if unit is None:
         return _("{cell} cell at t = {t} — {where} · sample {sample}").format(
             cell=cell, t=t, where=where, sample=sample)
