@@ -4,6 +4,7 @@ The built site itself is checked in a browser by tests/browser/test_site_browser
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -75,27 +76,45 @@ def test_both_editions_are_built_and_mirror_lessons() -> None:
         build.edition_of(build.ROOT / "README.md")
 
 
-def test_a_lesson_page_links_its_neighbours_and_the_other_edition() -> None:
+@pytest.fixture
+def half_translated(tmp_path, monkeypatch) -> list[str]:
+    """A Russian edition with lessons 02 and 04 only (empty files will do: the navigation
+    reads names, not notebooks); returns the English course's stems."""
+    course = [p.stem for p in sorted(build.LESSONS.glob("[0-9][0-9]_*.ipynb"))]
+    ru = tmp_path / "ru"
+    ru.mkdir()
+    for stem in (course[1], course[3]):
+        (ru / f"{stem}.ipynb").write_text("{}")
+    monkeypatch.setitem(build.EDITIONS, "ru", dataclasses.replace(build.EDITIONS["ru"], folder=ru))
+    return course
+
+
+def test_a_lesson_page_links_its_neighbours_and_the_other_edition(half_translated) -> None:
+    course = half_translated
+    ru = build.EDITIONS["ru"].folder
+    nav = build._nav(ru / f"{course[1]}.ipynb", {})
+    # the previous and next lessons are not translated: their English pages
+    assert nav["prev"]["href"] == f"../{course[0]}.html", nav
+    assert nav["next"]["href"] == f"../{course[2]}.html", nav
+    assert nav["other"]["href"] == f"../{course[1]}.html" and nav["other"]["title"] == "English version"
+    assert nav["source"] == f"lessons/ru/{course[1]}.ipynb"
+    nav = build._nav(ru / f"{course[3]}.ipynb", {})
+    assert nav["prev"]["href"] == f"../{course[2]}.html" and nav["next"]["href"] == f"../{course[4]}.html"
+    # an English lesson links its Russian version when there is one, and its English neighbours
+    nav = build._nav(build.LESSONS / f"{course[1]}.ipynb", {})
+    assert nav["other"]["href"] == f"ru/{course[1]}.html" and nav["next"]["href"] == f"{course[2]}.html"
+    assert nav["other"]["title"] == "Русская версия"
+    assert not build._nav(build.LESSONS / f"{course[2]}.ipynb", {})["other"]
+
+
+def test_a_russian_page_links_translated_neighbours_in_russian() -> None:
     course = [p.stem for p in sorted(build.LESSONS.glob("[0-9][0-9]_*.ipynb"))]
     translated = {p.stem for p in RU.glob("[0-9][0-9]_*.ipynb")}
-    # a Russian lesson whose next lesson is not translated yet, and one whose next one is
-    gaps = [s for s in sorted(translated) if course.index(s) + 1 < len(course)
-            and course[course.index(s) + 1] not in translated]
-    assert gaps, "every Russian lesson's next one is translated: pick another case"
-    stem = gaps[0]
-    nxt = course[course.index(stem) + 1]
-    nav = build._nav(RU / f"{stem}.ipynb", {})
-    assert nav["next"]["href"] == f"../{nxt}.html", nav  # the English page, until translated
-    assert nav["other"]["href"] == f"../{stem}.html" and nav["other"]["title"] == "English version"
-    assert nav["source"] == f"lessons/ru/{stem}.ipynb"
-    nav = build._nav(build.LESSONS / f"{stem}.ipynb", {})
-    assert nav["other"]["href"] == f"ru/{stem}.html" and nav["next"]["href"] == f"{nxt}.html"
-    untranslated = next(s for s in course if s not in translated)
-    assert not build._nav(build.LESSONS / f"{untranslated}.ipynb", {})["other"]
-    both = sorted(translated)[0]
-    k = course.index(both)
-    if k + 1 < len(course) and course[k + 1] in translated:
-        assert build._nav(RU / f"{both}.ipynb", {})["next"]["href"] == f"{course[k + 1]}.html"
+    pairs = [(a, b) for a, b in zip(course, course[1:], strict=False) if {a, b} <= translated]
+    assert pairs, "no two neighbouring lessons are translated"
+    a, b = pairs[0]
+    assert build._nav(RU / f"{a}.ipynb", {})["next"]["href"] == f"{b}.html"
+    assert build._nav(RU / f"{b}.ipynb", {})["prev"]["href"] == f"{a}.html"
 
 
 def test_the_indexes_link_each_other_and_drop_their_maintainer_sections() -> None:

@@ -402,7 +402,7 @@ def _nav(path: Path, titles: dict[Path, str]) -> dict[str, Any]:
     other = EDITIONS[edition.words["other_lang"]].folder / path.name
     return {"prev": link(stems[k - 1]) if k > 0 else None,
             "next": link(stems[k + 1]) if 0 <= k < len(stems) - 1 else None,
-            "source": path.resolve().relative_to(ROOT).as_posix(),
+            "source": f"lessons/{edition.prefix}{path.name}",
             "other": other.is_file() and {"href": os.path.relpath(page_path(other), here),
                                           "title": edition.words["other"]}}
 
