@@ -3,9 +3,11 @@
 Models (same arguments and weights as ``torch.nn``): ``Elman``, ``LSTM``, ``GRU``, their
 one-step cells, and ``SequenceModel`` (encoding + core + readout, built from a task).
 Numbers: ``trace`` (a ``Trace``; a ``Seq2SeqTrace`` for a ``Seq2Seq``), ``jacobian_norms``,
-``spectral_radius``. Data: ``tasks``. Training: ``Trainer`` (of any ``Trainable``: a
-``SequenceModel`` or a ``Seq2Seq``). Views return plotly figures: ``plot_*`` and
-``animate_*``. Live: ``dashboard``.
+``spectral_radius``; ``init_recurrent``, ``set_forget_bias``. Data: ``tasks``. Training:
+``Trainer`` (of any ``Trainable``: a ``SequenceModel`` or a ``Seq2Seq``). Presets: ``Preset``
+(every choice in one string, ``Preset.parse(...).build()``), ``presets`` (named ones,
+trained checkpoints). Views return plotly figures: ``plot_*`` and ``animate_*``. Live:
+``dashboard``.
 
 Example:
     >>> import rnnviz
@@ -47,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "JacobianNorms": "rnnviz.tracing",
     "spectral_radius": "rnnviz.tracing",
     "set_spectral_radius": "rnnviz.tracing",
+    "init_recurrent": "rnnviz.initialization",
+    "set_forget_bias": "rnnviz.initialization",
     "connectivity": "rnnviz.sensitivity",
     "find_units": "rnnviz.units",
     "UnitScores": "rnnviz.units",
@@ -55,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "Trainer": "rnnviz.trainer",
     "Trainable": "rnnviz._types",
     "evaluate": "rnnviz.evaluation",
+    "Preset": "rnnviz.presets",  # the Playground's choices as a string; named ones: rnnviz.presets
     # views
     "plot_unrolled": "rnnviz.views",
     "plot_hidden": "rnnviz.views",
@@ -83,7 +88,7 @@ _EXPORTS: dict[str, str] = {
     "limits": "rnnviz._validate",
 }
 
-_SUBMODULES = ("tasks", "tokens")
+_SUBMODULES = ("tasks", "tokens", "presets")
 
 __all__ = [*_SUBMODULES, *_EXPORTS]
 

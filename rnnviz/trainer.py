@@ -84,7 +84,8 @@ class Trainer:
 
     1. draw the batch ``task.batch(batch_size, seed=...)`` (seeded by ``seed`` and the step);
     2. forward on the fused fast path, ``output = model.batch_output(x, y, lengths)`` (a
-       ``Seq2Seq`` reads ``y`` by teacher forcing), ``loss = loss_fn(output, y)``;
+       ``Seq2Seq`` reads ``y`` by teacher forcing), ``loss = loss_fn(output, y)``; with
+       ``tbptt=k``, in chunks of k steps (truncated BPTT, below);
     3. backward; ``grad_norm`` = total gradient norm (clip it to ``clip`` when set);
     4. optimizer update; append ``step, loss, metric, grad_norm`` to :attr:`history`;
     5. every ``snapshot_every`` steps, trace the fixed :attr:`probe` batch into
@@ -104,6 +105,17 @@ class Trainer:
 
     Same seeds on the same machine give a bit-identical history.
 
+    **Truncated BPTT** (``tbptt=k``; Williams & Peng 1990, Sutskever 2013): the forward pass
+    runs in chunks of ``k`` steps; the state carried from one chunk into the next is detached,
+    so the gradient of a loss at step t reaches back only to the start of t's chunk (at most
+    k - 1 steps). The numbers of the forward pass, hence loss and metric, are those of full
+    BPTT. There is **one optimizer step per sequence** (per batch): the gradients of all
+    chunks are summed by one backward pass of the whole batch's loss, so a step, the history
+    and the batch stream mean the same with and without truncation, and ``tbptt >= T`` is
+    exactly full BPTT. A many-to-one task (loss at the last step only) therefore learns only
+    from the last chunk. It needs a :class:`rnnviz.SequenceModel` with a unidirectional,
+    undilated core. Snapshots (and the dashboard's gradient view) trace full BPTT.
+
     Args:
         model: a :class:`rnnviz.SequenceModel` or :class:`rnnviz.Seq2Seq` that fits ``task``
             (any :class:`rnnviz.Trainable`; ``model.check_task(task)`` must pass).
@@ -117,10 +129,13 @@ class Trainer:
         max_snapshots: how many snapshots to keep (the oldest are dropped). Default: 50.
         probe_size: sequences in the fixed probe batch. Default: 4.
         loss_fn: ``loss_fn(output, y) -> scalar``. Default: ``task.loss``.
+        tbptt: truncated-BPTT window in steps, or ``None`` for full BPTT (the default).
+            Can be changed between steps (``trainer.tbptt = 10``), like ``lr`` and ``clip``.
 
     Attributes:
         history (History), snapshots (deque of Snapshot), probe (Batch),
-        state (``"ready" | "diverged" | "interrupted"``), message (str), steps (int).
+        state (``"ready" | "diverged" | "interrupted"``), message (str), steps (int),
+        last_probe (Snapshot or None); :meth:`probe_trace` traces the probe now (cached).
 
     Example:
         >>> import rnnviz
@@ -153,6 +168,7 @@ class Trainer:
         max_snapshots: int = 50,
         probe_size: int = 4,
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        tbptt: int | None = None,
     ) -> None:
         # 1. check the arguments
         if not isinstance(model, Trainable):
@@ -176,6 +192,7 @@ class Trainer:
         self.max_snapshots = _validate.positive_int("max_snapshots", max_snapshots)
         self.probe_size = _validate.positive_int("probe_size", probe_size)
         self.loss_fn = loss_fn  # type: ignore[assignment]  # None means the task's loss
+        self.tbptt = tbptt
         # after the first step has passed the public checks, the hot path skips them
         self._metric = task._metric if isinstance(task, Task) else task.metric
         # 2. state
@@ -183,6 +200,7 @@ class Trainer:
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._backup = [p.detach().clone() for p in self._params]
         self.snapshots: deque[Snapshot] = deque(maxlen=self.max_snapshots)
+        self._probe_cache: tuple[tuple, Snapshot] | None = None  # (weights key, trace): see probe_trace
         # the weights as handed over (edits such as a forget-gate bias included): reset() returns here
         self._initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self._start()
@@ -223,6 +241,25 @@ class Trainer:
         self._clip = _validate.positive_float("clip", value, allow_none=True)
 
     @property
+    def tbptt(self) -> int | None:
+        """Truncated-BPTT window in steps, or ``None`` (full BPTT); settable between steps."""
+        return self._tbptt
+
+    @tbptt.setter
+    def tbptt(self, value: int | None) -> None:
+        if value is not None:
+            _validate.steps("tbptt", value)
+            core = getattr(self.model, "core", None)
+            if not hasattr(self.model, "readout") or core is None or not hasattr(core, "_fused"):
+                raise ValueError(_("tbptt needs an rnnviz.SequenceModel (an encoder-decoder "
+                                   "trains with full BPTT), got {type}").format(
+                                       type=type(self.model).__name__))
+            if core.bidirectional or hasattr(core, "dilations"):
+                raise ValueError(_("tbptt needs a unidirectional, undilated core (the state "
+                                   "carried between chunks must be the one of step t - 1)"))
+        self._tbptt = value
+
+    @property
     def steps(self) -> int:
         """Number of completed steps."""
         return self._step
@@ -256,6 +293,7 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.history = History()
         self.snapshots.clear()
+        self._probe_cache = None
         self.state = "ready"
         self.message = ""
         self._step = 0
@@ -273,11 +311,55 @@ class Trainer:
 
     def _snapshot(self) -> None:
         if self.snapshot_every and self._step % self.snapshot_every == 0:
-            from rnnviz.tracing import trace
+            self.snapshots.append(self._trace_probe())
 
-            x, y, lengths = self.probe
-            t = trace(self.model, x, y, lengths=lengths, loss_fn=self.loss_fn)
-            self.snapshots.append(Snapshot(self._step, t))
+    # ------------------------------------------------------------------ the probe's trace
+    def _probe_key(self) -> tuple:
+        """What the probe's trace depends on besides the fixed probe batch: the step, the
+        loss function and every weight (``_version`` counts in-place changes: an optimizer
+        step, a restore, ``load_state_dict``, an edit such as ``bias.data[...] = 1`` or
+        ``with torch.no_grad(): w.fill_(0)``; a replaced parameter has a new ``id``)."""
+        return (self._step, id(self._loss_fn),
+                tuple((id(p), p._version) for p in self.model.parameters()))
+
+    def _trace_probe(self) -> Snapshot:
+        """Trace the probe batch now (and keep it as the cached probe trace)."""
+        from rnnviz.tracing import trace
+
+        x, y, lengths = self.probe
+        key = self._probe_key()
+        snap = Snapshot(self._step, trace(self.model, x, y, lengths=lengths,
+                                          loss_fn=self.loss_fn))
+        self._probe_cache = (key, snap)
+        return snap
+
+    def probe_trace(self) -> Trace | Seq2SeqTrace:
+        """The trace of the fixed :attr:`probe` batch with the current weights.
+
+        ``rnnviz.trace(model, *probe, loss_fn=loss_fn)``: a ``Trace``, or a ``Seq2SeqTrace``
+        (teacher forcing) for a ``Seq2Seq``. It is traced at most once per state: the
+        snapshot taken at this step, or an earlier call, is reused as long as the step, the
+        weights and ``loss_fn`` are unchanged (a step, :meth:`reset`, a divergence's restore
+        or a weight edited in place make a new one). Thread-safe: it waits for a step that
+        another thread is running (the dashboard's messages may arrive on one).
+
+        Returns:
+            The trace (shared: treat it as read-only).
+        """
+        with self._lock:
+            cached = self._probe_cache
+            if cached is not None and cached[0] == self._probe_key():
+                return cached[1].trace
+            return self._trace_probe().trace
+
+    @property
+    def last_probe(self) -> Snapshot | None:
+        """The newest probe trace already made (a snapshot or :meth:`probe_trace`), with the
+        step it was taken at, without tracing; ``None`` if none was made since the last
+        reset. It may be older than the current step (for a view that rations tracing)."""
+        with self._lock:
+            cached = self._probe_cache
+            return None if cached is None else cached[1]
 
     # ------------------------------------------------------------------ one step
     def step(self) -> StepResult:
@@ -305,7 +387,15 @@ class Trainer:
         self._phase = "compute"
         for p in self._params:
             p.grad = None
-        if self._checked:  # the task's batches were checked once: skip the per-call checks
+        window = self._tbptt  # read once: it may be set from another thread between steps
+        if window is not None:
+            output = self._truncated_output(x, lengths, window, check=not self._checked)
+            if self._checked:
+                loss, score = self._loss(output, y), self._metric
+            else:
+                loss, score = self.loss_fn(output, y), self.task.metric
+                _validate.scalar_loss(loss, needs_grad=True)
+        elif self._checked:  # the task's batches were checked once: skip the per-call checks
             output = self.model.batch_output(x, y, lengths, check=False)
             loss, score = self._loss(output, y), self._metric
         else:
@@ -342,6 +432,33 @@ class Trainer:
         # 5. snapshot of the probe batch
         self._snapshot()
         return StepResult(k, loss_value, metric, grad_norm)
+
+    def _truncated_output(self, x: torch.Tensor, lengths: torch.Tensor | None, k: int, *,
+                          check: bool) -> torch.Tensor:
+        """The model's output with the state detached every ``k`` steps (same numbers)."""
+        from rnnviz.models import check_lengths
+
+        model = self.model
+        core = model.core
+        e = model.encode(x) if check else model._encode(x)  # (B, T, I)
+        B, T = e.shape[:2]
+        if lengths is not None and check:
+            lengths = check_lengths(lengths, B, T)
+        outs, state = [], None
+        for start in range(0, T, k):
+            chunk = e[:, start:start + k]  # (B, k', I)
+            if lengths is None:
+                out, new = core._fused(chunk, state, None)  # (B, k', D*H)
+            else:  # a sequence that ended before this chunk keeps its state
+                left = lengths - start  # (B,)
+                out, new = core._fused(chunk, state, left.clamp(1, chunk.shape[1]))
+                if state is not None and bool((left <= 0).any()):
+                    keep = (left > 0).view(1, B, 1).to(e.device)
+                    new = tuple(torch.where(keep, n, s) for n, s in zip(new, state, strict=True)) \
+                        if isinstance(new, tuple) else torch.where(keep, new, state)
+            outs.append(out)
+            state = tuple(s.detach() for s in new) if isinstance(new, tuple) else new.detach()
+        return model.readout(torch.cat(outs, dim=1), lengths)  # (B, T, O) or (B, O)
 
     # ------------------------------------------------------------------ safe stops
     def _restore_backup(self) -> None:
@@ -436,7 +553,8 @@ class Trainer:
     def __repr__(self) -> str:
         return (
             f"Trainer(steps={self._step}, state={self.state!r}, lr={self._lr:g}, "
-            f"optimizer={self.optimizer_name!r}, clip={self._clip}, batch_size={self.batch_size})"
+            f"optimizer={self.optimizer_name!r}, clip={self._clip}, batch_size={self.batch_size}"
+            + ("" if self._tbptt is None else f", tbptt={self._tbptt}") + ")"
         )
 
 

@@ -13,7 +13,7 @@ import torch
 
 import rnnviz
 from rnnviz.live import _figures as F
-from rnnviz.live import _widget as W
+from rnnviz.live import _sender, _status
 from rnnviz.live._loop import FramePacer
 
 
@@ -72,8 +72,9 @@ def test_state_describes_the_trainer_and_nothing_runs() -> None:
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer, fps=15, theme="dark")
     state = dash.get_state()
-    assert state["playing"] is False and state["status"] == "ready"
-    assert state["step"] == 0 and state["loss"] is None
+    assert state["playing"] is False and state["status"] == {
+        "state": "ready", "step": 0, "loss": None, "metric": None, "steps_per_s": 0.0,
+        "message": ""}
     assert state["figure_order"] == ["history", "hidden", "grad_flow", "gates"]
     assert set(state["figures"]) == set(state["figure_order"])
     assert state["seq_len"] == 10 and state["probe_size"] == trainer.probe.x.shape[0]
@@ -163,7 +164,7 @@ def test_controls_reach_the_trainer() -> None:
     assert trainer.clip is None
     dash.lr = -1.0  # refused: the trait goes back, the message says why
     assert trainer.lr == pytest.approx(0.05) and dash.lr == pytest.approx(0.05)
-    assert "lr must be a positive finite number" in dash.message
+    assert "lr must be a positive finite number" in dash.status["message"]
     dash.t = 99
     assert dash.t == dash.seq_len - 1
     dash.sample = 99
@@ -175,10 +176,9 @@ def test_controls_reach_the_trainer() -> None:
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
 def test_frame_arrays_match_the_views(cell: str) -> None:
-    """Per-frame numbers equal what rnnviz.views puts in the same trace of the same figure."""
-    from rnnviz.views.gradients import build_grad_flow
-    from rnnviz.views.heatmaps import build_gates, build_hidden
-    from rnnviz.views.unrolled import build_unrolled
+    """What the widget sends equals what rnnviz.views puts in the same trace of the same
+    figure: numbers, and colour ranges (those that follow the data rounded up to 1-2-5)."""
+    from tests.test_live_views import STATIC
 
     trainer = make_trainer(cell)
     dash = rnnviz.dashboard(trainer, views=("hidden", "gates", "grad_flow", "unrolled"))
@@ -188,21 +188,25 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
     ((content, buffers),) = sent.frames()
     got = decode(content, buffers)
     tr = F.probe_trace(trainer)
-    figs = {"hidden": build_hidden(tr, 1, -1, "auto")[0],
-            "grad_flow": build_grad_flow(tr, None, -1, "auto")[0],
-            "unrolled": build_unrolled(tr, 1, -1, False, None, "auto")[0]}
-    if cell != "elman":
-        figs["gates"] = build_gates(tr, 1, -1, 0, "auto")[0]
-    checked = 0
+    figs = {name: STATIC[name](tr, 1, "auto") for name in dash.views}
+    assert set(figs) == ({"hidden", "grad_flow", "unrolled"} | ({"gates"} if cell != "elman"
+                                                                else set()))
+    checked = ranges = 0
     for (fig, k, key), value in got.items():
-        if fig == "history" or key not in ("z", "y"):
+        if fig == "history":
             continue
-        want = np.asarray(figs[fig].data[k][key], dtype=np.float64)
-        np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, equal_nan=True,
-                                   err_msg=f"{fig} trace {k} {key}")
-        checked += 1
+        want = figs[fig].data[k][key]
+        if key in ("zmin", "zmax") and abs(want) != 1.0:  # a range that follows the data
+            assert value == np.sign(want) * F.nice_bound(abs(want)), (fig, k, key)
+            ranges += 1
+            continue
+        np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
+                                   np.asarray(want, dtype=np.float64), rtol=1e-6, atol=1e-7,
+                                   equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        checked += key in ("z", "y")
     # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
     assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
+    assert ranges >= 2  # the gradient heatmap's [-b, b] at least
     assert content["step"] == 3 and len(content["readout"]) == tr.seq_len
 
 
@@ -218,8 +222,8 @@ def test_history_frame_follows_the_trainer() -> None:
     np.testing.assert_allclose(got[("history", 1, "y")], trainer.history.metric, rtol=1e-6)
     for k in dash.figures["history"]["baselines"]:
         assert got[("history", k, "x")] == [1.0, 4.0]
-    assert dash.step == 4 and dash.loss == pytest.approx(trainer.history.loss[-1])
-    assert dash.status == "paused"
+    assert dash.status["step"] == 4 and dash.status["loss"] == pytest.approx(trainer.history.loss[-1])
+    assert dash.status["state"] == "paused"
 
 
 def test_history_is_decimated() -> None:
@@ -372,7 +376,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     async def scenario() -> tuple[int, int, bool]:
         dash.play()
-        assert dash.running and dash.status == "training"
+        assert dash.running and dash.status["state"] == "training"
         while trainer.steps < 5:
             await asyncio.sleep(0.01)  # the kernel stays responsive: we get to run
         dash.pause()
@@ -383,7 +387,7 @@ def test_play_trains_in_the_background_and_pause_stops() -> None:
 
     stopped_at, later, running = asyncio.run(scenario())
     assert stopped_at >= 5 and later == stopped_at and not running
-    assert dash.status == "paused" and not dash.playing and dash.step == trainer.steps
+    assert dash.status["state"] == "paused" and not dash.playing and dash.status["step"] == trainer.steps
     assert sent.frames(), "training sent no frame"
     assert sent.frames()[-1][0]["step"] <= trainer.steps
 
@@ -449,25 +453,26 @@ def test_divergence_stops_training_and_says_why() -> None:
     asyncio.run(scenario())
     assert trainer.state == "diverged"
     assert not dash.running and not dash.playing
-    assert dash.status == "diverged" and dash.message == W.for_the_controls(trainer.message)
+    assert dash.status["state"] == "diverged"
+    assert dash.status["message"] == _status.for_the_controls(trainer.message)
     # for a person at the controls: no "diverged" twice, no methods to call
-    assert "diverg" not in dash.message.lower() and "reset()" not in dash.message
-    assert dash.message.endswith("press ↺ reset.") and "step" in dash.message
+    assert "diverg" not in dash.status["message"].lower() and "reset()" not in dash.status["message"]
+    assert dash.status["message"].endswith("press ↺ reset.") and "step" in dash.status["message"]
     dash.step_once()  # refused quietly: no exception, still diverged
-    assert dash.status == "diverged"
+    assert dash.status["state"] == "diverged"
     dash.reset()
-    assert dash.status == "ready" and dash.message == "" and dash.step == 0
+    assert dash.status["state"] == "ready" and dash.status["message"] == "" and dash.status["step"] == 0
 
 
 def test_divergence_message_speaks_to_the_controls() -> None:
     msg = ("Training diverged: the loss at step 12 was nan; weights restored to those that gave "
            "the last finite loss (step 11). Lower the learning rate (lr=3) or enable gradient "
            "clipping (e.g. clip=1.0), then call reset() (or resume()).")
-    assert W.for_the_controls(msg) == (
+    assert _status.for_the_controls(msg) == (
         "Training stopped: the loss at step 12 was nan; weights restored to those that gave "
         "the last finite loss (step 11). Lower the learning rate (lr) or tick clip, then press "
         "↺ reset.")
-    assert W.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
+    assert _status.for_the_controls("") == ("Training stopped. Lower the learning rate (lr) or tick "
                                       "clip, then press ↺ reset.")
 
 
@@ -500,11 +505,11 @@ def test_buttons_step_and_reset() -> None:
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
     dash._on_message(dash, {"type": "step"}, [])
-    assert trainer.steps == 1 and dash.step == 1
+    assert trainer.steps == 1 and dash.status["step"] == 1
     assert sent.frames()[-1][0]["step"] == 1
     dash._on_message(dash, {"type": "drawn", "seq": sent.frames()[-1][0]["seq"]}, [])
     dash._on_message(dash, {"type": "reset"}, [])
-    assert trainer.steps == 0 and dash.step == 0 and dash.status == "ready"
+    assert trainer.steps == 0 and dash.status["step"] == 0 and dash.status["state"] == "ready"
 
 
 def test_closing_stops_everything() -> None:
@@ -538,7 +543,7 @@ def test_notebook_runs_headless_and_leaves_nothing_running() -> None:
         "         and not type(t).__module__.startswith('zmq.')]\n"
         "tasks = [t.get_name() for t in asyncio.all_tasks() if 'rnnviz' in t.get_name()]\n"
         "print('extra threads', extra, 'tasks', tasks, 'running', dash.running,\n"
-        "      'step', dash.step, 'status', dash.status)",
+        "      'step', dash.status['step'], 'status', dash.status['state'])",
     )]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
@@ -594,7 +599,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
         before = trainer.steps
         trainer.run(20, progress=False)  # a cell trains while the dashboard trains
         assert trainer.steps >= before + 20
-        from rnnviz.live._widget import _after_cell
+        from rnnviz.live._hooks import after_cell as _after_cell
 
         _after_cell()  # the post-cell refresh hops to the home loop too
         dash.pause()
@@ -614,7 +619,7 @@ def test_widget_messages_on_another_thread_and_cells_on_this_one_never_race() ->
     assert trainer.state == "ready" and h.step == list(range(1, trainer.steps + 1))
     assert all(np.isfinite(h.loss)) and len(h.loss) == len(h.metric) == len(h.grad_norm)
     assert senders == {"subshell"} and sent.frames()  # every frame was built at home
-    assert dash.status == "paused"
+    assert dash.status["state"] == "paused"
 
 
 def test_an_urgent_frame_may_exceed_the_window_by_one() -> None:
@@ -643,14 +648,19 @@ def test_without_acks_only_one_frame_at_a_time_is_sent() -> None:
     assert pacer.ack(5) and pacer.window == 4 and len(sent) == 6  # a view acks again
 
 
-def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None:
+def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
+    """The status line has one source, the ``status`` trait: frames carry none. At full speed
+    it changes a few times a second (each change is a message), not with every frame."""
     trainer = make_trainer()
     dash = rnnviz.dashboard(trainer)
     sent = Sent(dash)
+    changes: list[tuple[float, dict]] = []
+    dash.observe(lambda c: changes.append((time.perf_counter(), dict(c["new"]))), "status")
 
     async def scenario() -> None:
         dash.play()
-        while len(sent.frames()) < 3:
+        started = time.perf_counter()
+        while len(sent.frames()) < 8 or time.perf_counter() - started < 4 * _status.STATUS_INTERVAL:
             await asyncio.sleep(0.01)
             for content, _ in sent.frames():  # the browser acks every frame at once
                 dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
@@ -659,14 +669,43 @@ def test_frames_while_training_carry_the_status_and_ask_for_fewer_acks() -> None
 
     asyncio.run(scenario())
     frames = [c for c, _ in sent.frames()]
-    playing = [c for c in frames if "live" in c]
-    assert playing and all(c["ack_after"] == W.ACK_INTERVAL and c["live"]["step"] == c["step"]
-                           for c in playing)
+    assert not [c for c in frames if set(c) & {"live", "status", "loss", "metric"}]
+    playing = [c for c in frames if "ack_after" in c]
+    assert len(playing) >= 4 and all(c["ack_after"] == _sender.ACK_INTERVAL for c in playing)
+    training = [(at, st) for at, st in changes if st["state"] == "training"]
+    assert len(training) >= 2 and len(training) < len(playing)  # fewer syncs than frames
+    gaps = np.diff([at for at, _ in training[1:]])  # the first is play itself
+    assert (gaps >= 0.9 * _status.STATUS_INTERVAL).all(), gaps
+    assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
-    assert dash.pacer.max_in_flight == W.WINDOW >= dash.fps * W.ACK_INTERVAL + 2
-    last = frames[-1]  # after pause: status from the traits, every frame acked
-    assert "live" not in last and "ack_after" not in last and last["step"] == trainer.steps
-    assert dash.status == "paused" and dash.step == trainer.steps
+    assert dash.pacer.max_in_flight == _sender.WINDOW >= dash.fps * _sender.ACK_INTERVAL + 2
+    last = frames[-1]  # after pause: every frame acked, the status says where it stopped
+    assert "ack_after" not in last and last["step"] == trainer.steps
+    assert dash.status == {"state": "paused", "step": trainer.steps,
+                           "loss": pytest.approx(trainer.history.loss[-1]),
+                           "metric": pytest.approx(trainer.history.metric[-1]),
+                           "steps_per_s": 0.0, "message": ""}
+
+
+def test_slow_motion_sends_the_status_with_every_frame() -> None:
+    trainer = make_trainer()
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    steps: list[int] = []
+    dash.observe(lambda c: steps.append(c["new"]["step"]), "status")
+    dash.steps_per_frame = 1
+
+    async def scenario() -> None:
+        dash.play()
+        while len(sent.frames()) < 4:
+            await asyncio.sleep(0.005)
+            for content, _ in sent.frames():
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+
+    asyncio.run(scenario())
+    shown = [c["step"] for c, _ in sent.frames()]
+    assert set(shown) - {0} <= set(steps), (shown, steps)  # each frame's step had its status
 
 
 def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
@@ -683,3 +722,189 @@ def test_a_training_chunk_ends_early_when_a_frame_is_due() -> None:
     pacer.ready = True
     assert loop._chunk() == 1  # a frame is due: one step, then yield to it
     assert trainer.steps == 8
+
+
+def test_plotly_internals_stay_behind_the_adapter() -> None:
+    """The widget's ES module is joined from its parts, and only plotly_adapter.js reads
+    plotly's private state or the structure of its SVG (a plotly.js upgrade touches it only)."""
+    import re
+
+    from rnnviz.live import _assets
+
+    esm = _assets.esm()
+    for name in _assets.ESM_PARTS:
+        assert (_assets.HERE / name).read_text(encoding="utf-8") in esm
+    assert esm.count("export default") == 1 and _assets.ESM_PARTS[-1] == "dashboard.js"
+    internals = re.compile(r"_fullLayout|_fullData|calcdata|__data__|\bPlotly\.|window\.Plotly"
+                           r"|\.c2p\(|_offset|_length\b|main-svg|plotly_afterplot")
+    for name in _assets.ESM_PARTS:
+        code = "\n".join(line.split("//")[0] for line in
+                         (_assets.HERE / name).read_text(encoding="utf-8").splitlines())
+        found = sorted(set(internals.findall(code)))
+        assert (name == "plotly_adapter.js") == bool(found), (name, found)
+
+
+# ----------------------------------------------------------------------------- Seq2Seq
+
+
+def make_s2s_trainer(attention: str | None = None, cell: str = "gru") -> rnnviz.Trainer:
+    task = rnnviz.tasks.Reverse(num_symbols=4, min_len=1, max_len=5, seed=0)
+    model = rnnviz.Seq2Seq.from_task(task, cell=cell, hidden_size=8, seed=0, attention=attention)
+    return rnnviz.Trainer(model, task, batch_size=8, seed=0)
+
+
+def _frame_applied(dash, sent, data: list[dict]) -> dict:
+    """Apply the last frame's seq2seq parts to ``data`` (as the browser does); its content."""
+    from tests.test_live_views import _apply
+
+    content, buffers = sent.frames()[-1]
+    content = json.loads(json.dumps(content))  # what crosses the wire
+    assert _apply(data, "seq2seq", content, buffers)
+    return content
+
+
+def _same_as_static(data: list[dict], trace, sample: int, skip: dict | None = None) -> None:
+    """``data`` is plot_seq2seq's of ``trace`` (colour ranges: the dashboard's round ones),
+    but for ``skip``: trace index -> keys not compared."""
+    from tests.test_live_views import _plain, _same
+
+    want = _plain(rnnviz.plot_seq2seq(trace, sample=sample, theme="light"))
+    assert len(data) == len(want)
+    for k in range(3):  # encoder, context, decoder: one range [-b, b], b rounded up
+        b = F.nice_bound(want[k]["zmax"])
+        assert data[k]["zmax"] == b and data[k]["zmin"] == -b
+        data[k]["zmin"], data[k]["zmax"] = want[k]["zmin"], want[k]["zmax"]
+    for k, (got, w) in enumerate(zip(data, want, strict=True)):
+        for key in (skip or {}).get(k, ()):
+            got, w = dict(got), dict(w)
+            got.pop(key, None), w.pop(key, None)
+        _same(got, w, f"seq2seq trace {k}")
+
+
+@pytest.mark.parametrize("attention", [None, "dot"])
+def test_a_seq2seq_trainer_gets_a_live_dashboard(attention) -> None:
+    trainer = make_s2s_trainer(attention)
+    dash = rnnviz.dashboard(trainer, theme="light")
+    assert dash.views == ["seq2seq"] and dash.note == ""
+    assert dash.figure_order == ["history", "seq2seq"]
+    want_title = "Seq2Seq GRU" + (" + dot attention" if attention else "")
+    assert dash.title == f"{want_title} · hidden 8 · 1 layer · task reverse"
+    x, y, _lengths = trainer.probe
+    assert dash.seq_len == y.shape[1] and dash.probe_size == x.shape[0]
+    assert "→" not in dash.figures["seq2seq"]["layout"]["title"]["text"]  # no stale words
+    data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
+    sent = Sent(dash)
+    trainer.run(5, progress=False)
+    dash.refresh()
+    content = _frame_applied(dash, sent, data)
+    trace = trainer.probe_trace()
+    _same_as_static(data, trace, 0)  # the live figure is the static one of the new trace
+    assert dash.status["step"] == 5 and content["trace_step"] == 5
+    # the readout: per decoder step, what it read, the target, what it wrote
+    out = trace.output[0].argmax(-1).tolist()
+    lines = content["readout"]
+    assert len(lines) == dash.seq_len and lines[0].split(" · ")[1] == "reads <go>"
+    for t, line in enumerate(lines):
+        target = int(trace.target[0, t])
+        if target < 0:
+            assert line.endswith("not scored")
+        else:
+            assert line.endswith("✓" if out[t] == target else "✗")
+            assert f"target {trace.output_vocab[target]}" in line
+            assert f"says {trace.output_vocab[out[t]]} (" in line
+
+
+def test_a_seq2seq_dashboard_shows_another_sequence_of_the_probe() -> None:
+    """Another sequence, of another length: its columns, words and numbers (the figure is
+    wide enough for the longest). What belongs to the layout stays: the colour bars' places
+    (the alignment panel's height follows the first sequence), and the fonts of the rows read
+    and of the reference (theme colours, which the update does not know)."""
+    trainer = make_s2s_trainer("dot")
+    trace = trainer.probe_trace()
+    lengths = trace.lengths.tolist()
+    other = next(s for s in range(1, len(lengths)) if lengths[s] != lengths[0])
+    dash = rnnviz.dashboard(trainer, theme="light")
+    data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
+    sent = Sent(dash)
+    dash.sample = other
+    _frame_applied(dash, sent, data)
+    _same_as_static(data, trace, other, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
+                                              7: ["colorbar"]})
+    layout = dash.figures["seq2seq"]["layout"]
+    right = max(float(max(d["x"])) for d in data[:3])
+    assert layout["xaxis"]["range"][1] >= right + 0.5  # nothing is cut off
+
+
+def test_a_seq2seq_dashboard_plays_and_pauses() -> None:
+    trainer = make_s2s_trainer("additive", cell="lstm")
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+
+    async def scenario() -> None:
+        dash.play()
+        while trainer.steps < 10:
+            await asyncio.sleep(0.01)
+            for content, _ in sent.frames():
+                dash._on_message(dash, {"type": "drawn", "seq": content["seq"]}, [])
+        dash.pause()
+        await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    assert trainer.state == "ready" and dash.status["state"] == "paused"
+    assert dash.status["step"] == trainer.steps and not dash.running
+    frames = [c for c, _ in sent.frames()]
+    assert len(frames) >= 2 and frames[-1]["step"] == trainer.steps
+    assert any(p["fig"] == "seq2seq" for c in frames for p in c["parts"])
+    dash._on_message(dash, {"type": "drawn", "seq": frames[-1]["seq"]}, [])
+    time.sleep(0.1)  # past the frame-rate cap: the reset's frame goes out at once
+    dash.reset()
+    assert trainer.steps == 0 and sent.frames()[-1][0]["reset"] is True
+
+
+def test_views_that_do_not_apply_to_a_seq2seq_are_named() -> None:
+    dash = rnnviz.dashboard(make_s2s_trainer(), views=("hidden", "seq2seq"))
+    assert dash.views == ["seq2seq"] and dash.note == "no hidden view for a SEQ2SEQ model"
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden", "seq2seq"))
+    assert dash.views == ["hidden"] and dash.note == "no seq2seq view for a LSTM model"
+    assert rnnviz.dashboard(make_trainer("elman")).views == ["hidden", "grad_flow"]
+
+
+def test_a_frame_is_of_one_step_even_while_a_cell_trains(monkeypatch) -> None:
+    """A cell's trainer.run (main thread) records a step while the dashboard's home thread
+    builds a frame: the frame waits for it, and never packs a history half recorded."""
+    import threading
+
+    trainer = make_trainer()
+    trainer.run(3, progress=False)
+    dash = rnnviz.dashboard(trainer)
+    sent = Sent(dash)
+    h = trainer.history
+    began = threading.Event()
+
+    def half_recorded_step() -> None:
+        with trainer._lock:  # as Trainer.step: the four lists grow one after the other
+            h.step.append(4)
+            began.set()
+            time.sleep(0.3)
+            h.loss.append(1.0), h.metric.append(0.5), h.grad_norm.append(1.0)
+            trainer._step = 4
+
+    cell = threading.Thread(target=half_recorded_step)
+    probe, build = dash._probe_trace, F.build_frame
+
+    def probe_then_a_cell_steps():
+        out = probe()
+        cell.start()  # the cell's step starts right after the trace is taken
+        return out
+
+    def build_once_the_cell_began(*args, **kwargs):
+        began.wait(0.5)  # it can begin only if the frame does not hold the trainer's lock
+        return build(*args, **kwargs)
+
+    dash._probe_trace = probe_then_a_cell_steps
+    monkeypatch.setattr(F, "build_frame", build_once_the_cell_began)
+    dash._send_frame()
+    cell.join(5)
+    parts = decode(*sent.frames()[-1])
+    xs, ys = parts[("history", 0, "x")], parts[("history", 0, "y")]
+    assert xs.size == ys.size == 3 and sent.frames()[-1][0]["step"] == 3

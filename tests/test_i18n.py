@@ -531,3 +531,205 @@ def test_model_and_sampling_errors_speak_the_language_in_force() -> None:
                         rnnviz.tasks.CharText(), "a", 5, temperature=-1.0)
     with i18n.language("en"), pytest.raises(ValueError, match=r"^model readout must be 'per_step'"):
         wrong.check_task(task)
+
+
+# ------------------------------------------------------------- the views and the dashboard
+
+SYMBOL_WORDS = {"dh", "ln"}  # dL/dh and ln 4: symbols, not English
+
+
+def _visible(fig) -> list[str]:
+    """The texts of a figure a student reads: titles and subtitles, axis titles and tick
+    labels, annotations, colour-bar titles, hover templates, legend entries, and the
+    animation's slider prefix and buttons (also in its frames' titles). Names of traces kept
+    out of the legend are ids, never shown."""
+    spec = fig.to_plotly_json()
+    out: list[str] = []
+
+    def title(t) -> None:
+        if isinstance(t, dict):
+            out.extend(v for v in (t.get("text"), (t.get("subtitle") or {}).get("text")) if v)
+        elif isinstance(t, str):
+            out.append(t)
+
+    def layout(lay: dict) -> None:
+        title(lay.get("title"))
+        for key, ax in lay.items():
+            if key.startswith(("xaxis", "yaxis")) and isinstance(ax, dict):
+                title(ax.get("title"))
+                out.extend(t for t in ax.get("ticktext") or [] if isinstance(t, str))
+        out.extend(a["text"] for a in lay.get("annotations") or [] if a.get("text"))
+        title((lay.get("legend") or {}).get("title"))
+        for s in lay.get("sliders") or []:
+            out.append((s.get("currentvalue") or {}).get("prefix", ""))
+        for menu in lay.get("updatemenus") or []:
+            out.extend(b.get("label", "") for b in menu.get("buttons") or [])
+
+    layout(spec["layout"])
+    for frame in spec.get("frames") or []:
+        layout(frame.get("layout") or {})
+    for tr in spec["data"]:
+        if tr.get("hovertemplate"):
+            out.append(tr["hovertemplate"])
+        title((tr.get("colorbar") or {}).get("title"))
+        if tr.get("name") and tr.get("showlegend") is not False and tr.get("type") != "heatmap":
+            out.append(tr["name"])
+    return [t for t in out if t]
+
+
+def _english_left(texts: list[str]) -> list[str]:
+    words = re.compile(r"\b(" + "|".join(SYMBOL_WORDS) + r")\b")
+    return _english_words([words.sub(" ", t) for t in texts])
+
+
+def _every_view():
+    """One figure of every converted view: an LSTM (bidirectional, so directions are named)
+    trained a few steps, and a GRU encoder-decoder with attention."""
+    task = rnnviz.tasks.Echo(delay=1, seq_len=6, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell="lstm", hidden_size=4, seed=0,
+                                           bidirectional=True)
+    trainer = rnnviz.Trainer(model, task, lr=0.05, batch_size=4, seed=0, snapshot_every=2)
+    trainer.run(4, progress=False)
+    trace = trainer.probe_trace()
+    x = torch.nn.functional.one_hot(trainer.probe.x, task.input_size).float()
+    norms = rnnviz.jacobian_norms(model.core, x)
+    s2s = rnnviz.tasks.Reverse(num_symbols=4, min_len=2, max_len=4, seed=0)
+    translator = rnnviz.Trainer(rnnviz.Seq2Seq.from_task(s2s, cell="gru", hidden_size=4, seed=0,
+                                                         attention="dot"), s2s, batch_size=4, seed=0)
+    translator.run(1, progress=False)
+    return {
+        "plot_hidden": lambda **kw: rnnviz.plot_hidden(trace, **kw),
+        "plot_gates": lambda **kw: rnnviz.plot_gates(trace, **kw),
+        "plot_gate_saturation": lambda **kw: rnnviz.plot_gate_saturation(trace, **kw),
+        "plot_grad_flow": lambda **kw: rnnviz.plot_grad_flow(trace, **kw),
+        "plot_unrolled": lambda **kw: rnnviz.plot_unrolled(trace, step=1, backward=True, **kw),
+        "plot_jacobian": lambda **kw: rnnviz.plot_jacobian({"a": norms, "b": norms}, **kw),
+        "plot_history": lambda **kw: rnnviz.plot_history(trainer, **kw),
+        "animate_unrolled": lambda **kw: rnnviz.animate_unrolled(trace, **kw),
+        "animate_grad_flow": lambda **kw: rnnviz.animate_grad_flow(trace, **kw),
+        "animate_training": lambda **kw: rnnviz.animate_training(trainer, "gates", **kw),
+        "plot_seq2seq": lambda **kw: rnnviz.plot_seq2seq(translator.probe_trace(), **kw),
+    }
+
+
+def test_every_view_speaks_russian() -> None:
+    views = _every_view()
+    english = {name: draw() for name, draw in views.items()}
+    for name, fig in english.items():
+        assert not [t for t in _visible(fig) if CYRILLIC.search(t)], name
+    assert english["plot_gates"].layout.annotations[1].text.endswith(
+        "f — forget gate: what to keep")
+    rnnviz.set_language("ru")
+    for name, draw in views.items():
+        fig = draw()
+        assert CYRILLIC.search(fig.layout.title.text), (name, fig.layout.title.text)
+        assert _english_left(_visible(fig)) == [], name
+        if name == "plot_gates":
+            notes = [a.text for a in fig.layout.annotations]
+            assert notes[1].endswith("f — вентиль забывания: что сохранить"), notes
+            assert any(n.endswith("o — выходной вентиль: что выдать") for n in notes)
+            assert fig.layout.xaxis5.title.text == "временной шаг t"
+            assert fig.data[0].colorbar.title.text == "вентиль (0 закрыт, 1 открыт)"
+        if name == "plot_hidden":
+            assert fig.layout.title.text.startswith("Скрытые состояния h_t — LSTM · пример 0")
+            assert [a.text for a in fig.layout.annotations] == ["слой 0 · прямое →",
+                                                                "слой 0 · обратное ←"]
+        if name == "plot_history":
+            assert [a.text for a in fig.layout.annotations][:3] == [
+                "потери", "точность (чем выше, тем лучше)", "норма градиента (до обрезки)"]
+        if name == "animate_training":
+            assert fig.layout.updatemenus[0].buttons[0].label == "▶ пуск"
+            assert fig.layout.sliders[0].currentvalue.prefix == "шаг обучения "
+    with i18n.language("en"):  # the same figure, drawn again, is English again
+        assert views["plot_hidden"]().layout.title.text.startswith("Hidden states h_t — LSTM")
+
+
+def test_a_view_takes_lang_for_one_figure() -> None:
+    views = _every_view()
+    for name in ("plot_grad_flow", "plot_history", "plot_seq2seq", "animate_unrolled"):
+        ru = views[name](lang="ru")
+        assert CYRILLIC.search(ru.layout.title.text) and rnnviz.get_language() == "en", name
+    rnnviz.set_language("ru")
+    assert views["plot_jacobian"](lang="en").layout.title.text == "How far back can the gradient reach?"
+
+
+def test_the_baseline_is_found_in_any_language() -> None:
+    from rnnviz.views import history
+
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    trainer = rnnviz.Trainer(rnnviz.SequenceModel.from_task(task, hidden_size=4, seed=0), task,
+                             batch_size=4, seed=0)
+    english = history.live_history(trainer, theme="auto")
+    with i18n.language("ru"):
+        russian = history.live_history(trainer, theme="auto")
+    base = [k for k, tr in enumerate(english.figure.data) if tr.name == "chance / no memory"]
+    assert len(base) == 2
+    assert [russian.figure.data[k].name for k in base] == ["наугад / без памяти"] * 2
+    trainer.run(2, progress=False)
+    for view in (english, russian):
+        moved = {c.trace for c in view.update(trainer) if c.key == "x" and c.value is not None}
+        assert moved == set(base)
+
+
+def _dashboard_trainer(cell: str = "lstm"):
+    task = rnnviz.tasks.Echo(delay=1, seq_len=6, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, cell=cell, hidden_size=4, seed=0)
+    return rnnviz.Trainer(model, task, batch_size=4, seed=0)
+
+
+def test_the_dashboard_speaks_russian() -> None:
+    from rnnviz.live import _labels, _status
+
+    english = rnnviz.dashboard(_dashboard_trainer("elman"), views=("hidden", "gates"))
+    assert english.labels["play"] == "▶ play" and english.labels["states"]["ready"] == "ready"
+    assert english.title == "ELMAN · hidden 4 · 1 layer · task echo"
+    rnnviz.set_language("ru")
+    trainer = _dashboard_trainer("elman")
+    dash = rnnviz.dashboard(trainer, views=("hidden", "gates"))
+    labels = dash.labels
+    assert set(labels) == set(english.labels) and set(labels["states"]) == set(_labels.STATES)
+
+    def strings(value) -> list[str]:
+        return [s for v in value.values() for s in strings(v)] if isinstance(value, dict) else [value]
+
+    words = [s for s in strings(labels) if C.has_words(s) and s != "lr"]  # lr: torch's name
+    assert words and all(CYRILLIC.search(s) for s in words), words
+    assert labels["play"] == "▶ пуск" and labels["states"]["diverged"] == "разошлось"
+    assert dash.title == "ELMAN · hidden_size 4 · 1 слой · задача echo"
+    assert dash.metric_name == "точность" and "Элмана" in dash.note
+    history = dash.figures["history"]["layout"]
+    assert history["title"]["text"] == "История обучения"
+    assert dash.figures["history"]["baselines"] == english.figures["history"]["baselines"] != []
+    # the status and the readout keep the dashboard's language, whatever is set later
+    rnnviz.set_language("en")
+    trainer.run(2, progress=False)
+    dash._sync_status()
+    assert dash.status["state"] == "paused"
+    with i18n.language("ru"):
+        russian = _diverged_message()
+        message = _status.for_the_controls(russian)
+    assert message.startswith("Обучение остановлено: на шаге обучения 3 потери равны nan; ")
+    assert message.endswith("нажмите ↺ сброс.") and "reset()" not in message
+    assert _status.for_the_controls(_diverged_message()) == (
+        "Training stopped: the loss at step 3 was nan; weights restored to those that gave the "
+        "last finite loss (step 2). Lower the learning rate (lr) or tick clip, then press ↺ reset.")
+    mixed = _status.for_the_controls(russian)  # a message made in Russian, read in English
+    assert mixed.startswith("Training stopped: на шаге обучения 3") and "Уменьшите" not in mixed
+    for d in (english, dash):
+        d.close()
+
+
+def _diverged_message() -> str:
+    """The trainer's own divergence message, in the language in force."""
+    task = rnnviz.tasks.Echo(delay=1, seed=0)
+    model = rnnviz.SequenceModel.from_task(task, hidden_size=4, seed=0)
+    trainer = rnnviz.Trainer(model, task, batch_size=4, seed=0, lr=0.1)
+    trainer.run(2, progress=False)
+
+    def nan_loss(out, y):
+        return out.sum() * float("nan")
+
+    trainer.loss_fn = nan_loss
+    trainer.run(1, progress=False)
+    assert trainer.state == "diverged"
+    return trainer.message

@@ -134,6 +134,16 @@ def seq2seq() -> Seq2Seq:
 
 
 @cache
+def reverse() -> tasks.Reverse:
+    return tasks.Reverse(num_symbols=4, max_len=4, seed=0)
+
+
+@cache
+def seq2seq_model() -> Seq2Seq:
+    return Seq2Seq.from_task(reverse(), hidden_size=4, seed=0)
+
+
+@cache
 def lstm_trace() -> rnnviz.Trace:
     return rnnviz.trace(lstm(), x3(), torch.zeros(2, 5, 4), loss_fn=torch.nn.functional.mse_loss)
 
@@ -334,6 +344,61 @@ def _doors() -> Iterator[Door]:
     yield Door("Trainer.run", "progress", lambda v: trainer().run(1, progress=v), BAD_FLAG)
     yield Door("Trainer.run", "n", lambda v: trainer().run(v, progress=False),
                st.one_of(NOT_AN_INT, st.integers(max_value=-1)))
+    yield Door("Trainer", "tbptt", lambda v: trainer(tbptt=v), BAD_SIZE.filter(lambda v: v is not None))
+    yield Door("Trainer", "tbptt", lambda v: rnnviz.Trainer(seq2seq_model(), reverse(), tbptt=v),
+               st.integers(1, 10))
+    # initialisation
+    yield Door("init_recurrent", "scheme", lambda v: rnnviz.init_recurrent(lstm(), v), BAD_TEXT)
+    yield Door("init_recurrent", "radius", lambda v: rnnviz.init_recurrent(rnnviz.LSTM(3, 4), "radius", v),
+               BAD_FLOAT)
+    yield Door("init_recurrent", "seed", lambda v: rnnviz.init_recurrent(rnnviz.LSTM(3, 4), seed=v),
+               BAD_SEED)
+    yield Door("init_recurrent", "model", lambda v: rnnviz.init_recurrent(v), st.one_of(
+        BAD_TEXT, st.just(torch.nn.RNN(3, 4))))
+    yield Door("set_forget_bias", "value", lambda v: rnnviz.set_forget_bias(rnnviz.LSTM(3, 4), v),
+               st.one_of(NOT_A_NUMBER, NON_FINITE, st.booleans()))
+    yield Door("set_forget_bias", "model", lambda v: rnnviz.set_forget_bias(v, 1.0), st.one_of(
+        BAD_TEXT, st.just(rnnviz.GRU(3, 4)), st.just(rnnviz.LSTM(3, 4, bias=False))))
+    # presets: constructor fields, the string's keys, get and load
+    P = rnnviz.Preset
+    yield Door("Preset", "task", lambda v: P(task=v), st.one_of(BAD_TEXT, st.sampled_from(["ecco", ""])))
+    yield Door("Preset", "knob", lambda v: P(task="echo", knob=v), st.one_of(
+        st.integers().filter(lambda v: v not in rnnviz.presets.TASKS["echo"].values), BAD_TEXT.filter(
+            lambda v: v is not None), st.booleans()))
+    for f in ("hidden_size", "num_layers", "batch_size"):
+        yield Door("Preset", f, lambda v, f=f: P(**{f: v}), BAD_SIZE)
+    for f in ("cell", "optimizer", "init", "nonlinearity"):
+        yield Door("Preset", f, lambda v, f=f: P(**{f: v}), BAD_TEXT)
+    yield Door("Preset", "lr", lambda v: P(lr=v), st.one_of(BAD_FLOAT, st.floats(3.5e38, 1e308)))
+    yield Door("Preset", "clip", lambda v: P(clip=v), BAD_FLOAT.filter(lambda v: v is not None))
+    yield Door("Preset", "radius", lambda v: P(init="radius", radius=v), BAD_FLOAT)
+    yield Door("Preset", "forget_bias", lambda v: P(forget_bias=v), st.one_of(
+        NOT_A_NUMBER.filter(lambda v: v is not None), NON_FINITE))
+    yield Door("Preset", "tbptt", lambda v: P(tbptt=v), BAD_SIZE.filter(lambda v: v is not None))
+    yield Door("Preset", "bidirectional", lambda v: P(bidirectional=v), BAD_FLAG)
+    yield Door("Preset", "dilations", lambda v: P(num_layers=2, dilations=v), st.one_of(
+        BAD_TEXT.filter(lambda v: v is not None), st.tuples(st.just(1), BAD_SIZE), st.just((1, 2, 4))))
+    yield Door("Preset", "views", lambda v: P(views=v), st.one_of(
+        BAD_TEXT, st.just(("hidden", "hidden")), st.just(("hiden",))))
+    yield Door("Preset", "controls", lambda v: P(controls=v), st.one_of(
+        BAD_TEXT.filter(lambda v: v is not None), st.just(("lr", "lr")), st.just(("speed",))))
+    yield Door("Preset", "seed", lambda v: P(seed=v), BAD_SEED)
+    junk = st.text(st.characters(blacklist_categories=("Z", "C")), max_size=4)
+    for key, bad in [("task", st.sampled_from(["ecco", "echo:99", "echo:x", "names:2", ":"])),
+                     ("h", st.sampled_from(["0", "-1", "x", "1.5", "", "99999"])),
+                     ("lr", st.sampled_from(["0", "-1", "fast", "nan", "inf", "1e999"])),
+                     ("cell", junk.filter(lambda v: v.lower() not in ("elman", "lstm", "gru"))),
+                     ("init", st.sampled_from(["radius", "radius:0", "xavier", "default:1", "identity:x"])),
+                     ("views", st.sampled_from(["hiden", "gates,gates", ",,x"])),
+                     ("controls", st.sampled_from(["speed", "lr,lr"])),
+                     ("tbptt", st.sampled_from(["0", "x", "-3"])),
+                     ("seed", st.sampled_from(["-1", "x", str(2**64)]))]:
+        yield Door("Preset.parse", key, lambda v, k=key: P.parse(f"{k}={v}"), bad)
+    yield Door("Preset.parse", "text", P.parse, st.one_of(st.integers(), st.none(), st.just(b"h=3")))
+    yield Door("presets.get", "preset", rnnviz.presets.get, st.one_of(
+        st.integers(), st.none(), st.sampled_from(["addding", "nope", ""])))
+    yield Door("presets.load", "name", rnnviz.presets.load, st.one_of(
+        st.integers(), st.none(), st.sampled_from(["nope", "echo:2"])))
     # tasks
     for name in ("echo", "parity", "sine", "adding", "copy", "delayed_recall"):
         first = {"echo": "delay", "parity": "seq_len", "sine": "seq_len", "adding": "seq_len",

@@ -341,6 +341,68 @@ def test_snapshot_every_and_zero_disables():
     assert len(off.snapshots) == 0 and off.probe.x.shape[0] == off.probe_size
 
 
+def _same_trace(a, b) -> bool:
+    """Two probe traces of the same weights: the same loss, states and adjoints."""
+    inner = (lambda t: t.decoder) if isinstance(a, Seq2SeqTrace) else (lambda t: t)
+    return a.loss == b.loss and torch.equal(inner(a).hidden, inner(b).hidden) and \
+        torch.equal(inner(a).grad_hidden, inner(b).grad_hidden)
+
+
+@pytest.mark.parametrize("kind", ["sequence", "seq2seq"])
+def test_probe_trace_is_the_trace_of_the_current_weights_made_once_per_state(kind):
+    make = _trainer if kind == "sequence" else _s2s_trainer
+    trainer = make(snapshot_every=3)
+    x, y, lengths = trainer.probe
+    fresh = lambda: rnnviz.trace(trainer.model, x, y, lengths=lengths)  # noqa: E731
+    first = trainer.probe_trace()
+    assert first is trainer.snapshots[-1].trace  # the step-0 snapshot is reused
+    assert isinstance(first, Seq2SeqTrace if kind == "seq2seq" else Trace)
+    trainer.run(2, progress=False)  # no snapshot at steps 1, 2: traced on demand, once
+    second = trainer.probe_trace()
+    assert second is not first and trainer.probe_trace() is second
+    assert trainer.last_probe.step == 2 and trainer.last_probe.trace is second
+    assert _same_trace(second, fresh())
+    trainer.step()  # step 3 takes a snapshot: it is the probe trace
+    assert trainer.probe_trace() is trainer.snapshots[-1].trace
+    # a weight edited in place (as a lesson does) makes a new trace at the same step
+    with torch.no_grad():
+        next(trainer.model.parameters()).add_(0.5)
+    edited = trainer.probe_trace()
+    assert edited is not trainer.snapshots[-1].trace and _same_trace(edited, fresh())
+    # a new loss function too
+    trainer.loss_fn = lambda out, target: 2 * trainer.task.loss(out, target)
+    assert trainer.probe_trace().loss == pytest.approx(2 * edited.loss, rel=1e-6)
+    trainer.reset()  # back to step 0: the new snapshot, nothing older
+    assert trainer.last_probe.step == 0 and trainer.probe_trace() is trainer.snapshots[-1].trace
+
+
+def test_probe_trace_without_snapshots_and_after_divergence():
+    trainer = _trainer(optimizer="sgd", snapshot_every=0)
+    assert trainer.last_probe is None  # nothing traced yet
+    t0 = trainer.probe_trace()
+    assert trainer.last_probe.step == 0 and trainer.probe_trace() is t0
+    trainer.lr = 1e38  # step 2 blows up; the divergence restores step 1's weights
+    trainer.run(5, progress=False)
+    assert trainer.state == "diverged" and trainer.steps == 1
+    x, y, lengths = trainer.probe
+    assert _same_trace(trainer.probe_trace(), rnnviz.trace(trainer.model, x, y, lengths=lengths))
+
+
+def test_probe_trace_waits_for_a_step_running_on_another_thread():
+    import threading
+
+    trainer = _trainer(snapshot_every=0)
+    seen = []
+    with trainer._lock:  # a step holds the lock (as the dashboard's loop does)
+        worker = threading.Thread(target=lambda: seen.append(trainer.probe_trace()))
+        worker.start()
+        worker.join(0.2)
+        assert worker.is_alive() and not seen  # it waits
+        trainer._step_once()
+    worker.join(5)
+    assert trainer.last_probe.step == 1 and seen[0] is trainer.last_probe.trace
+
+
 def test_probe_is_fixed():
     trainer = _trainer()
     probe = trainer.probe
@@ -613,3 +675,125 @@ def test_plot_history_and_animate_training_of_a_seq2seq_trainer():
         views.animate_training(_trainer(snapshot_every=1), "seq2seq")
     with pytest.raises(ValueError, match="part is only for seq2seq snapshots"):
         views.animate_training(_trainer(snapshot_every=1), "hidden", part="encoder")
+
+
+# -------------------------------------------------------------------------- truncated BPTT
+def _torch_tbptt_loop(trainer: Trainer, k: int, steps: int) -> tuple[list, list, list[torch.Tensor]]:
+    """Truncated BPTT written with torch.nn alone: the model's core as a torch module, the
+    one-hot encoding and readout by hand, the state detached every k steps, one Adam step
+    per batch (sum of the chunks' gradients)."""
+    model, task = trainer.model, trainer.task
+    rnn = model.core.to_torch()
+    linear = torch.nn.Linear(model.linear.in_features, model.linear.out_features)
+    linear.load_state_dict(model.linear.state_dict())
+    params = [*rnn.parameters(), *linear.parameters()]
+    opt = torch.optim.Adam(params, lr=trainer.lr)
+    losses, norms = [], []
+    for step in range(1, steps + 1):
+        x, y, _lengths = task.batch(trainer.batch_size, seed=trainer._batch_seed(step))
+        e = F.one_hot(x, model.input_size).float() if model.encoding == "onehot" else x
+        opt.zero_grad()
+        outs, h = [], None
+        for start in range(0, e.shape[1], k):
+            out, h = rnn(e[:, start:start + k], h)
+            h = tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()
+            outs.append(out)
+        out = torch.cat(outs, dim=1)  # (B, T, H)
+        logits = linear(out if model.readout_type == "per_step" else out[:, -1])
+        loss = task.loss(logits, y)
+        loss.backward()
+        losses.append(float(loss.detach()))
+        norms.append(float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))))
+        opt.step()
+    return losses, norms, [p.detach() for p in params]
+
+
+@pytest.mark.parametrize(("cell", "task", "k"), [
+    ("elman", tasks.Echo(delay=3, seq_len=12, seed=0), 4),
+    ("lstm", tasks.Echo(delay=2, seq_len=12, seed=0), 5),
+    ("gru", tasks.Adding(seq_len=15, seed=0), 4),
+    ("lstm", tasks.Adding(seq_len=15, seed=0), 6),
+])
+def test_tbptt_equals_a_hand_written_torch_loop(cell, task, k):
+    trainer = _trainer(task, cell=cell, lr=1e-2, tbptt=k, seed=3)
+    ref = _trainer(task, cell=cell, lr=1e-2, seed=3)
+    losses, norms, weights = _torch_tbptt_loop(ref, k, 4)
+    trainer.run(4, progress=False)
+    np.testing.assert_allclose(trainer.history.loss, losses, rtol=1e-5)
+    np.testing.assert_allclose(trainer.history.grad_norm, norms, rtol=1e-4)
+    mine = [*trainer.model.core.parameters(), *trainer.model.linear.parameters()]
+    for a, b in zip(mine, weights, strict=True):
+        torch.testing.assert_close(a.detach(), b, rtol=1e-4, atol=1e-6)
+
+
+def test_tbptt_of_the_whole_sequence_is_full_bptt_and_a_short_one_cuts_the_gradient():
+    task = tasks.Adding(seq_len=16, seed=0)
+    full = _trainer(task, cell="lstm")
+    whole = _trainer(task, cell="lstm", tbptt=16)
+    longer = _trainer(task, cell="lstm", tbptt=100)
+    short = _trainer(task, cell="lstm", tbptt=4)
+    for t in (full, whole, longer, short):
+        t.run(3, progress=False)
+    assert full.history.loss == whole.history.loss == longer.history.loss  # bit-identical
+    assert _same(_weights(full), _weights(whole)) and _same(_weights(full), _weights(longer))
+    # the same forward numbers, hence the same first loss; another gradient
+    assert short.history.loss[0] == pytest.approx(full.history.loss[0], rel=1e-6)
+    assert short.history.grad_norm[0] != pytest.approx(full.history.grad_norm[0], rel=1e-3)
+
+
+def test_tbptt_with_variable_lengths_equals_one_sequence_at_a_time():
+    # padded batch: each sequence's chunks stop at its own length; its state is carried
+    # only through its own steps. Reference: every sequence alone (no padding), same k.
+    task = tasks.Names(seed=0)
+    trainer = _trainer(task, cell="gru", optimizer="sgd", lr=1.0, batch_size=6, tbptt=3)
+    ref = _trainer(task, cell="gru", batch_size=6)
+    model = ref.model
+    x, y, lengths = task.batch(6, seed=trainer._batch_seed(1))
+    assert len(set(lengths.tolist())) > 1
+    before = _weights(trainer)
+    result = trainer.step()
+    grads = [torch.zeros_like(p) for p in model.parameters()]
+    total = 0.0
+    for b in range(6):
+        e = F.one_hot(x[b:b + 1, :lengths[b]], model.input_size).float()  # (1, T_b, V)
+        outs, h = [], None
+        for start in range(0, e.shape[1], 3):
+            out, h = model.core._fused(e[:, start:start + 3], h, None)
+            h = h.detach()
+            outs.append(out)
+        logits = model.linear(torch.cat(outs, dim=1)[:, -1])  # (1, O)
+        loss = task.loss(logits, y[b:b + 1]) / 6
+        model.zero_grad()
+        loss.backward()
+        total += float(loss.detach())
+        for g, p in zip(grads, model.parameters(), strict=True):
+            g += p.grad
+    assert result.loss == pytest.approx(total, rel=1e-5)
+    for w0, w1, g in zip(before, _weights(trainer), grads, strict=True):
+        torch.testing.assert_close(w0 - w1, g, rtol=1e-4, atol=1e-6)  # SGD, lr=1: w1 = w0 - g
+
+
+def test_tbptt_is_settable_between_steps_and_validated():
+    trainer = _trainer(tasks.Echo(delay=1, seq_len=8, seed=0))
+    assert trainer.tbptt is None
+    trainer.step()
+    trainer.tbptt = 3
+    assert trainer.tbptt == 3 and "tbptt=3" in repr(trainer)
+    trainer.step()
+    trainer.tbptt = None
+    trainer.step()
+    assert trainer.steps == 3
+    for bad in (0, -1, 2.5, "4", True):
+        with pytest.raises(ValueError, match="tbptt must be a positive int"):
+            trainer.tbptt = bad
+    assert trainer.tbptt is None
+    reverse = tasks.Reverse(num_symbols=4, max_len=4, seed=0)
+    with pytest.raises(ValueError, match="tbptt needs an rnnviz.SequenceModel"):
+        Trainer(Seq2Seq.from_task(reverse, hidden_size=4), reverse, tbptt=2)
+    echo = tasks.Echo(delay=1, seq_len=8, seed=0)
+    bi = SequenceModel.from_task(echo, hidden_size=4, bidirectional=True)
+    with pytest.raises(ValueError, match="tbptt needs a unidirectional, undilated core"):
+        Trainer(bi, echo, tbptt=2)
+    dilated = rnnviz.dilate(SequenceModel.from_task(echo, hidden_size=4, num_layers=2), (1, 2))
+    with pytest.raises(ValueError, match="tbptt needs a unidirectional, undilated core"):
+        Trainer(dilated, echo, tbptt=2)

@@ -10,20 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from rnnviz import _validate
+from rnnviz.i18n import _, uses_language
 from rnnviz.live import _replay
-from rnnviz.live._figures import VIEWS
+from rnnviz.live._registry import VIEWS
 from rnnviz.live._widget import Dashboard
 from rnnviz.views._style import THEMES
 
 __all__ = ["dashboard", "Dashboard", "VIEWS"]
 
 
+@uses_language
 def dashboard(
     trainer: Any,
-    views: tuple[str, ...] | list[str] = ("hidden", "gates", "grad_flow"),
+    views: tuple[str, ...] | list[str] | None = None,
     *,
     fps: int = 23,
     theme: str = "auto",
+    lang: str | None = None,
 ) -> Dashboard:
     """A live dashboard of ``trainer``: training curves plus the chosen views of its probe.
 
@@ -33,20 +36,27 @@ def dashboard(
     ❚❚ stops it after the current step. Divergence stops training and shows the trainer's
     message and which control to use. The views show the trainer's fixed probe batch
     (``rnnviz.trace(model, *trainer.probe)``) at the latest step; an Elman model has no gates,
-    so ``"gates"`` is left out for it and the status line says so.
+    so the views of gates are left out for it and the status line says so. A
+    :class:`rnnviz.Seq2Seq` trainer shows the ``"seq2seq"`` view (encoder states, the context
+    and decoder states, with attention the alignment; teacher forcing, as it trains) and,
+    per decoder step, what it read, the target and what it wrote.
 
     Every figure fills its slot: it is laid out again when it is first shown and whenever its
     slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
-    side-by-side subplots are stacked and long titles wrap. A lone half-width view
-    (``"hidden"`` or ``"grad_flow"`` without the other) takes the full width. With
-    ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
+    side-by-side subplots are stacked and long titles wrap. Half-width views (``"hidden"``,
+    ``"grad_flow"``) share a row two by two; one without a half-width neighbour takes the
+    full width. With ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.
-        views: any of ``"hidden"``, ``"gates"``, ``"grad_flow"``, ``"unrolled"``.
+        views: names from :data:`rnnviz.live.VIEWS` (the registry in
+            ``rnnviz/live/_registry.py``): {views}. Default (``None``): ``"hidden"``,
+            ``"gates"`` (gated cells) and ``"grad_flow"``; ``"seq2seq"`` for a Seq2Seq.
         fps: frames per second while training (1 to 60); the default, 23, keeps above 20
             with room for a busy machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
+        lang: ``"en"`` or ``"ru"`` for this dashboard (its figures, controls, status line and
+            messages); default: :func:`rnnviz.set_language`, fixed when it is built.
 
     Returns:
         The widget; leave it as the cell's last value to display it.
@@ -60,20 +70,25 @@ def dashboard(
     """
     for attr in ("step", "history", "probe", "model", "task", "state", "reset"):
         if not hasattr(trainer, attr):
-            raise TypeError(
-                f"trainer must be an rnnviz.Trainer (with .{attr}), got {type(trainer).__name__}"
-            )
+            raise TypeError(_("trainer must be an rnnviz.Trainer (with .{attr}), got {type}")
+                            .format(attr=attr, type=type(trainer).__name__))
     if isinstance(views, str):
         views = (views,)
-    if not isinstance(views, (tuple, list)):
-        raise TypeError(f"views must be a tuple of view names, got {type(views).__name__}")
-    chosen = tuple(_validate.choice("views", v, VIEWS) for v in views)
-    if len(set(chosen)) != len(chosen):
-        raise ValueError(f"views must not repeat a view, got {list(views)}")
+    if views is not None and not isinstance(views, (tuple, list)):
+        raise TypeError(_("views must be a tuple of view names or None, got {type}").format(
+            type=type(views).__name__))
+    chosen = None if views is None else tuple(_validate.choice("views", v, VIEWS) for v in views)
+    if chosen is not None and len(set(chosen)) != len(chosen):
+        raise ValueError(_("views must not repeat a view, got {views}").format(views=list(views)))
     fps = _validate.positive_int("fps", fps)
     if fps > 60:
-        raise ValueError(f"fps must be at most 60, got {fps}")
+        raise ValueError(_("fps must be at most 60, got {value}").format(value=fps))
     theme = _validate.choice("theme", theme, THEMES)
     if _replay.enabled():  # static-site build (RNNVIZ_STATIC_SITE=1): a recorded replay
         return _replay.replay(trainer, chosen, theme=theme)  # type: ignore[return-value]
     return Dashboard(trainer, chosen, fps=fps, theme=theme)
+
+
+if dashboard.__doc__:  # the list of views comes from the registry
+    dashboard.__doc__ = dashboard.__doc__.replace(
+        "{views}", ", ".join(f"``{v!r}``".replace("'", '"') for v in VIEWS))

@@ -29,6 +29,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from rnnviz.i18n import _
+
 YIELD_S = 0.001  # how long the training loop yields to the kernel after every chunk
 
 
@@ -57,7 +59,8 @@ class FramePacer:
     def __init__(self, send: Callable[[], int], *, fps: float = 20.0, ack_timeout: float = 1.0,
                  max_in_flight: int = 2, clock: Callable[[], float] = time.monotonic) -> None:
         if max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
+            raise ValueError(_("max_in_flight must be at least 1, got {value}").format(
+                value=max_in_flight))
         self._send = send
         self.min_interval = 1.0 / fps
         self.ack_timeout = ack_timeout
@@ -199,13 +202,13 @@ class TrainingLoop:
             return
         loop = _running_loop()
         if loop is None:
-            raise RuntimeError(
+            raise RuntimeError(_(
                 "play needs a running asyncio event loop (a Jupyter kernel); outside one, "
                 "call trainer.run(n)"
-            )
+            ))
         self._stop = False
         self._rate.clear()
-        self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")
+        self._task = loop.create_task(self._run(), name="rnnviz-dashboard-training")  # i18n-ignore: an id
 
     @property
     def home(self) -> asyncio.AbstractEventLoop | None:

@@ -1,15 +1,11 @@
-// rnnviz dashboard, part 1 of 2: painting frames without a full plotly redraw.
+// rnnviz dashboard, part 2 of 6: painting frames without a full plotly redraw.
 //
-// Pure helpers on plotly's drawn figures (no widget state): axis geometry, colour lookup
+// Pure helpers on plotly's drawn figures (no widget state): axis ranges, colour lookup
 // tables, and the canvas overlays that show a new frame's heatmaps and curves in well under a
-// millisecond. _widget.py joins this file and dashboard.js into one ES module.
+// millisecond. What plotly drew is read through PlotlyAdapter (plotly_adapter.js, part 1).
 
 const CURSOR = "#E69F00";
 const CURSOR_OPACITY = 0.8; // explicit: a template's shape default (0.3) is too faint to project
-
-function axisName(id) { // "x2" -> "xaxis2"
-  return id ? `${id[0]}axis${id.slice(1)}` : "xaxis";
-}
 
 function uniform(values) { // evenly spaced brick centres (or none given)
   if (!values || values.length < 3) return true;
@@ -28,21 +24,11 @@ function dropOverlays(fig) { // the overlays of a figure plotly just redrew
   fig.overlays = new Map();
 }
 
-function edges(values, n) { // brick edges from plotly's calcdata (it holds edges or centres)
+function edges(values, n) { // brick edges from plotly's bricks (it holds edges or centres)
   if (!values || values.length === n + 1) return values;
   if (values.length !== n || n < 2) return null;
   const half = (values[1] - values[0]) / 2;
   return [values[0] - half, values[n - 1] + half];
-}
-
-function heatmapImages(gd) { // trace index -> the <image> plotly drew for it
-  const map = new Map();
-  for (const g of gd.querySelectorAll("g.hm")) {
-    const cd = g.__data__;
-    const img = g.querySelector("image");
-    if (img && cd && cd[0] && cd[0].trace) map.set(cd[0].trace.index, img);
-  }
-  return map;
 }
 
 function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
@@ -59,19 +45,6 @@ function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY =
       px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
     }
   }
-}
-
-function lineElements(gd) { // trace index -> the line <path> and marker <path>s plotly drew
-  const map = new Map();
-  for (const g of gd.querySelectorAll("g.trace.scatter")) {
-    const cd = g.__data__;
-    if (!cd || !cd[0] || !cd[0].trace) continue;
-    map.set(cd[0].trace.index, {
-      line: g.querySelector("path.js-line"),
-      points: Array.from(g.querySelectorAll("g.points path.point")),
-    });
-  }
-  return map;
 }
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
@@ -173,16 +146,15 @@ function overlayFor(fig, full) {
   let ov = fig.overlays.get(key);
   if (ov) return ov;
   const gd = fig.div;
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
-  const container = gd.querySelector(".svg-container");
-  const svg = container && container.querySelector(":scope > svg.main-svg");
-  if (!xa || !ya || !svg || !(xa._length > 0 && ya._length > 0)) return null;
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
+  const svg = PlotlyAdapter.mainSvg(gd);
+  if (!xa || !ya || !svg || !(xa.length > 0 && ya.length > 0)) return null;
   // on whole pixels (a layer at a fractional offset is snapped, shifting every mark), with
   // the plot area at (ox, oy) inside it
   const dpr = window.devicePixelRatio || 1;
-  const left = Math.floor(xa._offset), top = Math.floor(ya._offset);
-  const width = Math.ceil(xa._offset + xa._length) - left;
-  const height = Math.ceil(ya._offset + ya._length) - top;
+  const left = Math.floor(xa.offset), top = Math.floor(ya.offset);
+  const width = Math.ceil(xa.offset + xa.length) - left;
+  const height = Math.ceil(ya.offset + ya.length) - top;
   const canvas = document.createElement("canvas");
   canvas.className = "rnnviz-overlay";
   canvas.width = Math.round(width * dpr);
@@ -194,8 +166,8 @@ function overlayFor(fig, full) {
   svg.after(canvas); // the second main-svg (hover labels, annotations) stays above it
   const timeAxis = fig.spec.time_axes.some(([x, y]) => x === (full.xaxis || "x")
                                            && y === (full.yaxis || "y"));
-  ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa._offset - left,
-         oy: ya._offset - top, heat: new Map(),
+  ov = { canvas, ctx: canvas.getContext("2d"), xa, ya, dpr, ox: xa.offset - left,
+         oy: ya.offset - top, heat: new Map(),
          lines: new Map(), hidden: [], cursor: timeAxis, dirty: false };
   fig.overlays.set(key, ov);
   return ov;
@@ -212,9 +184,9 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     ctx.drawImage(hm.cells, 0, 0, Math.abs(hm.w), Math.abs(hm.h)); // a reversed axis mirrors
   }
   ctx.save();
-  ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as c2p gives
+  ctx.setTransform(dpr, 0, 0, dpr, dpr * ox, dpr * oy); // plot-area pixels, as toPx gives
   ctx.beginPath();
-  ctx.rect(0, 0, xa._length, ya._length);
+  ctx.rect(0, 0, xa.length, ya.length);
   ctx.clip(); // plotly clips curves to the plot area too
   for (const [index, st] of ov.lines) {
     const xs = fig.data[index].x, ys = fig.data[index].y;
@@ -225,7 +197,7 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i], y = ys[i];
       if (!isNum(x) || !isNum(y) || (log && !(y > 0))) { pen = false; continue; }
-      const px = xa.c2p(x), py = ya.c2p(y);
+      const px = xa.toPx(x), py = ya.toPx(y);
       if (pen) ctx.lineTo(px, py); else ctx.moveTo(px, py);
       pen = true;
       pts.push(px, py);
@@ -253,12 +225,12 @@ function drawOverlay(fig, ov, t) { // t: the time cursor
   ctx.restore();
   if (ov.cursor) { // plotly's cursor line is under the overlay: draw it again on top
     // plotly draws shapes with crisp edges: on whole device pixels
-    const x = dpr * (ox + xa.c2p(t));
+    const x = dpr * (ox + xa.toPx(t));
     const x0 = Math.round(x - 1.5 * dpr), x1 = Math.round(x + 1.5 * dpr);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = CURSOR_OPACITY;
     ctx.fillStyle = CURSOR;
-    ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya._length));
+    ctx.fillRect(x0, Math.round(dpr * oy), x1 - x0, Math.round(dpr * ya.length));
     ctx.globalAlpha = 1;
   }
 }
@@ -283,13 +255,13 @@ function lineStyle(els, full) { // how plotly drew a curve, read back from its S
 }
 function paintLine(fig, index) {
   const gd = fig.div;
-  const full = gd._fullData && gd._fullData[index];
+  const full = PlotlyAdapter.trace(gd, index);
   if (!full || full.type !== "scatter" || full.visible !== true) return false;
   const mode = full.mode || "";
   if (mode.includes("text") || (full.fill || "none") !== "none"
       || (mode.includes("lines") && (full.line || {}).shape !== "linear")) return false;
   const xs = fig.data[index].x, ys = fig.data[index].y;
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
   if (!xa || !ya || !arrayish(xs) || !arrayish(ys) || xs.length !== ys.length) return false;
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i], y = ys[i];
@@ -299,7 +271,7 @@ function paintLine(fig, index) {
   const ov = overlayFor(fig, full);
   if (!ov) return false;
   if (!ov.lines.has(index)) { // first time since plotly drew it: take over from its path
-    if (!fig.lines) fig.lines = lineElements(gd);
+    if (!fig.lines) fig.lines = PlotlyAdapter.lineElements(gd);
     const els = fig.lines.get(index);
     const style = els && (!mode.includes("lines") || els.line) && lineStyle(els, full);
     if (!style) return false;
@@ -313,10 +285,10 @@ function paintLine(fig, index) {
 }
 function paintHeatmap(fig, index, flat, shape) {
   const gd = fig.div;
-  const full = gd._fullData && gd._fullData[index];
-  if (!full || full.type !== "heatmap" || !gd.calcdata || !gd.calcdata[index]) return false;
+  const full = PlotlyAdapter.trace(gd, index);
+  const cd0 = PlotlyAdapter.bricks(gd, index);
+  if (!full || full.type !== "heatmap" || !cd0) return false;
   const [rows, cols] = shape;
-  const cd0 = gd.calcdata[index][0];
   if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
   const lut = colorLut(full.colorscale);
   const zmin = full.zmin, zmax = full.zmax;
@@ -326,11 +298,11 @@ function paintHeatmap(fig, index, flat, shape) {
   if (!ov) return false;
   let hm = ov.heat.get(index);
   if (!hm || hm.rows !== rows || hm.cols !== cols) {
-    // where the bricks go, in the overlay's pixels (plotly's calcdata has their edges)
+    // where the bricks go, in the overlay's pixels (plotly computed their edges)
     const xe = edges(cd0.x, cols), ye = edges(cd0.y, rows);
     if (!xe || !ye || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-    const x0 = ov.xa.c2p(xe[0]), x1 = ov.xa.c2p(xe[xe.length - 1]);
-    const y0 = ov.ya.c2p(ye[0]), y1 = ov.ya.c2p(ye[ye.length - 1]);
+    const x0 = ov.xa.toPx(xe[0]), x1 = ov.xa.toPx(xe[xe.length - 1]);
+    const y0 = ov.ya.toPx(ye[0]), y1 = ov.ya.toPx(ye[ye.length - 1]);
     if (![x0, x1, y0, y1].every(isNum)) return false;
     const cells = document.createElement("canvas");
     cells.width = cols;
@@ -338,7 +310,7 @@ function paintHeatmap(fig, index, flat, shape) {
     // bitmap row 0 is the last row of z (the top of an upward y axis)
     hm = { cells, cellsCtx: cells.getContext("2d"), image: new ImageData(cols, rows), rows,
            cols, x: x0, w: x1 - x0, y: y1, h: y0 - y1 };
-    if (!fig.images) fig.images = heatmapImages(gd);
+    if (!fig.images) fig.images = PlotlyAdapter.heatmapImages(gd);
     const img = fig.images.get(index);
     if (img) { // exactly where plotly put its image (it rounds to whole pixels)
       const [ix, iy, iw, ih] = ["x", "y", "width", "height"].map(
@@ -353,19 +325,19 @@ function paintHeatmap(fig, index, flat, shape) {
   colour(hm.image, flat, rows, cols, lut, zmin, zmax);
   hm.cellsCtx.putImageData(hm.image, 0, 0);
   ov.dirty = true;
-  cd0.z = fig.data[index].z; // hover reads the new values
+  PlotlyAdapter.setHoverZ(gd, index, fig.data[index].z);
   return true;
 }
 // Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
 // plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
 function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
   const gd = fig.div;
-  if (!fig.images) fig.images = heatmapImages(gd);
+  if (!fig.images) fig.images = PlotlyAdapter.heatmapImages(gd);
   const img = fig.images.get(index);
-  const cd0 = gd.calcdata[index][0];
-  if (!img || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-  const full = gd._fullData[index];
-  const xa = gd._fullLayout[axisName(full.xaxis)], ya = gd._fullLayout[axisName(full.yaxis)];
+  const cd0 = PlotlyAdapter.bricks(gd, index);
+  const full = PlotlyAdapter.trace(gd, index);
+  if (!img || !cd0 || !full || !uniform(cd0.x) || !uniform(cd0.y)) return false;
+  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
   const [rows, cols] = shape;
   if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
     fig.png = document.createElement("canvas");
@@ -381,6 +353,6 @@ function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
   img.removeAttribute("xlink:href");
   img.setAttribute("preserveAspectRatio", "none");
   img.style.imageRendering = "pixelated";
-  cd0.z = fig.data[index].z;
+  PlotlyAdapter.setHoverZ(gd, index, fig.data[index].z);
   return true;
 }

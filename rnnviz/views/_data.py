@@ -9,6 +9,7 @@ import torch
 
 from rnnviz import _validate
 from rnnviz._types import Seq2SeqTrace, Trace
+from rnnviz.i18n import N_, _
 from rnnviz.views._style import DIRECTION_NAMES
 
 
@@ -24,8 +25,8 @@ def numbers(name: str, value: Any) -> np.ndarray:
     try:
         return as_numpy(value)
     except (ValueError, TypeError, RuntimeError) as err:
-        raise TypeError(f"{name} must be numbers (a list, array or tensor), got "
-                        f"{type(value).__name__}: {err}") from None
+        raise TypeError(_("{name} must be numbers (a list, array or tensor), got {type}: {err}")
+                        .format(name=name, type=type(value).__name__, err=err)) from None
 
 
 def rounded(a: Any, decimals: int = 4) -> np.ndarray:
@@ -56,15 +57,13 @@ def finite_max(arrays: Any, *, absolute: bool = False, default: float = 1.0) -> 
 
 def check_trace(trace: Any, name: str = "trace") -> Trace:
     if isinstance(trace, Seq2SeqTrace):
-        raise TypeError(
-            f"{name} must be an rnnviz Trace of one core, got a Seq2SeqTrace: pass its "
-            f"{name}.encoder or {name}.decoder (or draw the whole run with rnnviz.plot_seq2seq)"
-        )
+        raise TypeError(_(
+            "{name} must be an rnnviz Trace of one core, got a Seq2SeqTrace: pass its "
+            "{name}.encoder or {name}.decoder (or draw the whole run with rnnviz.plot_seq2seq)"
+        ).format(name=name))
     if not isinstance(trace, Trace):
-        raise TypeError(
-            f"{name} must be an rnnviz Trace (from rnnviz.trace(model, x)), "
-            f"got {type(trace).__name__}"
-        )
+        raise TypeError(_("{name} must be an rnnviz Trace (from rnnviz.trace(model, x)), got {type}")
+                        .format(name=name, type=type(trace).__name__))
     _validate.at_most(f"{name}'s time steps T", trace.seq_len, "max_drawn")
     return trace
 
@@ -74,36 +73,40 @@ def check_sample(trace: Trace, sample: Any, *, allow_none: bool = False) -> int 
     if sample is None and allow_none:
         return None
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)):
-        raise TypeError(f"sample must be an int, got {sample!r} ({type(sample).__name__})")
+        raise TypeError(_("sample must be an int, got {value!r} ({type})").format(
+            value=sample, type=type(sample).__name__))
     b = trace.batch_size
     if not -b <= sample < b:
-        raise ValueError(f"sample must be in [0, {b}) for this batch of {b}, got {sample}")
+        raise ValueError(_("sample must be in [0, {b}) for this batch of {b}, got {value}").format(
+            b=b, value=sample))
     return int(sample) % b
 
 
 def check_index(name: str, value: Any, size: int, what: str) -> int:
     """Validate an int index into ``size`` items (negative ok) and return it non-negative."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+        raise TypeError(_("{name} must be an int, got {value!r} ({type})").format(
+            name=name, value=value, type=type(value).__name__))
     if not -size <= value < size:
-        raise ValueError(f"{name} must be in [0, {size}) because the {what} {size}, got {value}")
+        raise ValueError(_("{name} must be in [0, {size}) because the {what} {size}, got {value}")
+                         .format(name=name, size=size, what=_(what), value=value))
     return int(value) % size
 
 
 def rows(trace: Trace, layer: Any = None, direction: Any = None) -> list[tuple[int, int, int]]:
     """``(row, layer, direction)`` for the chosen layer(s) and direction(s) (``None`` = all)."""
     L, D = trace.num_layers, trace.num_directions
-    layers = range(L) if layer is None else [check_index("layer", layer, L, "model has layers")]
+    layers = range(L) if layer is None else [check_index("layer", layer, L, N_("model has layers"))]
     dirs = range(D) if direction is None else [
-        check_index("direction", direction, D, "model has directions")]
+        check_index("direction", direction, D, N_("model has directions"))]
     return [(trace.index(lay, d), lay, d) for lay in layers for d in dirs]
 
 
 def row_name(trace: Trace, layer: int, direction: int) -> str:
-    name = f"layer {layer}"
     if trace.num_directions == 2:
-        name += f" · {DIRECTION_NAMES[direction]}"
-    return name
+        return _("layer {layer} · {direction}").format(layer=layer,
+                                                       direction=_(DIRECTION_NAMES[direction]))
+    return _("layer {layer}").format(layer=layer)
 
 
 def length_of(trace: Trace, sample: int) -> int:
@@ -130,19 +133,19 @@ def state(trace: Trace, tensor: torch.Tensor, row: int, sample: int) -> np.ndarr
 
 def require_grads(trace: Trace, what: str) -> torch.Tensor:
     if trace.grad_hidden is None:
-        raise ValueError(
-            f"{what} needs gradients, but this trace has none (grad_hidden is None). "
+        raise ValueError(_(
+            "{what} needs gradients, but this trace has none (grad_hidden is None). "
             "Pass a target to rnnviz.trace(model, x, target) so it runs the backward pass."
-        )
+        ).format(what=what))
     return trace.grad_hidden
 
 
 def require_gates(trace: Trace, what: str) -> None:
     if trace.cell_type == "elman" or not trace.gates:
-        raise ValueError(
-            f"{what} needs gates, but this is an Elman trace: an Elman RNN has no gates "
-            "(h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)). Use an 'lstm' or 'gru' model."
-        )
+        raise ValueError(_(
+            "{what} needs gates, but this is an Elman trace: an Elman RNN has no gates "
+            "(h_t = tanh(W_ih x_t + W_hh h_(t-1) + b)). Use an 'lstm' or 'gru' model."
+        ).format(what=what))
 
 
 def model_of(trace: Trace) -> str:
@@ -159,7 +162,7 @@ def input_labels(trace: Trace, sample: int) -> tuple[list[str], list[str]]:
         if x.dim() == 1:
             v = int(x[t])
             short.append(str(v))
-            hover.append(f"symbol id {v}")
+            hover.append(_("symbol id {id}").format(id=v))
         else:
             vals = as_numpy(x[t])
             short.append(f"{vals[0]:.2g}" if vals.size == 1 else "")

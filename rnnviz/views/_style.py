@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _
+
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 OKABE_ITO: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -48,7 +50,7 @@ class GateStyle:
     """How one gate looks everywhere: letter, plain-words role, colour, marker and glyph."""
 
     letter: str
-    name: str
+    name: str  # English (N_), translated when shown: see label
     role: str
     color: str
     symbol: str  # plotly marker symbol
@@ -58,8 +60,10 @@ class GateStyle:
 
     @property
     def label(self) -> str:
-        """E.g. ``"f — forget gate: what to keep"``."""
-        return f"{self.letter} — {self.name}: {self.role}"
+        """E.g. ``"f — forget gate: what to keep"``, in the language in force."""
+        # TRANSLATORS: a gate's legend, e.g. "f — forget gate: what to keep"
+        return _("{letter} — {name}: {role}").format(letter=self.letter, name=_(self.name),
+                                                     role=_(self.role))
 
     @property
     def title(self) -> str:
@@ -68,18 +72,24 @@ class GateStyle:
 
 
 GATES: dict[str, GateStyle] = {
-    "i": GateStyle("i", "input gate", "what to write", "#0072B2", "circle", "●", 0.0, 1.0),
-    "f": GateStyle("f", "forget gate", "what to keep", "#D55E00", "square", "■", 0.0, 1.0),
-    "g": GateStyle("g", "candidate", "what could be written", "#009E73", "diamond", "◆", -1, 1),
-    "o": GateStyle("o", "output gate", "what to show", "#CC79A7", "triangle-up", "▲", 0.0, 1.0),
-    "r": GateStyle("r", "reset gate", "how much past to use", "#E69F00", "circle", "●", 0.0, 1.0),
-    "z": GateStyle("z", "update gate", "keep old vs take new", "#56B4E9", "square", "■", 0.0, 1.0),
-    "n": GateStyle("n", "candidate state", "what could be written", "#009E73", "diamond", "◆",
-                   -1.0, 1.0),
+    "i": GateStyle("i", N_("input gate"), N_("what to write"), "#0072B2", "circle", "●", 0.0,
+                   1.0),
+    "f": GateStyle("f", N_("forget gate"), N_("what to keep"), "#D55E00", "square", "■", 0.0,
+                   1.0),
+    "g": GateStyle("g", N_("candidate"), N_("what could be written"), "#009E73", "diamond", "◆",
+                   -1, 1),
+    "o": GateStyle("o", N_("output gate"), N_("what to show"), "#CC79A7", "triangle-up", "▲",
+                   0.0, 1.0),
+    "r": GateStyle("r", N_("reset gate"), N_("how much past to use"), "#E69F00", "circle", "●",
+                   0.0, 1.0),
+    "z": GateStyle("z", N_("update gate"), N_("keep old vs take new"), "#56B4E9", "square", "■",
+                   0.0, 1.0),
+    "n": GateStyle("n", N_("candidate state"), N_("what could be written"), "#009E73", "diamond",
+                   "◆", -1.0, 1.0),
 }
-CELL_LABEL = "c — cell state: the long-term memory"
+CELL_LABEL = N_("c — cell state: the long-term memory")  # translated where shown: _(CELL_LABEL)
 SIGMOID_GATES: dict[str, tuple[str, ...]] = {"lstm": ("i", "f", "o"), "gru": ("r", "z")}
-DIRECTION_NAMES = ("forward →", "reverse ←")
+DIRECTION_NAMES = (N_("forward →"), N_("reverse ←"))  # translated where shown
 
 THEMES = ("light", "dark", "auto")
 
@@ -118,7 +128,8 @@ def escape(value: object) -> str:
 def check_theme(theme: object) -> str:
     """Return ``theme`` if it is one of ``"light"``, ``"dark"``, ``"auto"``."""
     if not isinstance(theme, str) or theme not in THEMES:
-        raise ValueError(f"theme must be one of {list(THEMES)}, got {theme!r}")
+        raise ValueError(_("theme must be one of {choices}, got {value!r}").format(
+            choices=list(THEMES), value=theme))
     return theme
 
 

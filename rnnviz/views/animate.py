@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from rnnviz import _validate
 from rnnviz._types import Seq2SeqTrace, Trace
+from rnnviz.i18n import _, uses_language
 from rnnviz.views import _data as D
 from rnnviz.views import _style as S
 from rnnviz.views.gradients import build_grad_flow, plot_grad_flow
@@ -38,7 +39,8 @@ def _controls(fig: go.Figure, frames: list[go.Frame], labels: list[str], *, pref
     ``below``: pixels already used under the plot area (e.g. horizontal colour bars); the
     controls go beneath them."""
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        raise ValueError(f"duration must be a non-negative int (milliseconds), got {duration!r}")
+        raise ValueError(_("duration must be a non-negative int (milliseconds), got {value!r}")
+                         .format(value=duration))
     fig.frames = frames
     now = {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
            "transition": {"duration": 0}}
@@ -62,8 +64,9 @@ def _controls(fig: go.Figure, frames: list[go.Frame], labels: list[str], *, pref
         updatemenus=[{"type": "buttons", "direction": "left", "showactive": False,
                       "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
                       "pad": {"t": 68 + below, "r": 10}, "font": {"size": S.FONT_SIZE},
-                      "buttons": [{"label": "▶ play", "method": "animate", "args": [None, play]},
-                                  {"label": "❚❚ pause", "method": "animate",
+                      "buttons": [{"label": _("▶ play"), "method": "animate",
+                                   "args": [None, play]},
+                                  {"label": _("❚❚ pause"), "method": "animate",
                                    "args": [[None], {**now, "frame": {"duration": 0,
                                                                       "redraw": False}}]}]}],
     )
@@ -126,63 +129,75 @@ def _reveal_forward(fig: go.Figure, panels, T: int, theme: str, duration: int) -
     idx = _add_overlays(fig, panels, theme)
     frames = _frames(lambda k: _panel_frame(panels, idx, T, k), idx, T, "f")
     _apply_first(fig, frames[0])
-    fig.update_layout(title_subtitle_text="grey = not computed yet", margin_t=110)
+    fig.update_layout(title_subtitle_text=_("grey = not computed yet"), margin_t=110)
     return _controls(fig, frames, [str(t) for t in range(T)], prefix="t = ", duration=duration)
 
 
+@uses_language
 def animate_hidden(trace: Trace, *, sample: int = 0, layer: int | None = None,
-                   theme: str = "auto", duration: int = 300) -> go.Figure:
-    """``plot_hidden`` revealed step by step (forward pass t = 0 .. T-1); T frames."""
+                   theme: str = "auto", duration: int = 300,
+                   lang: str | None = None) -> go.Figure:
+    """``plot_hidden`` revealed step by step (forward pass t = 0 .. T-1); T frames.
+    ``lang`` (``"en"``, ``"ru"``) overrides :func:`rnnviz.set_language` for this figure."""
     fig, panels = build_hidden(trace, sample, layer, theme)
     return _reveal_forward(fig, panels, trace.seq_len, theme, duration)
 
 
+@uses_language
 def animate_gates(trace: Trace, *, sample: int = 0, layer: int = 0, direction: int = 0,
-                  theme: str = "auto", duration: int = 300) -> go.Figure:
-    """``plot_gates`` revealed step by step (forward pass); T frames."""
+                  theme: str = "auto", duration: int = 300,
+                  lang: str | None = None) -> go.Figure:
+    """``plot_gates`` revealed step by step (forward pass); T frames. ``lang`` as in
+    :func:`animate_hidden`."""
     fig, panels = build_gates(trace, sample, layer, direction, theme)
     return _reveal_forward(fig, panels, trace.seq_len, theme, duration)
 
 
+@uses_language
 def animate_grad_flow(trace: Trace, *, sample: int | None = None, layer: int | None = None,
-                      theme: str = "auto", duration: int = 300) -> go.Figure:
-    """``plot_grad_flow`` revealed as BPTT computes it: t = T-1 down to 0; T frames."""
+                      theme: str = "auto", duration: int = 300,
+                      lang: str | None = None) -> go.Figure:
+    """``plot_grad_flow`` revealed as BPTT computes it: t = T-1 down to 0; T frames.
+    ``lang`` as in :func:`animate_hidden`."""
     fig, info = build_grad_flow(trace, sample, layer, theme)
     idx_cover = _add_overlays(fig, info.panels, theme)
     T = trace.seq_len
-    idx = [i for i, _, _ in info.lines] + idx_cover
+    idx = [i for i, _u, _u in info.lines] + idx_cover
     sel = D.rows(trace, layer)
-    dirs = [d for _, _, d in sel for _ in range(len(info.lines) // len(sel))]
+    dirs = [d for _u, _u, d in sel for _u in range(len(info.lines) // len(sel))]
 
     def data(k: int) -> list[dict]:
         out = []
-        for (_, x, y), d in zip(info.lines, dirs, strict=True):
+        for (_u, x, y), d in zip(info.lines, dirs, strict=True):
             keep = x >= T - 1 - k if d == 0 else x <= k
             out.append({"type": "scatter", "x": x[keep], "y": D.sig_rounded(y[keep])})
         return out + _panel_frame(info.panels, idx_cover, T, k, backward=True)
 
     frames = _frames(data, idx, T, "b")
     _apply_first(fig, frames[0])
-    fig.update_layout(title_subtitle_text="backward pass: the adjoint dL/dh_t is computed "
-                      "from the last step back to the first (grey = not yet)")
-    return _controls(fig, frames, [str(T - 1 - k) for k in range(T)], prefix="backward t = ",
-                     duration=duration)
+    fig.update_layout(title_subtitle_text=_("backward pass: the adjoint dL/dh_t is computed "
+                                            "from the last step back to the first (grey = "
+                                            "not yet)"))
+    return _controls(fig, frames, [str(T - 1 - k) for k in range(T)],
+                     prefix=_("backward t = "), duration=duration)
 
 
+@uses_language
 def animate_unrolled(trace: Trace, *, sample: int = 0, layer: int | None = None,
-                     theme: str = "auto", duration: int = 350) -> go.Figure:
+                     theme: str = "auto", duration: int = 350,
+                     lang: str | None = None) -> go.Figure:
     """``plot_unrolled`` animated: the forward pass t = 0 .. T-1 fills the boxes, then (if the
     trace has gradients) the backward pass t = T-1 .. 0 draws the dL/dh_t arrows.
-    T frames, or 2T with gradients."""
+    T frames, or 2T with gradients. ``lang`` as in :func:`animate_hidden`."""
     S.check_theme(theme)
     fig, geom = build_unrolled(trace, sample, layer, False, 0, theme, grad_arrows_shown=False)
     T, w = geom.T, geom.width
     covers = []
-    for _ in geom.strips:
+    for _u in geom.strips:
         covers.append(len(fig.data))
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", fill="toself", fillcolor=COVER,
                                  line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                 name="not computed yet"))
+                                 name="not computed yet"))  # i18n-ignore: an id
     idx = covers + [geom.i_highlight, geom.i_grad, geom.i_grad_hover]
     lo, hi = -w / 2 - 0.05, T - 1 + w / 2 + 0.05
 
@@ -204,7 +219,7 @@ def animate_unrolled(trace: Trace, *, sample: int = 0, layer: int | None = None,
         gx, gy, px, py, pt = grad_arrows(geom, shown)
         hx, hy = highlight_xy(geom, t)
         r3 = [None if v is None else round(v, 3) for v in gx]
-        return [{"type": "scatter", "x": [], "y": []} for _ in covers] + [
+        return [{"type": "scatter", "x": [], "y": []} for _u in covers] + [
             {"type": "scatter", "x": hx, "y": hy},
             {"type": "scatter", "x": r3, "y": [None if v is None else round(v, 3) for v in gy]},
             {"type": "scatter", "x": np.round(px, 3), "y": np.round(py, 3), "text": pt}]
@@ -215,9 +230,10 @@ def animate_unrolled(trace: Trace, *, sample: int = 0, layer: int | None = None,
         frames += _frames(backward, idx, T, "b")
         labels += [f"← {T - 1 - k}" for k in range(T)]
     _apply_first(fig, frames[0])
-    fig.update_layout(title_subtitle_text="forward pass fills the boxes (grey = not computed "
-                      "yet)" + ("; then the backward pass sends dL/dh_t back (arrow width = "
-                                "‖dL/dh_t‖)" if trace.grad_hidden is not None else ""))
+    fig.update_layout(title_subtitle_text=_(
+        "forward pass fills the boxes (grey = not computed yet); then the backward pass sends "
+        "dL/dh_t back (arrow width = ‖dL/dh_t‖)") if trace.grad_hidden is not None else _(
+        "forward pass fills the boxes (grey = not computed yet)"))
     return _controls(fig, frames, labels, prefix="t ", duration=duration)
 
 
@@ -239,7 +255,8 @@ def _snapshot(s: Any) -> tuple[int, Trace | Seq2SeqTrace]:
     if isinstance(s, tuple) and len(s) == 2:
         step = _validate.positive_int("snapshot step", s[0], allow_zero=True)
         return step, _check_record(s[1], "snapshot trace")
-    raise TypeError(f"each snapshot must have .step and .trace, got {type(s).__name__}")
+    raise TypeError(_("each snapshot must have .step and .trace, got {type}").format(
+        type=type(s).__name__))
 
 
 def _changing(trace: Any) -> dict:
@@ -259,16 +276,18 @@ def _changing(trace: Any) -> dict:
 
 def _title(fig: go.Figure, step: int) -> dict:
     """The frame's title: the view's own (it may name the run's words) and its subtitle."""
-    title = {"text": f"{fig.layout.title.text or ''} · training step {step}"}
+    title = {"text": _("{title} · training step {step}").format(
+        title=fig.layout.title.text or "", step=step)}
     subtitle = fig.layout.title.subtitle.text
     if subtitle:
         title["subtitle"] = {"text": subtitle}
     return title
 
 
+@uses_language
 def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
                      part: str | None = None, theme: str = "auto", duration: int = 500,
-                     **view_args: Any) -> go.Figure:
+                     lang: str | None = None, **view_args: Any) -> go.Figure:
     """One frame per training snapshot of a view: how the probe batch changes as training goes.
 
     Args:
@@ -281,6 +300,7 @@ def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
         part: for a core view of seq2seq snapshots, which half: ``"encoder"`` or
             ``"decoder"``.
         theme, duration: colour theme; milliseconds per frame when playing.
+        lang: ``"en"`` or ``"ru"`` for this figure only (default: :func:`rnnviz.set_language`).
         view_args: go to the view (e.g. ``sample=0``, ``layer=0``).
 
     Returns:
@@ -293,52 +313,56 @@ def animate_training(snapshots: Iterable[Any], view: str | None = None, *,
     """
     views = [*_VIEWS, "seq2seq"]
     if view is not None and (not isinstance(view, str) or view not in views):
-        raise ValueError(f"view must be one of {views}, got {view!r}")
+        raise ValueError(_("view must be one of {views}, got {value!r}").format(views=views,
+                                                                                 value=view))
     if hasattr(snapshots, "snapshots") and hasattr(snapshots, "history"):  # a Trainer
         snapshots = snapshots.snapshots
     snaps = [_snapshot(s) for s in _validate.iterable("snapshots", snapshots)]
     if not snaps:
-        raise ValueError("snapshots is empty: train first (trainer.run) so there is something "
-                         "to animate")
+        raise ValueError(_("snapshots is empty: train first (trainer.run) so there is "
+                           "something to animate"))
     seq = isinstance(snaps[0][1], Seq2SeqTrace)
-    if any(isinstance(tr, Seq2SeqTrace) != seq for _, tr in snaps):
-        raise ValueError("all snapshots must come from the same model (traces of two kinds)")
+    if any(isinstance(tr, Seq2SeqTrace) != seq for _u, tr in snaps):
+        raise ValueError(_("all snapshots must come from the same model (traces of two "
+                           "kinds)"))
     view = ("seq2seq" if seq else "hidden") if view is None else view
     if view == "seq2seq":
         if not seq:
-            raise ValueError("view='seq2seq' needs the snapshots of a Seq2Seq, got Trace "
-                             "snapshots (use 'hidden', 'gates', ...)")
+            raise ValueError(_("view='seq2seq' needs the snapshots of a Seq2Seq, got Trace "
+                               "snapshots (use 'hidden', 'gates', ...)"))
         if part is not None:
-            raise ValueError(f"part is for core views of seq2seq snapshots, got {part!r} "
-                             "with view='seq2seq'")
-        records = [tr for _, tr in snaps]
+            raise ValueError(_("part is for core views of seq2seq snapshots, got {value!r} "
+                               "with view='seq2seq'").format(value=part))
+        records = [tr for _u, tr in snaps]
         draw = plot_seq2seq
     elif seq:
         if part not in PARTS:
-            raise ValueError(f"part must be 'encoder' or 'decoder' to draw view={view!r} of "
-                             f"seq2seq snapshots, got {part!r}")
-        records = [getattr(tr, part) for _, tr in snaps]
+            raise ValueError(_("part must be 'encoder' or 'decoder' to draw view={view!r} of "
+                               "seq2seq snapshots, got {value!r}").format(view=view, value=part))
+        records = [getattr(tr, part) for _u, tr in snaps]
         draw = _VIEWS[view]
     else:
         if part is not None:
-            raise ValueError(f"part is only for seq2seq snapshots, got {part!r}")
-        records = [tr for _, tr in snaps]
+            raise ValueError(_("part is only for seq2seq snapshots, got {value!r}").format(
+                value=part))
+        records = [tr for _u, tr in snaps]
         draw = _VIEWS[view]
-    _validate.same("snapshots", [D.model_of(tr.encoder if seq else tr) for _, tr in snaps],
-                   "model and probe batch")
+    _validate.same("snapshots", [D.model_of(tr.encoder if seq else tr) for _u, tr in snaps],
+                   _("model and probe batch"))
     figs = [draw(tr, theme=theme, **view_args) for tr in records]
     base = figs[0]
     shapes = [tuple(t.type for t in f.data) for f in figs]
     if len(set(shapes)) != 1:
-        raise ValueError("all snapshots must come from the same model (their views differ)")
+        raise ValueError(_("all snapshots must come from the same model (their views "
+                           "differ)"))
     datas = [[_changing(t) for t in f.data] for f in figs]
     moving = [i for i in range(len(base.data))
               if any(_differs(d[i], datas[0][i]) for d in datas[1:])]
     frames = [go.Frame(name=f"s{step}", traces=moving, data=[d[i] for i in moving],
                        layout={"title": _title(fig, step)})
-              for (step, _), d, fig in zip(snaps, datas, figs, strict=True)]
+              for (step, _u), d, fig in zip(snaps, datas, figs, strict=True)]
     base.update_layout(title=_title(base, snaps[0][0]))
-    return _controls(base, frames, [str(s) for s, _ in snaps], prefix="training step ",
+    return _controls(base, frames, [str(s) for s, _tr in snaps], prefix=_("training step "),
                      duration=duration)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from rnnviz.i18n import _
+
 DIV_ID = "rnnviz-figure"
 
 
@@ -21,15 +23,18 @@ def export_html(figure: go.Figure, path: str | os.PathLike) -> Path:
         The path written.
     """
     if not isinstance(figure, go.Figure):
-        raise TypeError(f"figure must be a plotly.graph_objects.Figure, got "
-                        f"{type(figure).__name__}")
+        raise TypeError(_("figure must be a plotly.graph_objects.Figure, got {type}").format(
+            type=type(figure).__name__))
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        raise TypeError(_("path must be a str or os.PathLike, got {type}").format(
+            type=type(path).__name__))
     out = Path(path)
     if out.is_dir():
-        raise ValueError(f"path must be a file, got the directory {str(out)!r}")
+        raise ValueError(_("path must be a file, got the directory {path!r}").format(
+            path=str(out)))
     if not out.parent.is_dir():
-        raise ValueError(f"path's folder must exist, got {str(out.parent)!r} which does not")
+        raise ValueError(_("path's folder must exist, got {path!r} which does not").format(
+            path=str(out.parent)))
     text = pio.to_html(figure, include_plotlyjs=True, full_html=True, div_id=DIV_ID,
                        auto_play=False, validate=True,
                        config={"responsive": True, "displaylogo": False})

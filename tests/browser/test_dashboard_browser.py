@@ -229,3 +229,83 @@ def test_long_sequences_and_views_that_do_not_apply(run_notebook_in_lab) -> None
     set_left_sidebar(page, True)
     page.locator('.rnnviz-fig[data-fig="unrolled"]').scroll_into_view_if_needed()
     run.screenshot("unrolled-T100", '.rnnviz-fig[data-fig="unrolled"]')
+
+
+def test_a_seq2seq_trainer_trains_live(run_notebook_in_lab) -> None:
+    """A Seq2Seq with attention: its view (encoder, context, decoder, alignment) is drawn,
+    fits its slot, trains live, and the readout speaks of the decoder's steps."""
+    run = run_notebook_in_lab(Path(__file__).parent / "notebooks" / "dashboard_seq2seq.ipynb")
+    page = run.page
+    assert not run.problems(), "\n".join(run.problems())
+    assert page.locator(".rnnviz-fig").count() == 2  # history, seq2seq
+    assert page.inner_text(".rnnviz-title").startswith("Seq2Seq GRU + dot attention")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
+    page.evaluate(_WATCH_ERRORS_JS)
+    start = _frames(page)
+    page.click(".rnnviz-play")
+    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    page.click(".rnnviz-play")
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
+              "the status to say paused")
+    page.wait_for_timeout(600)
+    assert page.inner_text(".rnnviz-status").startswith("paused · step ")
+    assert page.inner_text(".rnnviz-readout").startswith("t = 0: source ")
+    assert "reads <go>" in page.inner_text(".rnnviz-readout")
+    for sidebar in (False, True):
+        set_left_sidebar(page, sidebar)
+        fit = figure_fit_problems(page, ".rnnviz-fig")
+        assert fit["figures"] == 2 and not fit["problems"], fit
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 2000})
+    page.wait_for_timeout(300)
+    run.screenshot("seq2seq", DASH)
+    page.set_viewport_size(VIEWPORT)
+    assert not run.console_errors, "\n".join(run.console_errors)
+    errors = page.evaluate("() => window.__kernelErrors")
+    assert not errors, "kernel errors while the dashboard ran:\n" + "\n".join(errors)
+
+
+# Every control of the dashboard's own HTML whose text does not fit its box, or that runs
+# out of the dashboard.
+_CONTROLS_FIT_JS = """() => {
+  const root = document.querySelector('.rnnviz-dashboard').getBoundingClientRect();
+  const out = [];
+  for (const e of document.querySelectorAll(
+      '.rnnviz-dashboard button, .rnnviz-dashboard select, .rnnviz-group > span, '
+      + '.rnnviz-title, .rnnviz-status, .rnnviz-readout')) {
+    const r = e.getBoundingClientRect();
+    if (e.scrollWidth > e.clientWidth + 1) out.push(`${e.className}: text wider than its box`);
+    if (r.right > root.right + 1 || r.left < root.left - 1) out.push(`${e.className}: outside`);
+  }
+  return out;
+}"""
+_CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+
+
+def test_the_dashboard_speaks_russian(run_notebook_in_lab) -> None:
+    """rnnviz.set_language("ru"): the buttons, labels, tooltips, status line, readout and
+    every figure's title are Russian, and nothing overflows its box, with the sidebar open
+    or closed."""
+    run = run_notebook_in_lab(Path(__file__).parent / "notebooks" / "dashboard_ru.ipynb")
+    page = run.page
+    assert not run.problems(), "\n".join(run.problems())
+    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
+    page.wait_for_timeout(600)
+    assert page.inner_text(".rnnviz-status").startswith("пауза · шаг 3 · потери "), \
+        page.inner_text(".rnnviz-status")
+    assert page.inner_text(".rnnviz-play") == "▶ пуск"
+    assert page.inner_text(".rnnviz-reset") == "↺ сброс"
+    assert page.get_attribute(".rnnviz-step", "title") == "Обучить на одном батче"
+    assert "задача echo" in page.inner_text(".rnnviz-title")
+    assert page.inner_text(".rnnviz-readout").startswith("t = 0: вход ")
+    titles = page.evaluate("""() => Array.from(document.querySelectorAll('.rnnviz-fig'))
+        .map(d => d._fullLayout.title.text)""")
+    assert len(titles) == FIGURES and all(any(ch in _CYRILLIC for ch in t) for t in titles), titles
+    for sidebar in (True, False):
+        set_left_sidebar(page, sidebar)
+        fit = figure_fit_problems(page, ".rnnviz-fig")
+        assert fit["figures"] == FIGURES and not fit["problems"], fit
+        assert page.evaluate(_CONTROLS_FIT_JS) == []
+    set_left_sidebar(page, True)
+    page.locator(DASH).scroll_into_view_if_needed()
+    run.screenshot("russian", DASH)
+    assert not run.console_errors, "\n".join(run.console_errors)
