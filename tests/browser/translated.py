@@ -19,10 +19,15 @@ CYRILLIC = re.compile("[А-Яа-яЁё]")
 TRANSLATED_VIEWS: list[str] = [
     "plot_task_shapes", "plot_text_activation",
     "plot_cell", "animate_cell", "plot_connectivity", "plot_dilation",
+    "plot_unrolled", "plot_hidden", "plot_gates", "plot_gate_saturation", "plot_grad_flow",
+    "plot_jacobian", "plot_history", "plot_seq2seq",
+    "animate_unrolled", "animate_hidden", "animate_gates", "animate_grad_flow", "animate_training",
+    "dashboard",
 ]
 # Parts of the dashboard that rnnviz translates, by the keys of test_ru_browser's
 # _CONTROLS_JS: "title", "status", "buttons", "labels", "options", "tooltips", "banner".
-TRANSLATED_DASHBOARD: list[str] = []
+TRANSLATED_DASHBOARD: list[str] = ["title", "status", "buttons", "labels", "options", "tooltips",
+                                   "banner"]
 
 # Words (3+ Latin letters) that need no translation: symbols and names. A text made only of
 # these, numbers and symbols (h_t, ‖W‖, "LSTM", "t = 3") is not English prose.
