@@ -232,6 +232,8 @@ def _check(run: Any, nb: RuNotebook) -> None:
     # every figure fits its slot (titles and annotations inside, no overlaps)
     fit = figure_fit_problems(page)
     assert fit["figures"] >= 1, f"{nb.label}: no figure"
+    if fit["problems"]:  # figure_fit_problems left the first figure that misfits in view
+        _screenshot(page, f"{nb.label}_misfit")
     figures = page.evaluate(_FIGURES_JS, 150)
     assert len(figures) == fit["figures"]
 
