@@ -99,7 +99,9 @@ def _replay_prefixes() -> tuple[str, ...]:
     prefixes = {"Recorded replay"}
     for lang in i18n.LANGUAGES:
         with i18n.language(lang):
-            prefixes.add(i18n._("Recorded replay: {n} steps").split(":")[0])
+            for n in (1, 2, 5):
+                prefixes.add(i18n.ngettext("Recorded replay: {n} step", "Recorded replay: {n} steps",
+                                           n).split(":")[0])
     return tuple(prefixes)
 
 

@@ -32,7 +32,8 @@ TRANSLATED_DASHBOARD: list[str] = ["title", "status", "buttons", "labels", "opti
 # Words (3+ Latin letters) that need no translation: symbols and names. A text made only of
 # these, numbers and symbols (h_t, ‖W‖, "LSTM", "t = 3") is not English prose.
 KEEP = {"RNN", "RNNs", "LSTM", "GRU", "ELMAN", "Elman", "BPTT", "MLP", "CNN", "tanh", "sigmoid",
-        "softmax", "torch", "exp", "log", "max", "min", "norm", "PyTorch"}
+        "softmax", "torch", "exp", "log", "max", "min", "norm", "PyTorch",
+        "seed"}  # seed: torch's and rnnviz's argument name, kept in the Russian lessons
 
 
 _TOKEN = re.compile(r"[A-Za-z_][\w.]*(?:\([^)]*\))?")
