@@ -1,4 +1,4 @@
-# Two commands for people: `make lab` and `make test`. Everything installs into .venv.
+# Commands for people: `make lab`, `make present` and `make test`. Everything installs into .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test install browser lint bench clean i18n site
+PRESENT_PORT ?= 8866
+
+.PHONY: lab present test install browser lint bench clean i18n site
 
 install: $(STAMP)
 
@@ -26,6 +28,11 @@ lab: $(STAMP)
 	@echo "Starting JupyterLab on lessons/. Open the http://127.0.0.1:...?token=... URL that it prints"
 	@echo "below (its port moves on from $(PORT) when $(PORT) is taken)."
 	$(BIN)/jupyter lab --notebook-dir=lessons --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG)
+
+# The Playground as a code-free lecture app: Voila serves lessons/playground.ipynb (no code,
+# no CDN) on 127.0.0.1 and prints the URL to open.
+present: $(STAMP)
+	@$(BIN)/python -m rnnviz.app.serve --port $(PRESENT_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnnviz tests benchmarks

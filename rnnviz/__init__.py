@@ -7,7 +7,7 @@ Numbers: ``trace`` (a ``Trace``; a ``Seq2SeqTrace`` for a ``Seq2Seq``), ``jacobi
 ``Trainer`` (of any ``Trainable``: a ``SequenceModel`` or a ``Seq2Seq``). Presets: ``Preset``
 (every choice in one string, ``Preset.parse(...).build()``), ``presets`` (named ones,
 trained checkpoints). Views return plotly figures: ``plot_*`` and ``animate_*``. Live:
-``dashboard``.
+``dashboard``; ``playground`` (every choice as a control, no code).
 
 Example:
     >>> import rnnviz
@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     "export_html": "rnnviz.views",
     # live
     "dashboard": "rnnviz.live",
+    "playground": "rnnviz.app",
+    "Playground": "rnnviz.app",
     "set_language": "rnnviz.i18n", "get_language": "rnnviz.i18n",  # language: en, ru
     # size limits (raise one on purpose: rnnviz.limits.max_steps = 10**6)
     "limits": "rnnviz._validate",

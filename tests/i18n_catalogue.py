@@ -250,6 +250,9 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/_bptt.py": RULES,
     "rnnviz/_preset.py": RULES,
     "rnnviz/_preset_tasks.py": RULES,
+    "rnnviz/app/__init__.py": RULES,
+    "rnnviz/app/_controls.py": RULES,
+    "rnnviz/app/serve.py": RULES,
     "rnnviz/_solution.py": RULES,
     "rnnviz/_types.py": RULES,
     "rnnviz/_validate.py": RULES,
@@ -305,6 +308,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/live/_sender.py": RULES,
     "rnnviz/live/_status.py": RULES,
     "rnnviz/live/_widget.py": RULES,
+    "rnnviz/live/_wire.py": RULES,
 }
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*")

@@ -14,6 +14,7 @@ import torch
 import rnnviz
 from rnnviz.live import _figures as F
 from rnnviz.live import _sender, _status
+from rnnviz.live import _wire as wire
 from rnnviz.live._loop import FramePacer
 
 
@@ -36,10 +37,20 @@ class Sent:
 
 
 def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
+    """Every part's value as the browser decodes it (float32, or colour codes: see _wire)."""
     out = {}
     for part in content["parts"]:
+        if "layout" in part:  # dotted layout paths
+            out.update({(part["fig"], "layout", path): v for path, v in part["layout"].items()})
+            continue
         if "buffer" in part:
-            a = np.frombuffer(buffers[part["buffer"]], dtype=np.float32).reshape(part["shape"])
+            raw = buffers[part["buffer"]]
+            if "codes" in part:
+                mask = buffers[part["missing"]] if "missing" in part else None
+                codes = np.frombuffer(raw, dtype=np.uint8).reshape(part["shape"])
+                a = wire.decode(codes, *part["codes"], mask)
+            else:
+                a = np.frombuffer(raw, dtype=np.float32).reshape(part["shape"])
             out[(part["fig"], part["trace"], part["key"])] = a
         else:
             out[(part["fig"], part["trace"], part["key"])] = part["value"]
@@ -174,6 +185,33 @@ def test_controls_reach_the_trainer() -> None:
 # ----------------------------------------------------------------------------- frames
 
 
+def test_the_cell_view_follows_the_time_cursor() -> None:
+    """Moving the cursor while paused sends a frame with the cell at that step, and only the
+    views that follow the cursor; the numbers are plot_cell's at that step."""
+    trainer = make_trainer("lstm")
+    dash = rnnviz.dashboard(trainer, views=("hidden", "cell"))
+    assert "t = 0" in dash.figures["cell"]["layout"]["title"]["text"]
+    sent = Sent(dash)
+    dash.t = 1  # the first frame carries every view
+    ((first, _),) = sent.frames()
+    assert {p["fig"] for p in first["parts"]} == {"history", "hidden", "cell"}
+    dash._on_message(dash, {"type": "drawn", "seq": first["seq"]}, [])
+    time.sleep(0.1)  # past the frame cap's interval
+    dash.t = 3
+    ((content, buffers),) = sent.frames()[1:]
+    got = decode(content, buffers)
+    assert {fig for fig, *_ in got} == {"history", "cell"}  # the heatmaps did not move
+    assert "t = 3" in got[("cell", "layout", "title.text")]
+    want = rnnviz.plot_cell(F.probe_trace(trainer), 3, layer=-1)
+    strips = {d.meta: k for k, d in enumerate(want.data) if d.type == "heatmap"}
+    for name, k in strips.items():
+        np.testing.assert_allclose(got[("cell", k, "z")], want.data[k].z, rtol=1e-6,
+                                   atol=1e-7, err_msg=name)
+    dash.t = 3  # the same cursor: nothing new to send
+    assert len(sent.frames()) == 2
+    dash.close()
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman"])
 def test_frame_arrays_match_the_views(cell: str) -> None:
     """What the widget sends equals what rnnviz.views puts in the same trace of the same
@@ -191,6 +229,7 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
     figs = {name: STATIC[name](tr, 1, "auto") for name in dash.views}
     assert set(figs) == ({"hidden", "grad_flow", "unrolled"} | ({"gates"} if cell != "elman"
                                                                 else set()))
+    coded = {(p["fig"], p["trace"]): p["codes"] for p in content["parts"] if "codes" in p}
     checked = ranges = 0
     for (fig, k, key), value in got.items():
         if fig == "history":
@@ -200,10 +239,22 @@ def test_frame_arrays_match_the_views(cell: str) -> None:
             assert value == np.sign(want) * F.nice_bound(abs(want)), (fig, k, key)
             ranges += 1
             continue
-        np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
-                                   np.asarray(want, dtype=np.float64), rtol=1e-6, atol=1e-7,
-                                   equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        if (fig, k) in coded and key == "z":  # colour codes: the same colours, values to
+            lo, hi = coded[(fig, k)]  # half a colour step
+            want = np.asarray(want, dtype=np.float64)
+            np.testing.assert_array_equal(np.isnan(value), np.isnan(want))
+            np.testing.assert_array_equal(wire.lut_index(value, lo, hi),
+                                          wire.lut_index(want, lo, hi),
+                                          err_msg=f"{fig} trace {k} {key}")
+            np.testing.assert_allclose(value, want, rtol=0, atol=(hi - lo) / 510 + 1e-6,
+                                       equal_nan=True, err_msg=f"{fig} trace {k} {key}")
+        else:
+            np.testing.assert_allclose(np.asarray(value, dtype=np.float64),
+                                       np.asarray(want, dtype=np.float64), rtol=1e-6,
+                                       atol=1e-7, equal_nan=True, err_msg=f"{fig} trace {k} {key}")
         checked += key in ("z", "y")
+    # every heatmap goes as colour codes: hidden, gates, the grad flow's, unrolled
+    assert len(coded) == {"lstm": 1 + 5 + 1 + 1, "gru": 1 + 3 + 1 + 1, "elman": 1 + 1 + 1}[cell]
     # hidden + gates (LSTM i f g o c, GRU r z n) + grad flow (h, c lines, heatmap) + unrolled
     assert checked == {"lstm": 1 + 5 + 3 + 1, "gru": 1 + 3 + 2 + 1, "elman": 1 + 2 + 1}[cell]
     assert ranges >= 2  # the gradient heatmap's [-b, b] at least
@@ -236,15 +287,33 @@ def test_history_is_decimated() -> None:
 def test_colour_bounds_are_round_and_sticky() -> None:
     assert [F.nice_bound(v) for v in (0.003, 0.01, 0.7, 1.2, 3, 7, 0)] == [
         0.005, 0.01, 1.0, 2.0, 5.0, 10.0, 1.0]
-    frame = F.Frame()
+    now = [0.0]
+    frame = F.Frame(clock=lambda: now[0])
     frame.symmetric("g", 0, 0.7)
     assert frame.parts[-1]["value"] == 1.0
     frame.symmetric("g", 0, 0.3)  # still within [b / 5, b]: unchanged
     assert frame.parts[-1]["value"] == 1.0
-    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks
+    frame.symmetric("g", 0, 0.1)  # fell below b / 5: shrinks only after SHRINK_AFTER_S
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S - 0.1
+    frame.symmetric("g", 0, 0.12)
+    assert frame.parts[-1]["value"] == 1.0
+    now[0] = F.SHRINK_AFTER_S
+    frame.symmetric("g", 0, 0.1)
     assert frame.parts[-1]["value"] == 0.1
-    frame.symmetric("g", 0, 0.15)  # grew past b: grows
+    frame.symmetric("g", 0, 0.15)  # grew past b: grows at once
     assert frame.parts[-1]["value"] == 0.2
+    frame.symmetric("g", 0, 0.03)  # small again, but back within the range before it is due:
+    now[0] += 2
+    frame.symmetric("g", 0, 0.1)  # the wait starts over
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    now[0] += 2
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.2
+    now[0] += 1
+    frame.symmetric("g", 0, 0.03)
+    assert frame.parts[-1]["value"] == 0.05
 
 
 def test_plotly_js_is_served_from_the_package() -> None:
@@ -564,7 +633,9 @@ def test_views_cover_the_probe_of_a_variable_length_task() -> None:
     z = got[("hidden", 0, "z")]
     tr = F.probe_trace(trainer)
     want = tr.hidden[tr.index(-1, 0), 0].T.to(torch.float32).numpy()
-    np.testing.assert_allclose(z, want, rtol=1e-6)
+    # sent as colour codes of the colour range [-1, 1]: the same colours, values to half a step
+    np.testing.assert_array_equal(wire.lut_index(z, -1, 1), wire.lut_index(want, -1, 1))
+    np.testing.assert_allclose(z, want, rtol=0, atol=2 / 510 + 1e-6)
 
 
 # ----------------------------------------------------------------------------- threads
@@ -678,7 +749,10 @@ def test_status_travels_on_one_channel_and_frames_ask_for_fewer_acks() -> None:
     assert (gaps >= 0.9 * _status.STATUS_INTERVAL).all(), gaps
     assert [st["step"] for _, st in training] == sorted(st["step"] for _, st in training)
     # the window holds the frames of one ack interval at the fps cap, plus the round trip
-    assert dash.pacer.max_in_flight == _sender.WINDOW >= dash.fps * _sender.ACK_INTERVAL + 2
+    assert dash.pacer.max_in_flight == _sender.window(dash.fps)
+    for fps in (1, 23, 32, 60):
+        assert _sender.window(fps) >= fps * (_sender.ACK_INTERVAL + 0.1) + 2
+    assert rnnviz.dashboard(trainer, fps=60).pacer.max_in_flight == _sender.window(60) >= 23
     last = frames[-1]  # after pause: every frame acked, the status says where it stopped
     assert "ack_after" not in last and last["step"] == trainer.steps
     assert dash.status == {"state": "paused", "step": trainer.steps,
@@ -753,23 +827,31 @@ def make_s2s_trainer(attention: str | None = None, cell: str = "gru") -> rnnviz.
     return rnnviz.Trainer(model, task, batch_size=8, seed=0)
 
 
-def _frame_applied(dash, sent, data: list[dict]) -> dict:
-    """Apply the last frame's seq2seq parts to ``data`` (as the browser does); its content."""
+def _frame_applied(dash, sent, data: list[dict]) -> tuple[dict, dict]:
+    """Apply the last frame's seq2seq parts to ``data`` (as the browser does); its content
+    and the touched (trace, key), each with its colour codes if it came as codes
+    (``tests.test_live_views._apply``)."""
     from tests.test_live_views import _apply
 
     content, buffers = sent.frames()[-1]
     content = json.loads(json.dumps(content))  # what crosses the wire
-    assert _apply(data, "seq2seq", content, buffers)
-    return content
+    touched = _apply(data, "seq2seq", content, buffers)
+    assert touched
+    return content, touched
 
 
-def _same_as_static(data: list[dict], trace, sample: int, skip: dict | None = None) -> None:
-    """``data`` is plot_seq2seq's of ``trace`` (colour ranges: the dashboard's round ones),
-    but for ``skip``: trace index -> keys not compared."""
-    from tests.test_live_views import _plain, _same
+def _same_as_static(data: list[dict], trace, sample: int, touched: dict,
+                    skip: dict | None = None) -> None:
+    """``data`` is plot_seq2seq's of ``trace`` (colour ranges: the dashboard's round ones;
+    heatmaps that came as colour codes: the same colours at the range shown), but for
+    ``skip``: trace index -> keys not compared."""
+    from tests.test_live_views import _plain, _same, _same_picture
 
     want = _plain(rnnviz.plot_seq2seq(trace, sample=sample, theme="light"))
     assert len(data) == len(want)
+    coded = {k for (k, _key), c in touched.items() if c is not None and k != "layout"}
+    assert set(range(3)) <= coded  # encoder, context, decoder travel as colour codes
+    _same_picture(data, want, touched, "seq2seq")
     for k in range(3):  # encoder, context, decoder: one range [-b, b], b rounded up
         b = F.nice_bound(want[k]["zmax"])
         assert data[k]["zmax"] == b and data[k]["zmin"] == -b
@@ -796,9 +878,9 @@ def test_a_seq2seq_trainer_gets_a_live_dashboard(attention) -> None:
     sent = Sent(dash)
     trainer.run(5, progress=False)
     dash.refresh()
-    content = _frame_applied(dash, sent, data)
+    content, touched = _frame_applied(dash, sent, data)
     trace = trainer.probe_trace()
-    _same_as_static(data, trace, 0)  # the live figure is the static one of the new trace
+    _same_as_static(data, trace, 0, touched)  # the live figure is the static one of the new trace
     assert dash.status["step"] == 5 and content["trace_step"] == 5
     # the readout: per decoder step, what it read, the target, what it wrote
     out = trace.output[0].argmax(-1).tolist()
@@ -827,8 +909,8 @@ def test_a_seq2seq_dashboard_shows_another_sequence_of_the_probe() -> None:
     data = json.loads(json.dumps(dash.figures["seq2seq"]["data"]))
     sent = Sent(dash)
     dash.sample = other
-    _frame_applied(dash, sent, data)
-    _same_as_static(data, trace, other, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
+    _content, touched = _frame_applied(dash, sent, data)
+    _same_as_static(data, trace, other, touched, skip={0: ["colorbar"], 4: ["textfont"], 6: ["textfont"],
                                               7: ["colorbar"]})
     layout = dash.figures["seq2seq"]["layout"]
     right = max(float(max(d["x"])) for d in data[:3])
@@ -908,3 +990,18 @@ def test_a_frame_is_of_one_step_even_while_a_cell_trains(monkeypatch) -> None:
     parts = decode(*sent.frames()[-1])
     xs, ys = parts[("history", 0, "x")], parts[("history", 0, "y")]
     assert xs.size == ys.size == 3 and sent.frames()[-1][0]["step"] == 3
+
+
+def test_a_closed_dashboard_is_garbage_collected():
+    """Nothing keeps a closed dashboard (and its trainer and model) alive: anywidget watches a
+    ``_css`` given as a file path and holds every instance, so the CSS goes as a string."""
+    import gc
+    import weakref
+
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden",))
+    model = weakref.ref(dash.trainer.model)
+    ref = weakref.ref(dash)
+    dash.close()
+    del dash
+    gc.collect()
+    assert ref() is None and model() is None

@@ -508,6 +508,12 @@ def _doors() -> Iterator[Door]:
     yield Door("export_html", "figure", lambda v: rnnviz.export_html(v, "/tmp/never-written.html"),
                st.one_of(BAD_TEXT, st.just({"data": []})))
     yield Door("dashboard", "trainer", rnnviz.dashboard, st.one_of(BAD_TEXT, st.just(echo_model())))
+    yield Door("playground", "preset", rnnviz.playground,
+               st.one_of(BAD_TEXT.filter(lambda v: v is not None),
+                         st.sampled_from(["nope", "task=echo:2 wibble=1", "task=echo:99"])))
+    yield Door("playground", "controls", lambda v: rnnviz.playground(controls=v),
+               st.one_of(st.just(["nope"]), st.just("cell,lr"), st.integers(), st.just([3])))
+    yield Door("playground", "theme", lambda v: rnnviz.playground(theme=v), BAD_THEME)
 
 
 DOORS = list(_doors())
@@ -564,7 +570,8 @@ def test_every_public_name_has_a_door() -> None:
     """A new public function gets a row in the table (or a reason here)."""
     covered = {d.where.split(".")[0].split("(")[0] for d in DOORS}
     not_callable_with_args = {"Trace", "Batch", "JacobianNorms", "Dilated", "limits", "Seq2SeqTrace",
-                              "Trainable", "UnitScores", "get_language"}
+                              "Trainable", "UnitScores", "get_language",
+                              "Playground"}  # built by playground(), whose doors are above
     missing = set(rnnviz.__all__) - covered - not_callable_with_args - {"tasks", "tokens"}
     assert not missing, f"public names without a bad-input row: {sorted(missing)}"
 

@@ -24,7 +24,7 @@ def dashboard(
     trainer: Any,
     views: tuple[str, ...] | list[str] | None = None,
     *,
-    fps: int = 23,
+    fps: int = 32,
     theme: str = "auto",
     lang: str | None = None,
 ) -> Dashboard:
@@ -44,16 +44,19 @@ def dashboard(
     Every figure fills its slot: it is laid out again when it is first shown and whenever its
     slot's width changes (JupyterLab's sidebar, a window resize, zoom); in a narrow slot
     side-by-side subplots are stacked and long titles wrap. Half-width views (``"hidden"``,
-    ``"grad_flow"``) share a row two by two; one without a half-width neighbour takes the
-    full width. With ``theme="auto"`` the figures follow JupyterLab's light / dark theme live.
+    ``"grad_flow"``, ``"cell"``) share a row two by two; one without a half-width neighbour
+    takes the full width. With ``theme="auto"`` the figures follow JupyterLab's light / dark
+    theme live. ``"cell"`` (:func:`rnnviz.plot_cell` of the last layer) shows one step: the
+    one under the time cursor, and it follows the cursor as it moves and the training.
 
     Args:
         trainer: an :class:`rnnviz.Trainer`.
         views: names from :data:`rnnviz.live.VIEWS` (the registry in
-            ``rnnviz/live/_registry.py``): {views}. Default (``None``): ``"hidden"``,
-            ``"gates"`` (gated cells) and ``"grad_flow"``; ``"seq2seq"`` for a Seq2Seq.
-        fps: frames per second while training (1 to 60); the default, 23, keeps above 20
-            with room for a busy machine, and leaves most of the kernel to training.
+            ``rnnviz/live/_registry.py``, in the dashboard's order): {views}. Default
+            (``None``): ``"hidden"``, ``"gates"`` (gated cells) and ``"grad_flow"``;
+            ``"seq2seq"`` for a Seq2Seq.
+        fps: frames per second while training (1 to 60); the default, 32, keeps about 30
+            on a 2-core machine, and leaves most of the kernel to training.
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
         lang: ``"en"`` or ``"ru"`` for this dashboard (its figures, controls, status line and
             messages); default: :func:`rnnviz.set_language`, fixed when it is built.

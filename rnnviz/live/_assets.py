@@ -8,7 +8,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 # One ES module, in this order: each part uses only what the parts above it define (see
 # the header of each file); the last one exports the widget's ``render``.
-ESM_PARTS = ("plotly_adapter.js", "paint.js", "ui.js", "figures.js", "frames.js", "dashboard.js")
+ESM_PARTS = ("plotly_adapter.js", "paint.js", "in_place.js", "ui.js", "figures.js", "frames.js",
+             "dashboard.js")
 CSS = HERE / "dashboard.css"
 _PLOTLY_JS: bytes | None = None
 

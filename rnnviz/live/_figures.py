@@ -5,8 +5,13 @@ sent to the browser as plotly JSON (layout, styling, first data) with the dashbo
 finishing (:func:`_finish`, :func:`narrow_variant`). A frame then carries only what the
 views' ``update`` functions say changed, packed as ``parts``::
 
-    {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 0}   # float32 bytes
+    {"fig": "history", "trace": 0, "key": "y", "shape": [n], "buffer": 0}     # float32 bytes
+    {"fig": "hidden", "trace": 0, "key": "z", "shape": [H, T], "buffer": 1,
+     "codes": [-1.0, 1.0]}                       # a heatmap: colour codes, 1 byte a cell
     {"fig": "gates", "trace": 4, "key": "zmax", "value": 1.7}                 # small JSON
+    {"fig": "cell", "layout": {"title.text": "LSTM cell at t = 3 …"}}          # layout paths
+
+(colour codes and their mask of missing cells: :mod:`rnnviz.live._wire`).
 
 Nothing is computed here: the numbers come from the view modules, the ones their static
 ``plot_*`` figures are drawn from (tests/test_live_views.py checks that they agree). A
@@ -18,12 +23,15 @@ from __future__ import annotations
 import base64
 import json
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from rnnviz._types import Trace
+from rnnviz.live import _wire as W
 from rnnviz.live._narrow import (
     LINE_PANEL_MIN_PX,
     PANEL_MIN_PX,
@@ -33,7 +41,7 @@ from rnnviz.live._narrow import (
 from rnnviz.live._readout import finite_or_none, readout
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
 from rnnviz.views import _data as D
-from rnnviz.views._live import Change
+from rnnviz.views._live import LAYOUT, Change
 from rnnviz.views.history import (
     BASELINE_META,
     NO_STEPS_NAME,
@@ -49,50 +57,128 @@ __all__ = ["VIEWS", "BASELINE_META", "MAX_HISTORY_POINTS", "PANEL_MIN_PX", "LINE
            "left_out_note", "narrow_variant", "nice_bound", "probe_trace", "readout",
            "_decimate", "_text_px"]
 
+SHRINK_AFTER_S = 3.0  # a colour range shrinks once its values stayed small this long (Frame)
+
 HISTORY_HEIGHT = 330  # the training curves' height in the dashboard
 
 
 @dataclass
 class Frame:
-    """One frame: JSON ``parts`` and the float32 buffers they point to.
+    """One frame: JSON ``parts`` and the buffers they point to.
 
-    ``bounds`` remembers the colour ranges of earlier frames (see :meth:`symmetric`).
+    A curve goes as float32; a heatmap's ``z`` goes as colour codes at the colour scale's
+    resolution when its colour range is known (see ``_wire``): set in this frame (``zmin`` /
+    ``zmax`` values, :meth:`symmetric`, before or after the array) or else the figure's own
+    range (``bounds.fixed``). ``bounds`` remembers the colour ranges of earlier frames (see
+    :meth:`symmetric`).
     """
 
     parts: list[dict[str, Any]] = field(default_factory=list)
     buffers: list[bytes] = field(default_factory=list)
-    bounds: dict[tuple[str, int], float] = field(default_factory=dict)
+    bounds: dict[tuple, float] = field(default_factory=dict)
+    # heatmaps of this frame: (fig, trace) -> (part, float32 z); zmin / zmax values set
+    _heat: dict[tuple[str, int], tuple[dict, np.ndarray]] = field(default_factory=dict,
+                                                                  repr=False)
+    _zrange: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def symmetric(self, fig: str, trace: int, big: float) -> None:
         """Colour range [-b, b] covering ``big``; b is a 1-2-5 value kept until ``big``
-        leaves [b / 5, b], so the colour bar stays put while values drift."""
+        leaves [b / 5, b], so the colour bar stays put while values drift. It grows at once
+        (no value is clipped), and shrinks only once ``big`` has stayed below b / 5 for
+        ``SHRINK_AFTER_S`` seconds: a new colour range costs the browser a full redraw, and
+        early in training the gradients swing by decades within a second."""
         old = self.bounds.get((fig, trace))
-        b = old if old is not None and old / 5 <= big <= old else nice_bound(big)
+        low_since = ("low since", fig, trace)
+        now = self.clock()
+        if old is None or big > old:
+            b = nice_bound(big)
+        elif big >= old / 5:
+            b = old
+        else:
+            since = self.bounds.setdefault(low_since, now)
+            b = nice_bound(big) if now - since >= SHRINK_AFTER_S else old
+        if b != old or big >= old / 5:
+            self.bounds.pop(low_since, None)
         self.bounds[(fig, trace)] = b
-        self.value(fig, trace, "zmin", -b)
+        self.value(fig, trace, "zmin", -b, encode=False)
         self.value(fig, trace, "zmax", b)
 
     def array(self, fig: str, trace: int, key: str, value: Any) -> None:
         a = np.ascontiguousarray(D.as_numpy(value), dtype=np.float32)
-        self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": list(a.shape),
-                           "buffer": len(self.buffers)})
+        part = {"fig": fig, "trace": trace, "key": key, "shape": list(a.shape),
+                "buffer": len(self.buffers)}
+        self.parts.append(part)
         self.buffers.append(a.tobytes())
+        if key == "z" and a.ndim == 2:
+            self._heat[(fig, trace)] = (part, a)
+            self._encode(fig, trace)
+
+    def _encode(self, fig: str, trace: int) -> None:
+        """(Re)write the heatmap's buffer: colour codes if its colour range is known and
+        covers every value, float32 otherwise (see ``_wire``)."""
+        part, a = self._heat[(fig, trace)]
+        lo, hi = getattr(self.bounds, "fixed", {}).get((fig, trace), (None, None))
+        given = self._zrange.get((fig, trace), {})
+        lo, hi = given.get("zmin", lo), given.get("zmax", hi)
+        old_mask = part.pop("missing", None)  # the same cells are missing whatever the range
+        part.pop("codes", None)
+        coded = W.encode(a, lo, hi)
+        if coded is None:
+            self.buffers[part["buffer"]] = a.tobytes()
+            if old_mask is not None:
+                self.buffers[old_mask] = b""
+            return
+        codes, mask = coded
+        self.buffers[part["buffer"]] = codes.tobytes()
+        part["codes"] = [float(lo), float(hi)]
+        if mask is not None:
+            if old_mask is None:
+                old_mask = len(self.buffers)
+                self.buffers.append(b"")
+            part["missing"] = old_mask
+            self.buffers[old_mask] = mask
+        for other in self.parts:  # parts that share the buffer (same) read it the same way
+            if other is not part and other.get("buffer") == part["buffer"]:
+                for extra in ("codes", "missing"):
+                    other.pop(extra, None)
+                    if extra in part:
+                        other[extra] = part[extra]
 
     def same(self, fig: str, trace: int, key: str, like: int) -> None:
         """Point ``key`` at the buffer of part ``like`` (one copy of an x shared by curves)."""
         part = self.parts[like]
-        self.parts.append({"fig": fig, "trace": trace, "key": key, "shape": part["shape"],
-                           "buffer": part["buffer"]})
+        self.parts.append({k: v for k, v in part.items() if k in ("shape", "buffer", "codes",
+                                                                  "missing")}
+                          | {"fig": fig, "trace": trace, "key": key})
 
-    def value(self, fig: str, trace: int, key: str, value: Any) -> None:
+    def value(self, fig: str, trace: int, key: str, value: Any, *, encode: bool = True) -> None:
+        """A small JSON value; a new ``zmin`` / ``zmax`` recodes the heatmap's ``z`` (unless
+        ``encode`` is false: the other end follows)."""
         self.parts.append({"fig": fig, "trace": trace, "key": key, "value": value})
+        if key in ("zmin", "zmax"):
+            self._zrange.setdefault((fig, trace), {})[key] = value
+            if encode and (fig, trace) in self._heat:
+                self._encode(fig, trace)
+
+    def layout(self, fig: str, key: str, value: Any) -> None:
+        """A small JSON value at the dotted path ``key`` of the figure's layout (one part
+        per figure holds them all)."""
+        for part in self.parts:
+            if part["fig"] == fig and "layout" in part:
+                part["layout"][key] = value
+                return
+        self.parts.append({"fig": fig, "layout": {key: value}})
 
     def add(self, fig: str, changes: list[Change]) -> None:
         """Pack a view's changes: arrays as float32 buffers (an array object that appears
-        twice is sent once), values as JSON, symmetric ranges through :meth:`symmetric`."""
+        twice is sent once), values as JSON, symmetric ranges through :meth:`symmetric`,
+        layout changes through :meth:`layout`."""
         sent: dict[int, int] = {}  # id(array) -> its part
         for c in changes:
-            if c.symmetric is not None:
+            if c.trace == LAYOUT:
+                self.layout(fig, c.key, _json(c.value))
+            elif c.symmetric is not None:
                 self.symmetric(fig, c.trace, c.symmetric)
             elif c.array is not None:
                 if id(c.array) in sent:
@@ -131,11 +217,12 @@ def probe_trace(trainer: Any) -> Trace:
 
 
 def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
-                  theme: str) -> dict[str, dict[str, Any]]:
+                  theme: str, t: int = 0) -> dict[str, dict[str, Any]]:
     """Plotly JSON of every figure, keyed by name, plus dashboard metadata.
 
     Each value is ``{"data", "layout", "time_axes", "grid", "highlight", ...}``; ``history``
-    first, then the views in the registry's order.
+    first, then the views in the registry's order; ``t``: the time cursor (for the views
+    that follow it).
     """
     figures: dict[str, dict[str, Any]] = {}
     hist = live_history(trainer, theme=theme).figure
@@ -149,7 +236,9 @@ def build_figures(trainer: Any, trace: Trace, views: tuple[str, ...], sample: in
                                  _history_layout)
     figures["history"]["fixed_axes"] = fixed
     shown = [v for v in VIEWS if v in views]
-    built = {name: REGISTRY[name].build(trace, sample=sample, theme=theme) for name in shown}
+    built = {name: REGISTRY[name].build(trace, sample=sample, theme=theme,
+                                        **({"t": t} if REGISTRY[name].follows_t else {}))
+             for name in shown}
     grids = _grids([built[name].grid for name in shown])
     for (name, lv), grid in zip(built.items(), grids, strict=True):
         figures[name] = _finish(lv.figure, name, lv.time_axes, lv.highlight, lv.height, grid,
@@ -235,15 +324,18 @@ def nice_bound(value: float) -> float:
 
 
 def build_frame(trainer: Any, trace: Trace, views: tuple[str, ...], sample: int,
-                baselines: list[int] = (), bounds: dict | None = None) -> Frame:
+                baselines: list[int] = (), bounds: dict | None = None, t: int = 0) -> Frame:
     """Every changing number of every figure for the current state.
 
     ``baselines``: the history's baseline lines (``build_figures(...)["history"]
-    ["baselines"]``); ``bounds``: the colour ranges of the previous frame (updated in place).
+    ["baselines"]``); ``bounds``: the colour ranges of the previous frame (updated in place);
+    ``t``: the time cursor, passed to the views that follow it.
     """
     frame = Frame(bounds=bounds if bounds is not None else {})
     frame.add("history", update_history(trainer, baselines))
     for name in VIEWS:
         if name in views:
-            frame.add(name, REGISTRY[name].update(trace, sample))
+            entry = REGISTRY[name]
+            frame.add(name, entry.update(trace, sample, t) if entry.follows_t
+                      else entry.update(trace, sample))
     return frame

@@ -23,8 +23,9 @@ def readout(trainer: Any, trace: Trace, sample: int) -> list[str]:
     task = trainer.task
     T = trace.seq_len
     x = trace.inputs[sample]
-    ins = ([_label(task.vocab, int(v)) for v in x] if x.dim() == 1
-           else [", ".join(f"{float(v):.2f}" for v in x[t][:3]) for t in range(T)])
+    # plain lists first: iterating a tensor makes a tensor of every element (~1 ms a frame)
+    ins = ([_label(task.vocab, int(v)) for v in x.tolist()] if x.dim() == 1
+           else [", ".join(f"{v:.2f}" for v in row) for row in x[:, :3].tolist()])
     out = trace.output[sample] if trace.output is not None else None
     y = trace.target[sample] if trace.target is not None else None
     lines = [_("input {x}").format(x=ins[t]) for t in range(T)]

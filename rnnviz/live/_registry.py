@@ -3,7 +3,9 @@
 A view is made live in its own module (see :mod:`rnnviz.views._live`): ``live_<name>``
 builds the figure with its dashboard metadata, ``update_<name>`` says what changes for a new
 trace. Adding a view to the dashboard is one line in :data:`REGISTRY`; its order is the
-dashboard's, top to bottom (two ``"half"`` views next to each other share a row).
+dashboard's, top to bottom (two ``"half"`` views next to each other share a row). A view
+that shows one step (the cell) has ``follows_t``: its build and update take the dashboard's
+time cursor ``t`` too, and moving the cursor sends it a frame.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from rnnviz._types import Seq2SeqTrace
 from rnnviz.i18n import N_, _
-from rnnviz.views import gradients, heatmaps, seq2seq, unrolled
+from rnnviz.views import cell, gradients, heatmaps, seq2seq, unrolled
 from rnnviz.views._live import Change, LiveView
 
 ALL_CELLS = ("elman", "lstm", "gru")  # the cells of a SequenceModel (its trace is a Trace)
@@ -29,11 +31,13 @@ _WHY_OTHER = N_("no {view} view for a {cell} model")
 @dataclass(frozen=True)
 class Entry:
     """A live view: ``build(trace, *, sample, theme) -> LiveView``, ``update(trace, sample)
-    -> list[Change]``, and the cell types it applies to."""
+    -> list[Change]``, the cell types it applies to, and whether it follows the time cursor
+    (then ``build(..., t=t)`` and ``update(trace, sample, t)``)."""
 
     build: Callable[..., LiveView]
-    update: Callable[[Any, int], list[Change]]
+    update: Callable[..., list[Change]]
     cells: tuple[str, ...] = ALL_CELLS
+    follows_t: bool = False
 
 
 REGISTRY: dict[str, Entry] = {
@@ -42,6 +46,7 @@ REGISTRY: dict[str, Entry] = {
     "gates": Entry(heatmaps.live_gates, heatmaps.update_gates, GATED),
     "gate_saturation": Entry(heatmaps.live_gate_saturation, heatmaps.update_gate_saturation, GATED),
     "unrolled": Entry(unrolled.live_unrolled, unrolled.update_unrolled),
+    "cell": Entry(cell.live_cell, cell.update_cell, follows_t=True),
     "seq2seq": Entry(seq2seq.live_seq2seq, seq2seq.update_seq2seq, SEQ2SEQ),
 }
 

@@ -138,12 +138,14 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
     snapshot's trace (the dashboard's sample 0, colour ranges exact)."""
     import plotly.graph_objects as go
 
-    from rnnviz.views._live import merged
+    from rnnviz.views._live import layout_of, merged
     from rnnviz.views.animate import _controls
 
     entry = REGISTRY[view]
     fig = entry.build(snaps[0].trace, sample=0, theme=theme).figure
-    datas = [merged(entry.update(snap.trace, 0)) for snap in snaps]
+    changes = [entry.update(snap.trace, 0) for snap in snaps]
+    datas = [merged(c) for c in changes]
+    layouts = [layout_of(c) for c in changes]  # e.g. a shared colour axis (the title is ours)
     moving = sorted({k for d in datas for k in d})
     head = fig.layout.title.text or ""
     subtitle = fig.layout.title.subtitle.text
@@ -155,10 +157,11 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
             out["subtitle"] = {"text": subtitle}
         return out
 
-    frames = [go.Frame(name=f"s{snap.step}", traces=moving, layout={"title": title(snap.step)},
+    frames = [go.Frame(name=f"s{snap.step}", traces=moving,
+                       layout={**lay, "title": title(snap.step)},
                        data=[{"type": fig.data[k].type, **_small(d.get(k, {}))}
                              for k in moving])
-              for snap, d in zip(snaps, datas, strict=True)]
+              for snap, d, lay in zip(snaps, datas, layouts, strict=True)]
     fig.update_layout(title=title(snaps[0].step))
     return _controls(fig, frames, [str(snap.step) for snap in snaps],
                      prefix=_("training step "), duration=DURATION)

@@ -1,16 +1,21 @@
 """Frame sending: each frame is built from the trainer's state when the pacer lets it go
-(the probe's trace rationed while training), sent as JSON parts plus float32 buffers, and
-timed for the benchmarks.
+(the probe's trace rationed while training), sent as JSON parts plus binary buffers
+(float32, or a heatmap's one-byte colour codes: ``_wire``), and timed for the benchmarks.
 
 A frame is the custom message ``{"type": "frame", "seq", "step", "sent", "trace_step",
 "parts"}`` with its buffers (see ``_figures.Frame``), plus ``"readout"`` when the views
 changed, ``"reset": true`` for the first frame of a new run (the browser drops every grown
 axis range) and ``"ack_after"`` while training at full speed (see :data:`ACK_INTERVAL`).
+
+Views that follow the time cursor (the cell, ``_registry.Entry.follows_t``) get the cursor
+``t`` with every frame; moving the cursor asks the pacer for a frame (throttled by it, the
+newest cursor wins), and a frame whose trace is not new carries only those views.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections import deque
 from typing import Any
@@ -20,16 +25,24 @@ import traitlets as tl
 from rnnviz.i18n import language
 from rnnviz.live import _describe
 from rnnviz.live import _figures as F
+from rnnviz.live._registry import REGISTRY
 from rnnviz.live._status import STATUS_INTERVAL
 
 # While training at full speed the browser acks at most every ACK_INTERVAL s (the newest frame
 # it drew). Every ack is a shell message, which ipykernel wraps in busy and idle status
 # messages, and JupyterLab redraws its kernel indicators for each: at 10 acks/s that cost
-# Chromium more than drawing the frames (benchmarks/README.md). WINDOW frames may be in
+# Chromium more than drawing the frames (benchmarks/README.md). window(fps) frames may be in
 # flight, enough for the frames of one ack interval plus the round trip at the fps cap; the
 # browser draws only the newest frame it has, so they never form a queue.
 ACK_INTERVAL = 0.25
-WINDOW = 10
+ROUND_TRIP_S = 0.1  # an ack's way back, with room to spare (median 15-50 ms, benchmarks)
+
+
+def window(fps: float) -> int:
+    """Frames that may be in flight at ``fps``: those sent in one ack interval and a round
+    trip, and two more. Fewer would cap the frame rate: at 60 frames/s a window of 10 let
+    only ~34 through (benchmarks/README.md)."""
+    return math.ceil(fps * (ACK_INTERVAL + ROUND_TRIP_S)) + 2
 
 
 class FrameSender(tl.HasTraits):
@@ -51,6 +64,7 @@ class FrameSender(tl.HasTraits):
         self._frame_step = -1  # the trainer's step and state in the last frame
         self._frame_state = ""
         self._frame_sample = 0
+        self._frame_t = 0  # the time cursor the views that follow it last showed
         self._baselines = baselines  # trace indices of the history's baseline lines
         self._shown = self.trainer.last_probe  # the probe trace (a Snapshot) last shown
         self._trace_at, self._trace_cost = 0.0, 0.0  # when the last fresh trace was made, its cost
@@ -70,6 +84,13 @@ class FrameSender(tl.HasTraits):
         self._shown, self._force_views = None, True
         self._fresh_axes = True
         self._bounds.clear()
+
+    @tl.observe("t")
+    def _on_t(self, change: dict) -> None:
+        """The cursor moved: a frame for the views that follow it (the pacer throttles it,
+        the newest cursor wins)."""
+        if any(REGISTRY[v].follows_t for v in self.views):
+            self.pacer.request()
 
     def _trainer_moved(self) -> bool:
         """Whether the trainer's step or state changed since the last frame."""
@@ -128,8 +149,12 @@ class FrameSender(tl.HasTraits):
             sample = min(self.sample, trace.batch_size - 1)
             if sample != self._frame_sample or self._force_views:
                 new, self._frame_sample, self._force_views = True, sample, False
-            views = tuple(self.views) if new else ()
-            frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds)
+            t = int(self.t)
+            views = tuple(self.views) if new else tuple(
+                v for v in self.views if t != self._frame_t and REGISTRY[v].follows_t)
+            if views:
+                self._frame_t = t
+            frame = F.build_frame(tr, trace, views, sample, self._baselines, self._bounds, t)
             step, state = int(tr.steps), tr.state
         self._seq += 1
         content = {"type": "frame", "seq": self._seq, "step": step, "sent": time.time(),

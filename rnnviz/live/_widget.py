@@ -19,11 +19,12 @@ import traitlets as tl
 from rnnviz.i18n import get_language
 from rnnviz.live import _assets, _describe, _hooks
 from rnnviz.live import _figures as F
+from rnnviz.live import _wire as W
 from rnnviz.live._controls import Controls
 from rnnviz.live._labels import labels
 from rnnviz.live._loop import FramePacer, TrainingLoop
 from rnnviz.live._registry import available_views, default_views, kind, left_out_note
-from rnnviz.live._sender import WINDOW, FrameSender
+from rnnviz.live._sender import FrameSender, window
 from rnnviz.live._status import START
 from rnnviz.views.history import metric_label
 
@@ -34,7 +35,8 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     """Live training dashboard; build it with :func:`rnnviz.dashboard`."""
 
     _esm = _assets.esm()
-    _css = _assets.CSS
+    # a string, not a Path: anywidget watches a Path for edits and keeps every instance alive
+    _css = _assets.CSS.read_text(encoding="utf-8")
 
     # controls (browser <-> kernel)
     playing = tl.Bool(False, help="Training runs in the background while True.").tag(sync=True)
@@ -64,7 +66,7 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
     probe_size = tl.Int(1, help="Sequences in the probe batch.").tag(sync=True)
     views = tl.List(tl.Unicode(), help="Figures shown besides the history.").tag(sync=True)
     theme = tl.Unicode("auto", help="'auto', 'light' or 'dark'.").tag(sync=True)
-    fps = tl.Int(23, help="At most this many frames per second.").tag(sync=True)
+    fps = tl.Int(32, help="At most this many frames per second.").tag(sync=True)
     figures = tl.Dict(help="Plotly JSON of every figure, sent once; frames update them.").tag(
         sync=True)
     figure_order = tl.List(tl.Unicode(), help="Names of the figures, top to bottom.").tag(
@@ -76,7 +78,7 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
                  theme: str) -> None:
         self.trainer = trainer
         self._lang = get_language()  # its status, messages and readout keep speaking it
-        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=WINDOW)
+        self.pacer = FramePacer(self._send_frame, fps=fps, max_in_flight=window(fps))
         # 40 ms chunks: they end early whenever a frame is due, so in practice training
         # yields once per frame; a pause or an ack waits at most one chunk
         self.loop = TrainingLoop(trainer, self._on_chunk, self.pacer, budget=0.04)
@@ -105,6 +107,7 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
             labels=labels(),
         )
         self._init_sender(figures["history"]["baselines"])
+        self._bounds = W.Bounds(figures)  # and the figures' own colour ranges (_wire)
         self._sync_status()
         self.on_msg(self._on_message)
         _hooks.watch(self)

@@ -4,8 +4,10 @@
 // wins).
 //
 // Protocol (see _sender.py): {type: "frame", seq, step, sent, trace_step, parts, readout?,
-// reset?, ack_after?} with Float32 buffers; each part is {fig, trace, key, value} (JSON) or
-// {fig, trace, key, shape, buffer} (an array in buffers[buffer]). After drawing we send
+// reset?, ack_after?} with binary buffers; each part is {fig, trace, key, value} (JSON),
+// {fig, trace, key, shape, buffer} (a float32 array in buffers[buffer]), a heatmap's
+// colour codes {..., codes: [zmin, zmax], missing?} (see colourCodes), or layout changes
+// {fig, layout: {"dotted.path": value}} (see applyLayout). After drawing we send
 // {type: "drawn", seq}, which frees the kernel's window of frames in flight: a bounded
 // window, never a backlog.
 
@@ -27,18 +29,83 @@ function shaped(flat, shape) {
   return out;
 }
 
+// A heatmap's colour codes (see rnnviz/live/_wire.py): one byte k per cell over
+// part.codes = [zmin, zmax], decoded to zmin + k (zmax - zmin) / 255, NaN where the bit mask
+// of missing cells (buffers[part.missing]) is set. The codes stay on the array (.codes, .lo,
+// .hi): painted with the same colour range they are the lookup table's entries (paint.js).
+function bytesOf(view) { // a DataView (or ArrayBuffer) -> Uint8Array on the same memory
+  return new Uint8Array(view.buffer || view, view.byteOffset || 0, view.byteLength);
+}
+function colourCodes(part, buffers) {
+  const bytes = bytesOf(buffers[part.buffer]);
+  const [lo, hi] = part.codes;
+  const step = (hi - lo) / 255;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = lo + bytes[i] * step;
+  if (part.missing !== undefined) {
+    const mask = bytesOf(buffers[part.missing]);
+    for (let i = 0; i < out.length; i++) if (mask[i >> 3] & (1 << (i & 7))) out[i] = NaN;
+  }
+  return Object.assign(out, { codes: bytes, lo, hi });
+}
+
 // One part -> {value} for plotly's trace[key], plus {flat, shape} for arrays (row-major).
 function decodePart(part, buffers) {
   if (part.buffer === undefined) return { value: part.value, flat: null, shape: null };
-  const flat = floats(buffers[part.buffer]);
+  const flat = part.codes ? colourCodes(part, buffers) : floats(buffers[part.buffer]);
   return { value: shaped(flat, part.shape), flat, shape: part.shape };
+}
+
+// ---- layout parts: {"title.text": ..., "coloraxis3.cmax": ...} (a title naming the step t,
+// a shared colour axis). They go into the figure's spec too (layoutFor rebuilds the layout
+// from it on every resize and theme switch) and into its narrow variant's override of the
+// same key, wrapped as that one was (_narrow.py: a title breaks at its first " — " or " · ").
+function setPath(obj, path, value) { // returns whether the value changed
+  const keys = path.split(".");
+  const last = keys.pop();
+  let d = obj;
+  for (const k of keys) {
+    if (d[k] === null || typeof d[k] !== "object") d[k] = {};
+    d = d[k];
+  }
+  const changed = JSON.stringify(d[last]) !== JSON.stringify(value);
+  d[last] = value;
+  return changed;
+}
+function wrapLike(old, text) {
+  if (typeof old !== "string" || !old.includes("<br>") || typeof text !== "string") return text;
+  for (const sep of [" — ", " · "]) {
+    const at = text.indexOf(sep);
+    if (at >= 0) return `${text.slice(0, at)}<br>${text.slice(at + sep.length)}`;
+  }
+  return text;
+}
+function getPath(obj, path) {
+  let v = obj;
+  for (const k of path.split(".")) v = v !== null && typeof v === "object" ? v[k] : undefined;
+  return v;
+}
+function applyLayout(fig, changes) { // returns whether the drawn layout changed
+  let changed = false;
+  const narrow = fig.spec.narrow ? fig.spec.narrow.layout : null;
+  for (const [path, value] of Object.entries(changes)) {
+    setPath(fig.spec.layout, path, value);
+    let shown = value;
+    if (narrow && narrow[path.split(".")[0]]) { // the narrow variant overrides this key
+      setPath(narrow, path, wrapLike(getPath(narrow, path), value));
+      if (fig.narrow) shown = getPath(narrow, path);
+    }
+    if (setPath(fig.layout, path, shown)) changed = true;
+  }
+  return changed;
 }
 
 // ---- applying: new numbers into the figures' data, painted fast where possible
 // A frame whose heatmaps keep their colour range and whose curves stay inside their axes is
 // painted directly on canvas overlays (paint.js): well under a millisecond per figure. A full
 // plotly redraw costs 50-100 ms in JupyterLab, so figures that need one (an axis that must
-// grow, a new colour range) are redrawn at most every SLOW_MS.
+// grow) are redrawn at most every SLOW_MS, and a new colour range (painted at once) redraws
+// its colour bar within BAR_MS.
 async function applyFrame(dash, { msg, buffers }) {
   const { figs, stats } = dash;
   const why = (fig, reason) => { // diagnostics: why a figure needed a full redraw
@@ -53,10 +120,17 @@ async function applyFrame(dash, { msg, buffers }) {
       full.add(fig);
     }
   }
+  const speed = msg.reset ? 0 : (dash.model.get("status") || {}).steps_per_s || 0;
+  for (const fig of Object.values(figs)) fig.stepsPerS = speed; // the step axes' headroom
   const heat = [];
   const lines = new Map(); // "fig/trace" -> {fig, index}
+  const bars = new Set(); // figures with a new colour range (their colour bars: BAR_MS)
   for (const part of msg.parts) {
     const fig = figs[part.fig];
+    if (fig && part.layout) {
+      if (applyLayout(fig, part.layout)) { why(fig, "layout"); full.add(fig); }
+      continue;
+    }
     if (!fig || !fig.data[part.trace]) continue;
     const trace = fig.data[part.trace];
     const { value, flat, shape } = decodePart(part, buffers);
@@ -66,6 +140,8 @@ async function applyFrame(dash, { msg, buffers }) {
       heat.push({ fig, index: part.trace, flat, shape });
     } else if ((part.key === "x" || part.key === "y") && trace.type === "scatter") {
       lines.set(`${part.fig}/${part.trace}`, { fig, index: part.trace });
+    } else if ((part.key === "zmin" || part.key === "zmax") && trace.type === "heatmap") {
+      bars.add(fig); // the cells are painted in the new range (paintHeatmap reads fig.data)
     } else {
       why(fig, `value ${part.trace}.${part.key}`);
       full.add(fig);
@@ -98,7 +174,13 @@ async function applyFrame(dash, { msg, buffers }) {
   const due = [];
   for (const fig of full) {
     if (now - fig.lastFull >= SLOW_MS || !fig.drawnOnce) due.push(fig);
-    else fig.stale = true;
+    else [fig.stale, fig.dueAt] = [true, Math.min(fig.dueAt, fig.lastFull + SLOW_MS)];
+  }
+  for (const fig of bars) {
+    if (full.has(fig)) continue;
+    if (!fig.stale) why(fig, "colour range");
+    fig.stale = true;
+    fig.dueAt = Math.min(fig.dueAt, Math.max(now + BAR_MS, fig.lastFull + SLOW_MS));
   }
   await Promise.all(due.map((fig) => fullDraw(dash, fig, t)));
   redrawStaleLater(dash);

@@ -3,6 +3,8 @@
 // Pure helpers on plotly's drawn figures (no widget state): axis ranges, colour lookup
 // tables, and the canvas overlays that show a new frame's heatmaps and curves in well under a
 // millisecond. What plotly drew is read through PlotlyAdapter (plotly_adapter.js, part 1).
+// Heatmaps with marks over their cells are painted in place instead (in_place.js, the next
+// part: paintHeatmap hands them to its paintInPlace).
 
 const CURSOR = "#E69F00";
 const CURSOR_OPACITY = 0.8; // explicit: a template's shape default (0.3) is too faint to project
@@ -31,18 +33,31 @@ function edges(values, n) { // brick edges from plotly's bricks (it holds edges 
   return [values[0] - half, values[n - 1] + half];
 }
 
-function colour(image, flat, rows, cols, lut, zmin, zmax, flipX = false, flipY = false) {
+// The lookup-table entry of every cell: a frame's colour codes when they were made for this
+// colour range (frames.js: decodePart; rnnviz/live/_wire.py), else computed from the values
+// exactly as the kernel computes the codes. -1: a missing cell (transparent).
+function entries(flat, zmin, zmax) {
+  const codes = flat.codes && flat.lo === zmin && flat.hi === zmax ? flat.codes : null;
+  const scale = 255 / (zmax - zmin);
+  const out = new Int16Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (!Number.isFinite(v)) out[i] = -1;
+    else out[i] = codes ? codes[i] : Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
+  }
+  return out;
+}
+
+function colour(image, flat, rows, cols, lut, zmin, zmax) {
   // z (rows x cols, row 0 at the bottom of an upward y axis) -> RGBA pixels (row 0 on top)
   const px = image.data;
-  const scale = 255 / (zmax - zmin);
+  const k = entries(flat, zmin, zmax);
   for (let r = 0; r < rows; r++) {
-    const o0 = 4 * (flipY ? r : rows - 1 - r) * cols;
+    const o0 = 4 * (rows - 1 - r) * cols;
     for (let c = 0; c < cols; c++) {
-      const v = flat[r * cols + c];
-      const o = o0 + 4 * (flipX ? cols - 1 - c : c);
-      if (!Number.isFinite(v)) { px[o + 3] = 0; continue; }
-      const k = 4 * Math.max(0, Math.min(255, Math.round((v - zmin) * scale)));
-      px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+      const e = k[r * cols + c], o = o0 + 4 * c;
+      if (e < 0) { px[o + 3] = 0; continue; }
+      px[o] = lut[4 * e]; px[o + 1] = lut[4 * e + 1]; px[o + 2] = lut[4 * e + 2]; px[o + 3] = 255;
     }
   }
 }
@@ -62,9 +77,14 @@ function niceUp(v) { // the smallest 1, 1.2, 1.5, 2, 3, 5 or 7 x 10^k >= v (v > 
   return 10 * e;
 }
 
+const AHEAD_S = 10; // an axis of training steps has room for this many seconds of training
+
 function growRanges(fig) {
-  // Fixed axis ranges with room to grow into, so most frames only move the curves:
-  // x against training step gets 100% headroom; log y axes get a decade below and above.
+  // Fixed axis ranges with room to grow into, so most frames only move the curves: x against
+  // training step gets 100% headroom, and at least AHEAD_S seconds of training at the speed
+  // the last frame reported (fig.stepsPerS), so a fast run does not redraw it every second;
+  // log y axes (gradient norms, which mostly shrink as training goes) get two decades below
+  // and one above.
   const xs = {}, ys = {}, lin = {};
   const extend = (ends, ax, values) => {
     const v = values.filter(isNum);
@@ -93,11 +113,12 @@ function growRanges(fig) {
   }
   for (const [ax, [lo, hi]] of Object.entries(xs)) {
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
-      range: [lo, lo + Math.max(2 * (hi - lo), 100)], autorange: false,
+      range: [lo, lo + Math.max(2 * (hi - lo), 100, AHEAD_S * (fig.stepsPerS || 0))],
+      autorange: false,
     });
   }
-  for (const [ax, [lo, hi]] of Object.entries(ys)) {
-    const range = [Math.floor(lo) - 1, Math.ceil(hi) + 1];
+  for (const [ax, [lo, hi]] of Object.entries(ys)) { // gradient norms: they mostly shrink
+    const range = [Math.floor(lo) - 2, Math.ceil(hi) + 1];
     fig.layout[ax] = Object.assign({}, fig.layout[ax], {
       range, autorange: false,
       dtick: Math.max(1, Math.ceil((range[1] - range[0]) / 6)), // <= ~7 decade labels
@@ -291,9 +312,11 @@ function paintHeatmap(fig, index, flat, shape) {
   const [rows, cols] = shape;
   if (!cd0.z || cd0.z.length !== rows || (cd0.z[0] || []).length !== cols) return false;
   const lut = colorLut(full.colorscale);
-  const zmin = full.zmin, zmax = full.zmax;
+  // the colour range of the data (a frame may have just changed it): what plotly will draw
+  const own = fig.data[index];
+  const zmin = isNum(own.zmin) ? own.zmin : full.zmin, zmax = isNum(own.zmax) ? own.zmax : full.zmax;
   if (!lut || !(zmax > zmin)) return false;
-  if (fig.spec.highlight) return paintImage(fig, index, flat, shape, lut, zmin, zmax);
+  if (fig.spec.highlight) return paintInPlace(fig, index, flat, shape, lut, zmin, zmax);
   const ov = overlayFor(fig, full);
   if (!ov) return false;
   let hm = ov.heat.get(index);
@@ -325,34 +348,6 @@ function paintHeatmap(fig, index, flat, shape) {
   colour(hm.image, flat, rows, cols, lut, zmin, zmax);
   hm.cellsCtx.putImageData(hm.image, 0, 0);
   ov.dirty = true;
-  PlotlyAdapter.setHoverZ(gd, index, fig.data[index].z);
-  return true;
-}
-// Figures with marks drawn over their cells (the unrolled network's boxes and arrows) keep
-// plotly's <image> and get a new PNG of the cells instead: dearer, but nothing is covered.
-function paintImage(fig, index, flat, shape, lut, zmin, zmax) {
-  const gd = fig.div;
-  if (!fig.images) fig.images = PlotlyAdapter.heatmapImages(gd);
-  const img = fig.images.get(index);
-  const cd0 = PlotlyAdapter.bricks(gd, index);
-  const full = PlotlyAdapter.trace(gd, index);
-  if (!img || !cd0 || !full || !uniform(cd0.x) || !uniform(cd0.y)) return false;
-  const xa = PlotlyAdapter.axis(gd, full.xaxis), ya = PlotlyAdapter.axis(gd, full.yaxis);
-  const [rows, cols] = shape;
-  if (!fig.png || fig.png.width !== cols || fig.png.height !== rows) {
-    fig.png = document.createElement("canvas");
-    fig.png.width = cols;
-    fig.png.height = rows;
-  }
-  const ctx = fig.png.getContext("2d");
-  const image = ctx.createImageData(cols, rows);
-  colour(image, flat, rows, cols, lut, zmin, zmax, xa && xa.range[0] > xa.range[1],
-         ya && ya.range[0] > ya.range[1]);
-  ctx.putImageData(image, 0, 0);
-  img.setAttribute("href", fig.png.toDataURL("image/png"));
-  img.removeAttribute("xlink:href");
-  img.setAttribute("preserveAspectRatio", "none");
-  img.style.imageRendering = "pixelated";
   PlotlyAdapter.setHoverZ(gd, index, fig.data[index].z);
   return true;
 }

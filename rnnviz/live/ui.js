@@ -148,11 +148,12 @@ function syncNote(model, ui) {
 }
 
 // The time cursor's slider, its value and the readout of the shown sequence at t.
-function showT(model, ui, readout) {
+function showT(model, ui, readout) { // every frame: the page is touched only if text changed
   const t = model.get("t");
-  ui.tSlider.value = String(t);
-  ui.tText.textContent = `${t} / ${ui.T - 1}`;
-  ui.readout.textContent = readout[t] ? fill(ui.L.readout, { t, what: readout[t] }) : "";
+  const set = (e, key, v) => { if (e[key] !== v) e[key] = v; };
+  set(ui.tSlider, "value", String(t));
+  set(ui.tText, "textContent", `${t} / ${ui.T - 1}`);
+  set(ui.readout, "textContent", readout[t] ? fill(ui.L.readout, { t, what: readout[t] }) : "");
 }
 
 // Controls and status follow their traits from now on.

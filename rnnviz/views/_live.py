@@ -10,7 +10,13 @@ checks it for every registered view). ``rnnviz/live`` only packs the changes int
 A :class:`Change` names one trace of the figure (its index in ``figure.data``), a key and
 either new numbers (``array``, sent as float32), a small JSON ``value``, or a ``symmetric``
 colour range [-b, b] covering the magnitude b (a live dashboard may round b up so that its
-colour bar rarely moves; the static figure uses b itself).
+colour bar rarely moves; the static figure uses b itself). A change of the figure's layout
+(:func:`layout`: a title that names the step, a shared colour axis) has ``trace`` ``LAYOUT``
+and a dotted path as its key (``"title.text"``, ``"coloraxis3.cmax"``).
+
+A view whose picture depends on the dashboard's time cursor ``t`` (the cell at step t) takes
+it as a third argument: ``update_<name>(trace, sample, t)`` (registered with
+``follows_t=True``); the dashboard sends it a frame when the cursor moves.
 
 Example:
     >>> lv = heatmaps.live_hidden(trace_a, sample=0, theme="light")  # doctest: +SKIP
@@ -25,6 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+#: ``Change.trace`` of a change to the figure's layout (``key`` is a dotted path).
+LAYOUT = -1
 
 #: The dashboard's grid: a "half" view sits beside another half view, a "wide" one takes a row.
 GRIDS = ("half", "wide")
@@ -59,6 +68,11 @@ def array(trace: int, key: str, a: Any) -> Change:
 def value(trace: int, key: str, v: Any) -> Change:
     """A small JSON value for ``key`` of trace ``trace`` (e.g. a heatmap's ``zmax``)."""
     return Change(trace, key, value=v)
+
+
+def layout(key: str, v: Any) -> Change:
+    """A small JSON value at the dotted path ``key`` of the layout (e.g. ``"title.text"``)."""
+    return Change(LAYOUT, key, value=v)
 
 
 def symmetric(trace: int, big: float) -> Change:
@@ -98,9 +112,12 @@ class LiveView:
 
 
 def merged(changes: Sequence[Change]) -> dict[int, dict[str, Any]]:
-    """The changes as plotly trace updates: ``{trace: {key: value}}``, colour ranges exact."""
+    """The changes as plotly trace updates: ``{trace: {key: value}}``, colour ranges exact
+    (layout changes are left out: :func:`layout_of`)."""
     out: dict[int, dict[str, Any]] = {}
     for c in changes:
+        if c.trace == LAYOUT:
+            continue
         d = out.setdefault(c.trace, {})
         if c.symmetric is not None:
             d["zmin"], d["zmax"] = -c.symmetric, c.symmetric
@@ -108,4 +125,18 @@ def merged(changes: Sequence[Change]) -> dict[int, dict[str, Any]]:
             d[c.key] = c.array
         else:
             d[c.key] = c.value
+    return out
+
+
+def layout_of(changes: Sequence[Change]) -> dict[str, Any]:
+    """The layout changes as a nested plotly layout update (``"a.b": v`` -> ``{"a": {"b": v}}``)."""
+    out: dict[str, Any] = {}
+    for c in changes:
+        if c.trace != LAYOUT:
+            continue
+        *heads, last = c.key.split(".")
+        d = out
+        for k in heads:
+            d = d.setdefault(k, {})
+        d[last] = c.value
     return out

@@ -8,6 +8,10 @@ shows its equation and its numbers. The strip heatmaps carry their wire's name i
 (see ``WIRES``), so the numbers can be read back from the figure. The words (titles, what
 each wire carries, colour bars) are in the language in force (``rnnviz.set_language`` or
 ``lang=``); the equations and symbols are the same in every language.
+
+Live (in :func:`rnnviz.dashboard`, view ``"cell"``): :func:`live_cell` / :func:`update_cell`
+draw the last layer's cell at the dashboard's time cursor t, from the numbers of
+:func:`cell_numbers`, the ones :func:`plot_cell` draws.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import plotly.graph_objects as go
 from rnnviz._types import Trace
 from rnnviz.i18n import N_, _, uses_language
 from rnnviz.views import _data as D
+from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 from rnnviz.views.animate import _controls
 
@@ -453,6 +458,53 @@ def _title(trace: Trace, t: int, layer: int, direction: int, sample: int,
         cell=cell, t=t, where=where, sample=sample, unit=unit)
 
 
+@dataclass
+class CellNumbers:
+    """Everything of the figure that depends on the trace and ``t``: each strip's ``z``
+    (``(1, n)`` horizontal, ``(n, 1)`` vertical), its colour axis kind, the labels' and the
+    hover points' texts, the title, and the colour bars (``bars``: kind -> (title, lo, hi),
+    ``order``: the kinds drawn, left to right)."""
+
+    step: Step
+    z: dict[str, np.ndarray]
+    kinds: dict[str, str]
+    labels: list[str]
+    hover: list[str]
+    title: str
+    bars: dict[str, tuple[str, float, float]]
+    order: list[str]
+
+
+def cell_numbers(trace: Trace, t: int, row: int, layer: int, direction: int, sample: int,
+                 unit: int | None) -> CellNumbers:
+    """The numbers :func:`plot_cell` draws (and :func:`update_cell` sends) for step ``t``."""
+    cell = trace.cell_type
+    p = "t−1" if direction == 0 else "t+1"
+    phi = "ReLU" if cell == "elman" and trace.nonlinearity == "relu" else "tanh"
+    step = step_values(trace, t, row, layer, direction, sample)
+    wide, x_wide = _ranges(trace, row, layer, sample)
+    z, kinds = {}, {}
+    for wire, (_x0, y0, _x1, y1) in STRIPS[cell].items():
+        if step.values.get(wire) is None:
+            continue
+        shown = _pick(step.values[wire], unit, wire)
+        z[wire] = D.rounded(shown[None, :] if y0 == y1 else shown[:, None], 6)
+        kinds[wire] = _kind(trace, wire, x_wide)
+    state_title = {"lstm": "h, g, tanh c", "gru": "h, n", "elman": "h"}[cell]
+    bars = {"state": (f"{state_title}: −1 … 1", -1.0, 1.0),
+            "gate": (_("gates: 0 closed … 1 open"), 0.0, 1.0),
+            "wide": (_wide_title(cell, x_wide, phi), -wide, wide)}
+    order = [k for k in ("state", "gate", "wide") if k in kinds.values()]
+    return CellNumbers(step, z, kinds, _labels(cell, step, unit, p)[2],
+                       _node_hover(step, cell, unit, p, phi)[2],
+                       _title(trace, t, layer, direction, sample, unit), bars, order)
+
+
+def _bar_place(j: int, n: int) -> tuple[float, float]:
+    """(x, len) of the j-th of n colour bars side by side under the drawing."""
+    return (j + 0.5) / n, 0.9 / n
+
+
 def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, unit: Any,
                theme: str) -> tuple[go.Figure, Built, dict[str, Any]]:
     trace = D.check_trace(trace)
@@ -465,8 +517,8 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     pal = S.palette(theme)
     p = "t−1" if d == 0 else "t+1"
     phi = "ReLU" if cell == "elman" and trace.nonlinearity == "relu" else "tanh"
-    step = step_values(trace, t, row, lay, d, s)
-    wide, x_wide = _ranges(trace, row, lay, s)
+    num = cell_numbers(trace, t, row, lay, d, s, u)
+    step = num.step
     width = 0.42
     traces: list = []  # built in lists and set at once: plotly validates every update
     shapes: list[dict] = []
@@ -478,11 +530,9 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
                              line={"color": pal.fg, "width": 2}, name="wires"))  # i18n-ignore
     # 2. the coloured strips, one heatmap per wire, outlined
-    used = set()
     for wire, seg in strips.items():
         shown = _pick(step.values[wire], u, wire)
-        kind = _kind(trace, wire, x_wide)
-        used.add(kind)
+        kind = num.kinds[wire]
         units = np.arange(shown.size) if u is None or wire == "x" else np.array([u])
         data = _strip_data(shown, seg, width)
         custom = units[None, :] if data["z"].shape[0] == 1 else units[:, None]
@@ -490,7 +540,7 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
         value = _("unit {unit} = {value}").format(unit="%{customdata}", value="%{z:.4f}")
         built.strips[wire] = len(traces)
         traces.append(go.Heatmap(
-            **{k: v for k, v in data.items() if k != "z"}, z=D.rounded(data["z"], 6),
+            **{k: v for k, v in data.items() if k != "z"}, z=num.z[wire],
             customdata=custom, coloraxis=AXES[kind], name=wire, meta=wire, xgap=0, ygap=0,
             hoverongaps=False,
             hovertemplate=f"{eq}<br>{value}<extra></extra>"))
@@ -501,9 +551,9 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                       line={"color": pal.fg, "width": 1}, fillcolor="rgba(0,0,0,0)", opacity=1,
                       layer="above"))
     # labels (with the unit's value when following one unit), one text trace
-    lx, ly, lt, lp = _labels(cell, step, u, p)
+    lx, ly, _texts, lp = _labels(cell, step, u, p)
     built.labels = len(traces)
-    traces.append(go.Scatter(x=lx, y=ly, text=lt, textposition=lp, mode="text",
+    traces.append(go.Scatter(x=lx, y=ly, text=num.labels, textposition=lp, mode="text",
                              hoverinfo="skip", showlegend=False, name="labels",  # i18n-ignore
                              textfont={"size": S.FONT_SIZE - 1, "color": [
                                  S.GATES[w].color if w in S.GATES and w != "h" else pal.fg
@@ -530,9 +580,9 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                           opacity=1, layer="above"))
             box_text.append((x, y, text, S.FONT_SIZE - 2))
     # 5. hover points on boxes and nodes
-    hx, hy, ht = _node_hover(step, cell, u, p, phi)
+    hx, hy, _texts = _node_hover(step, cell, u, p, phi)
     built.hover = len(traces)
-    traces.append(go.Scatter(x=hx, y=hy, mode="markers", text=ht, showlegend=False,
+    traces.append(go.Scatter(x=hx, y=hy, mode="markers", text=num.hover, showlegend=False,
                              name="equations", marker={"size": 30, "opacity": 0},  # i18n-ignore
                              hovertemplate="%{text}<extra></extra>"))
     traces.append(go.Scatter(x=[b[0] for b in box_text], y=[b[1] for b in box_text],
@@ -540,17 +590,13 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                              showlegend=False, name="box text",  # i18n-ignore
                              textfont={"size": [b[3] for b in box_text], "color": pal.fg}))
     # 6. colour axes (bars side by side under the drawing), axes, title
-    state_title = {"lstm": "h, g, tanh c", "gru": "h, n", "elman": "h"}[cell]
-    bars = {"state": (f"{state_title}: −1 … 1", S.STATE_SCALE, -1.0, 1.0),
-            "gate": (_("gates: 0 closed … 1 open"), S.GATE_SCALE, 0.0, 1.0),
-            "wide": (_wide_title(cell, x_wide, phi), S.STATE_SCALE, -wide, wide)}
-    order = [k for k in ("state", "gate", "wide") if k in used]
+    scales = {"state": S.STATE_SCALE, "gate": S.GATE_SCALE, "wide": S.STATE_SCALE}
     layout: dict[str, Any] = {"shapes": shapes}
-    for j, kind in enumerate(order):
-        title, scale, lo, hi = bars[kind]
-        x = (j + 0.5) / len(order)
+    for j, kind in enumerate(num.order):
+        (title, lo, hi), scale = num.bars[kind], scales[kind]
+        x, length = _bar_place(j, len(num.order))
         bar = {"orientation": "h", "x": x, "xanchor": "center", "y": -0.04, "yanchor": "top",
-               "len": 0.9 / len(order), "thickness": 12, "outlinewidth": 0,
+               "len": length, "thickness": 12, "outlinewidth": 0,
                "title": {"text": title, "side": "top", "font": {"size": S.FONT_SIZE - 3}},
                "tickfont": {"size": S.FONT_SIZE - 4}, "nticks": 5}
         layout[AXES[kind]] = {"colorscale": scale, "cmin": lo, "cmax": hi, "colorbar": bar}
@@ -558,7 +604,7 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     layout["yaxis"] = {"visible": False, "range": list(Y_RANGE[cell]), "fixedrange": True,
                        "scaleanchor": "x", "scaleratio": 1}
     fig = go.Figure(data=traces, layout=layout)
-    S.apply_theme(fig, theme, title=_title(trace, t, lay, d, s, u))
+    S.apply_theme(fig, theme, title=num.title)
     subtitle = (_("colour = value of each unit; hover for the equation and the numbers")
                 if u is None else _("each wire shows this unit's value; hover for the equation"))
     if cell == "gru":
@@ -680,19 +726,73 @@ def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: in
     idx = [*built.strips.values(), built.hover, built.labels]
     frames = []
     for t in steps:
-        st = step_values(trace, t, info["row"], info["layer"], info["direction"], s)
-        data: list[dict] = []
-        for wire in built.strips:
-            z = _pick(st.values[wire], u, wire)
-            seg = STRIPS[trace.cell_type][wire]
-            z = z[None, :] if seg[1] == seg[3] else z[:, None]  # horizontal or vertical strip
-            data.append({"type": "heatmap", "z": D.rounded(z, 6)})
-        _xs, _ys, ht = _node_hover(st, trace.cell_type, u, info["p"], info["phi"])
-        data.append({"type": "scatter", "text": ht})
-        data.append({"type": "scatter", "text": _labels(trace.cell_type, st, u, info["p"])[2]})
-        title = _title(trace, t, info["layer"], info["direction"], s, u)
+        num = cell_numbers(trace, t, info["row"], info["layer"], info["direction"], s, u)
+        data: list[dict] = [{"type": "heatmap", "z": num.z[wire]} for wire in built.strips]
+        data.append({"type": "scatter", "text": num.hover})
+        data.append({"type": "scatter", "text": num.labels})
         frames.append(go.Frame(name=f"t{t}", data=data, traces=idx,
-                               layout={"title": {"text": title}}))
+                               layout={"title": {"text": num.title}}))
     # the colour bars hang under the drawing (in its 90 px bottom margin): controls go below them
     return _controls(fig, frames, [str(t) for t in steps], prefix="t = ", duration=duration,
                      below=80)
+
+
+# ---------------------------------------------------------------------------------------------
+# live, in the dashboard: the last layer's cell (first direction) at the time cursor t
+
+LIVE_LAYER = -1
+
+
+def _live_t(trace: Trace, sample: int, t: int) -> int:
+    """The dashboard's cursor as a real step of ``sample``: past its end, its last step."""
+    return min(max(int(t), 0), D.length_of(trace, sample) - 1)
+
+
+def update_cell(trace: Trace, sample: int, t: int = 0) -> list[L.Change]:
+    """What changes in :func:`live_cell`'s figure for ``trace`` at cursor ``t``: every
+    strip, the labels and hover texts, the title (it names t) and the colour bars (the
+    shared ``± largest value`` axis follows the trace)."""
+    s = min(sample, trace.batch_size - 1)
+    [(row, lay, d)] = D.rows(trace, LIVE_LAYER, 0)
+    num = cell_numbers(trace, _live_t(trace, s, t), row, lay, d, s, None)
+    built = _built(trace)
+    out = []
+    for wire, k in built.strips.items():
+        out.append(L.array(k, "z", num.z[wire]))
+        if wire == "x":  # an input beyond ±1 moves to the "± largest value" axis
+            out.append(L.value(k, "coloraxis", AXES[num.kinds[wire]]))
+    out += [L.value(built.labels, "text", num.labels), L.value(built.hover, "text", num.hover),
+            L.layout("title.text", num.title)]
+    for j, kind in enumerate(num.order):
+        (title, lo, hi), (x, length) = num.bars[kind], _bar_place(j, len(num.order))
+        axis = AXES[kind]
+        out += [L.layout(f"{axis}.cmin", lo), L.layout(f"{axis}.cmax", hi),
+                L.layout(f"{axis}.colorbar.x", x), L.layout(f"{axis}.colorbar.len", length),
+                L.layout(f"{axis}.colorbar.title.text", title)]
+    return out
+
+
+def _built(trace: Trace) -> Built:
+    """Which trace of the figure is which (the same for every trace of one model)."""
+    cell = trace.cell_type
+    symbol = LIVE_LAYER % trace.num_layers == 0 and trace.inputs.dim() == 2
+    wires = [w for w in STRIPS[cell] if not (w == "x" and symbol)]
+    strips = {w: 1 + k for k, w in enumerate(wires)}
+    adds = sum(op in ("mul", "add") for _x, _y, op, _wire in NODES[cell])
+    labels = 1 + len(wires)
+    return Built(strips, hover=labels + 1 + adds, labels=labels)
+
+
+def _cell_dashboard(fig: go.Figure) -> None:
+    # the colour bars hang in the bottom margin; the drawing keeps its aspect ratio
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 85, "b": 90})
+
+
+def live_cell(trace: Trace, *, sample: int, theme: str, t: int = 0) -> L.LiveView:
+    """:func:`plot_cell` of the last layer's cell at the dashboard's cursor ``t``, live
+    (:func:`update_cell`, which also follows the cursor)."""
+    s = D.check_sample(trace, min(sample, trace.batch_size - 1))
+    fig, built, _info = build_cell(trace, _live_t(trace, s, t), LIVE_LAYER, 0, s, None, theme)
+    assert built == _built(trace), (built, _built(trace))
+    return L.LiveView(fig, update_cell, grid="half", height=int(fig.layout.height or 560),
+                      dashboard_layout=_cell_dashboard)

@@ -378,6 +378,21 @@ def _live_titles(fig: go.Figure, teacher_forcing: bool) -> None:
     fig.update_layout(title_subtitle_text=sub.partition(" · ")[0].partition("<br>")[0])
 
 
+# The live figure's x axis spans the batch's longest sequence, so a short one's columns are
+# narrow (about 30 px in a dashboard slot at 1280 x 720): its three part labels get one short
+# word each, which fit over two columns ("context c" and "decoder writes the translation"
+# overlapped for a 2-letter source).
+_LIVE_PART_LABELS = {"encoder<br>": "encoder", "context<br>": "c", "decoder<br>": "decoder"}
+
+
+def _live_part_labels(fig: go.Figure) -> None:
+    """The part labels of :func:`plot_seq2seq` shortened to one word each (see above)."""
+    for note in fig.layout.annotations:
+        for start, short in _LIVE_PART_LABELS.items():
+            if (note.text or "").startswith(start):
+                note.text = short
+
+
 def live_seq2seq(translation: Seq2SeqTrace, *, sample: int, theme: str) -> L.LiveView:
     """:func:`plot_seq2seq` as a live view of a Seq2Seq trainer's probe (:func:`update_seq2seq`).
 
@@ -387,6 +402,7 @@ def live_seq2seq(translation: Seq2SeqTrace, *, sample: int, theme: str) -> L.Liv
     """
     fig = plot_seq2seq(translation, sample=sample, theme=theme)
     _live_titles(fig, translation.teacher_forcing)
+    _live_part_labels(fig)
     ns = [_numbers(translation, s) for s in range(translation.batch_size)]
     right = max(float(n.x_dec[-1]) if n.n_out else n.x_ctx for n in ns) + 0.8
     fig.update_xaxes(range=[-0.8, right])

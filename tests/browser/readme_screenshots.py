@@ -1,20 +1,33 @@
 """Regenerate the README's screenshots of every view from a real trained LSTM.
 
-Usage: ``.venv/bin/python -m tests.browser.readme_screenshots`` (writes assets/screenshots/).
-The dashboard screenshot comes from the browser test (artifacts/screenshots/dashboard-training.png),
-and the projector screenshots (1280 x 720, JupyterLab's file browser open, after Run All) of the
-dashboards of lessons 02 and 07 from the lesson browser test.
+Usage: ``.venv/bin/python -m tests.browser.readme_screenshots`` (writes assets/screenshots/);
+``... readme_screenshots --projector`` makes only the projector screenshots.
+The dashboard screenshot comes from the browser test (artifacts/screenshots/dashboard-training.png).
+The projector screenshots (1280 x 720, JupyterLab's file browser open) of the live dashboards
+of lessons 02, 07 and 12 are made here: Run All in a real JupyterLab, then a few training
+steps (``live.run(n)`` in the kernel, as a later cell would), then the dashboard's top
+(``projector_NN.png``) and its views (``projector_NN_views.png``).
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import rnnviz
 from rnnviz import tasks
-from tests.browser.lab import ROOT, SCREENSHOTS, launch_chromium
+from tests.browser.lab import (
+    ROOT,
+    SCREENSHOTS,
+    LabServer,
+    figure_fit_problems,
+    launch_chromium,
+    run_code,
+    run_notebook_in_lab,
+    set_left_sidebar,
+)
 
 OUT = ROOT / "assets" / "screenshots"
 WIDTH = {"attention": 900}  # viewport width where it is not 1200 px
@@ -100,14 +113,55 @@ def main() -> None:
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             print("wrote", OUT / f"{name}.png")
         browser.close()
-    for src, dst in (("dashboard-training.png", "dashboard.png"),
-                     ("02_elman_rnn-projector-sidebar-open.png", "projector_02.png"),
-                     ("07_cell_race-projector-sidebar-open.png", "projector_07.png")):
-        live = SCREENSHOTS / src
-        if live.exists():
-            shutil.copy(live, OUT / dst)
-            print("copied", live)
+    live = SCREENSHOTS / "dashboard-training.png"
+    if live.exists():
+        shutil.copy(live, OUT / "dashboard.png")
+        print("copied", live)
+
+
+# lesson -> (its live trainer's name in the notebook, training steps before the screenshot);
+# the dashboard shown is the lesson's last one (lesson 12's Seq2Seq)
+PROJECTOR = {"02_elman_rnn": ("live", 150), "07_cell_race": ("live", 300),
+             "12_seq2seq": ("live", 200)}
+
+
+def projector() -> None:
+    """Projector screenshots of the lessons' live dashboards; prints any figure that does not
+    fit its slot (the lesson browser test asserts that)."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with LabServer() as server, sync_playwright() as p:
+        browser = launch_chromium(p)
+        for stem, (name, steps) in PROJECTOR.items():
+            run = run_notebook_in_lab(server, browser, ROOT / "lessons" / f"{stem}.ipynb",
+                                      timeout=300, screenshot=False)
+            page = run.page
+            assert not run.problems(), run.problems()
+            out = run_code(page, f"{name}.run({steps}, progress=False)")
+            assert "ERROR" not in out, out
+            dash = page.locator(".rnnviz-dashboard").last
+            page.wait_for_function(
+                "([el, n]) => el.querySelector('.rnnviz-status').textContent.includes(`step ${n}`)",
+                arg=[dash.element_handle(), steps], timeout=60_000)
+            set_left_sidebar(page, True)
+            page.wait_for_timeout(1500)  # the last frame drawn
+            fit = figure_fit_problems(page, ".rnnviz-fig")
+            print(stem, "figures:", fit["figures"], "problems:", fit["problems"] or "none")
+            dash.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(OUT / f"projector_{stem[:2]}.png"))
+            views = dash.locator(".rnnviz-fig").nth(1)  # the first view after the history
+            views.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(OUT / f"projector_{stem[:2]}_views.png"))
+            print("wrote", OUT / f"projector_{stem[:2]}.png", "and _views.png")
+            page.close()
+            server.shutdown_kernels()
+        browser.close()
 
 
 if __name__ == "__main__":
-    main()
+    if "--projector" not in sys.argv[1:]:
+        main()
+    projector()
