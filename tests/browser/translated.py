@@ -33,7 +33,8 @@ TRANSLATED_DASHBOARD: list[str] = ["title", "status", "buttons", "labels", "opti
 # these, numbers and symbols (h_t, ‖W‖, "LSTM", "t = 3") is not English prose.
 KEEP = {"RNN", "RNNs", "LSTM", "GRU", "ELMAN", "Elman", "BPTT", "MLP", "CNN", "tanh", "sigmoid",
         "softmax", "torch", "exp", "log", "max", "min", "norm", "PyTorch",
-        "seed"}  # seed: torch's and rnnviz's argument name, kept in the Russian lessons
+        "seed",  # seed: torch's and rnnviz's argument name, kept in the Russian lessons
+        "relu", "Adam", "RMSprop"}  # torch's names of a nonlinearity and of optimizers
 
 
 _TOKEN = re.compile(r"[A-Za-z_][\w.]*(?:\([^)]*\))?")
@@ -43,8 +44,8 @@ _CODE = re.compile(r"[_.(]|[a-z][A-Z]")  # h_t, nn.RNN, Lookahead(ahead=3), Neig
 def wordy(text: str) -> bool:
     """Whether ``text`` has words a reader must read (not only symbols, numbers, names and
     code: ``Lookahead(ahead=3)``, ``nn.RNN``, ``hidden_size``)."""
-    return any(len(t) >= 3 and t.isalpha() and t not in KEEP
-               for t in _TOKEN.findall(text) if not _CODE.search(t))
+    return any(len(t) >= 3 and t.isalpha() and not t.isupper() and t not in KEEP
+               for t in _TOKEN.findall(text) if not _CODE.search(t))  # SGD, TBPTT: acronyms
 
 
 def english(texts: list[str]) -> list[str]:
