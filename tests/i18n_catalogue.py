@@ -242,6 +242,9 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/views/shapes.py": RULES,
     # its argument checks wait for the rnnviz/_validate.py rewrite (another branch)
     "rnnviz/views/text.py": ("plot", "widget", "print"),
+    "rnnviz/views/cell.py": RULES,
+    "rnnviz/views/connectivity.py": RULES,
+    "rnnviz/views/dilation.py": RULES,
     # every module outside views/ and live/
     "rnnviz/__init__.py": RULES,
     "rnnviz/_bptt.py": RULES,
@@ -281,7 +284,7 @@ SCANNED: dict[str, tuple[str, ...]] = {
     "rnnviz/trainer.py": RULES,
     "rnnviz/units.py": RULES,
     "rnnviz/live/_registry.py": RULES,
-    # the views and the dashboard (not yet: views/cell.py, connectivity.py, dilation.py)
+    # the views and the dashboard (views/cell.py, connectivity.py, dilation.py are above)
     "rnnviz/views/_data.py": RULES,
     "rnnviz/views/_live.py": RULES,
     "rnnviz/views/_style.py": RULES,

@@ -13,6 +13,8 @@ import threading
 import tomllib
 import warnings
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -323,6 +325,99 @@ def test_a_students_unit_name_is_shown_as_given() -> None:
     assert fig.layout.width is None  # no fixed width: it fills its slot, long title and all
     fig = rnnviz.plot_text_activation("ab", [0.1, 0.2], unit_name="layer {0} unit 7")
     assert fig.layout.title.text == "Text coloured by layer {0} unit 7"  # braces are not fields
+
+
+# ------------------------------------------------- the cell, connectivity and dilation views
+
+
+def _read(fig) -> list[str]:
+    """What a student reads in ``fig`` (its animation frames too): titles, axis and colour-bar
+    titles, annotations, hover, and the names of traces in the legend (the names of hidden
+    traces are identifiers, never shown). Equations are read as symbols: W<sub>if</sub> is
+    W_if."""
+    out: list[str] = []
+    data = list(fig.data) + [d for fr in fig.frames for d in fr.data]
+    for d in data:
+        js = d.to_plotly_json()
+        shown = js.get("showlegend") is not False and js.get("type") not in ("heatmap", None)
+        out += [js["name"]] if shown and js.get("name") else []
+        out += [v for k, v in js.items() if k in ("hovertemplate", "texttemplate")
+                and isinstance(v, str)]
+        text = js.get("text")
+        if text is not None and not isinstance(text, str):
+            out += [t for t in np.asarray(text, dtype=object).ravel() if isinstance(t, str)]
+    out += _shown(go.Figure(layout=fig.layout))
+    out += [fr.layout.title.text for fr in fig.frames if fr.layout.title.text]
+    return [re.sub(r"<sub>(.*?)</sub>", r"_\1", t) for t in out]
+
+
+def _converted_views(lang: str) -> dict:
+    x = torch.randn(1, 5, 2, generator=torch.Generator().manual_seed(0))
+    lstm = rnnviz.LSTM(2, 6, batch_first=True, seed=0)
+    gru = rnnviz.GRU(2, 4, batch_first=True, bidirectional=True, seed=0)
+    elman = rnnviz.Elman(2, 3, batch_first=True, seed=0)
+    return {
+        "plot_cell lstm": rnnviz.plot_cell(rnnviz.trace(lstm, x), t=3, lang=lang),
+        "plot_cell elman unit": rnnviz.plot_cell(rnnviz.trace(elman, x), t=1, unit=2, lang=lang),
+        "animate_cell gru reverse": rnnviz.animate_cell(rnnviz.trace(gru, x), direction=1,
+                                                        unit=0, lang=lang),
+        "plot_connectivity": rnnviz.plot_connectivity(
+            torch.rand(1, 6, 6, generator=torch.Generator().manual_seed(0)), text="abc de",
+            lang=lang),
+        "plot_dilation": rnnviz.plot_dilation((1, 2), 8, strides=(1, 2), lang=lang),
+        "plot_dilation never": rnnviz.plot_dilation((2,), 6, source=0, lang=lang),
+    }
+
+
+def test_cell_connectivity_and_dilation_views_speak_russian_and_english() -> None:
+    english, russian = _converted_views("en"), _converted_views("ru")
+    assert rnnviz.get_language() == "en"
+    for name, fig in english.items():
+        assert not [t for t in _read(fig) if CYRILLIC.search(t)], name
+    for name, fig in russian.items():
+        read = [t.replace("torch", " ") for t in _read(fig)]  # torch is a name
+        assert _english_words(read) == [], (name, _english_words(read))
+        assert CYRILLIC.search(fig.layout.title.text), name
+        assert CYRILLIC.search(fig.layout.title.subtitle.text), name
+    # the words change, the equations and symbols do not
+    en = next(d for d in english["plot_cell lstm"].data if d.name == "f").hovertemplate
+    ru = next(d for d in russian["plot_cell lstm"].data if d.name == "f").hovertemplate
+    assert en.split(" — ")[0] == ru.split(" — ")[0] and ru.startswith("f<sub>t</sub> = σ(")
+    assert "forget gate: what to keep" in en and "вентиль забывания: что сохранить" in ru
+    gru = russian["animate_cell gru reverse"]
+    assert gru.layout.title.text.startswith("Ячейка GRU при t = ")
+    assert "обратное ←" in gru.layout.title.text and "нейрон 0" in gru.layout.title.text
+    assert all(CYRILLIC.search(fr.layout.title.text) for fr in gru.frames)
+    dil = russian["plot_dilation"]
+    assert dil.layout.title.text == "Развёртка во времени — растяжения (1, 2), шаги (1, 2)"
+    assert "рецептивное поле 8 из 8 шагов" in dil.layout.title.subtitle.text
+    assert "x_0 никогда не достигает выхода" in russian["plot_dilation never"].layout.title.subtitle.text
+    assert [d.name for d in russian["plot_dilation never"].data if d.showlegend is not False][-1] \
+        == "не достигает выхода"
+    assert russian["plot_connectivity"].layout.yaxis.title.text == "выходной шаг t (h_t)"
+
+
+@pytest.mark.parametrize(("k", "form"), [(1, "1 рекуррентный шаг"), (3, "3 рекуррентных шага"),
+                                         (5, "5 рекуррентных шагов")])
+def test_dilation_path_length_takes_the_russian_plural(k: int, form: str) -> None:
+    fig = rnnviz.plot_dilation((1,), k + 1, source=0, lang="ru")  # x_0 is k steps from the end
+    assert f"x_0 достигает выхода за {form} (обычная RNN: {k})" in fig.layout.title.subtitle.text
+
+
+def test_cell_and_connectivity_errors_speak_the_language_in_force() -> None:
+    lstm = rnnviz.LSTM(2, 3, batch_first=True, seed=0)
+    x = torch.zeros(2, 4, 2)
+    tr = rnnviz.trace(lstm, x, lengths=[4, 2])
+    rnnviz.set_language("ru")
+    with pytest.raises(ValueError, match=r"^t должен быть настоящим шагом примера 1 \(его длина 2\)"):
+        rnnviz.plot_cell(tr, t=3, sample=1)
+    with pytest.raises(ValueError, match=r"^wrap должен быть положительным целым числом"):
+        rnnviz.plot_connectivity(torch.rand(1, 3, 3), wrap=0)
+    with pytest.raises(ValueError, match=r"^source должен быть целым числом из \[0, 4\)"):
+        rnnviz.plot_dilation((1,), 4, source=9)
+    rnnviz.set_language("en")
+    with pytest.raises(ValueError, match=r"^t must be a real step of sample 1"):
+        rnnviz.plot_cell(tr, t=3, sample=1)
 
 
 # ------------------------------------------------------------------ the converted non-view modules

@@ -5,7 +5,9 @@ Each wire is a strip of its units coloured by their values at step ``t`` (or one
 scalar, written on it, when ``unit`` is given); gates are boxes with their non-linearity;
 ``⊙`` (circle with a dot) multiplies element-wise and ``⊕`` adds. Hover on a wire or a box
 shows its equation and its numbers. The strip heatmaps carry their wire's name in ``meta``
-(see ``WIRES``), so the numbers can be read back from the figure.
+(see ``WIRES``), so the numbers can be read back from the figure. The words (titles, what
+each wire carries, colour bars) are in the language in force (``rnnviz.set_language`` or
+``lang=``); the equations and symbols are the same in every language.
 
 Live (in :func:`rnnviz.dashboard`, view ``"cell"``): :func:`live_cell` / :func:`update_cell`
 draw the last layer's cell at the dashboard's time cursor t, from the numbers of
@@ -21,53 +23,93 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz._types import Trace
+from rnnviz.i18n import N_, _, uses_language
 from rnnviz.views import _data as D
 from rnnviz.views import _live as L
 from rnnviz.views import _style as S
 from rnnviz.views.animate import _controls
 
-# wire name -> what it carries (the hover's first line); "{p}" is the previous step
+# wire name -> its equation (symbols: the same in every language); "{p}" is the previous step
 WIRES: dict[str, dict[str, str]] = {
     "lstm": {
-        "x": "x<sub>t</sub>: the input",
-        "h_prev": "h<sub>{p}</sub>: the previous hidden state",
-        "c_prev": "c<sub>{p}</sub>: the previous cell state (the long-term memory)",
+        "x": "x<sub>t</sub>",
+        "h_prev": "h<sub>{p}</sub>",
+        "c_prev": "c<sub>{p}</sub>",
         "f": "f<sub>t</sub> = σ(W<sub>if</sub> x<sub>t</sub> + b<sub>if</sub> + W<sub>hf</sub> "
-             "h<sub>{p}</sub> + b<sub>hf</sub>): forget gate, what to keep",
+             "h<sub>{p}</sub> + b<sub>hf</sub>)",
         "i": "i<sub>t</sub> = σ(W<sub>ii</sub> x<sub>t</sub> + b<sub>ii</sub> + W<sub>hi</sub> "
-             "h<sub>{p}</sub> + b<sub>hi</sub>): input gate, what to write",
+             "h<sub>{p}</sub> + b<sub>hi</sub>)",
         "g": "g<sub>t</sub> = tanh(W<sub>ig</sub> x<sub>t</sub> + b<sub>ig</sub> + W<sub>hg</sub> "
-             "h<sub>{p}</sub> + b<sub>hg</sub>): candidate, what could be written",
+             "h<sub>{p}</sub> + b<sub>hg</sub>)",
         "o": "o<sub>t</sub> = σ(W<sub>io</sub> x<sub>t</sub> + b<sub>io</sub> + W<sub>ho</sub> "
-             "h<sub>{p}</sub> + b<sub>ho</sub>): output gate, what to show",
-        "f*c_prev": "f<sub>t</sub> ⊙ c<sub>{p}</sub>: the memory kept",
-        "i*g": "i<sub>t</sub> ⊙ g<sub>t</sub>: what is written",
+             "h<sub>{p}</sub> + b<sub>ho</sub>)",
+        "f*c_prev": "f<sub>t</sub> ⊙ c<sub>{p}</sub>",
+        "i*g": "i<sub>t</sub> ⊙ g<sub>t</sub>",
         "c": "c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>{p}</sub> + i<sub>t</sub> ⊙ g<sub>t</sub>",
         "tanh(c)": "tanh(c<sub>t</sub>)",
         "h": "h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(c<sub>t</sub>)",
     },
     "gru": {
-        "x": "x<sub>t</sub>: the input",
-        "h_prev": "h<sub>{p}</sub>: the previous hidden state",
+        "x": "x<sub>t</sub>",
+        "h_prev": "h<sub>{p}</sub>",
         "r": "r<sub>t</sub> = σ(W<sub>ir</sub> x<sub>t</sub> + b<sub>ir</sub> + W<sub>hr</sub> "
-             "h<sub>{p}</sub> + b<sub>hr</sub>): reset gate, how much past to use",
+             "h<sub>{p}</sub> + b<sub>hr</sub>)",
         "z": "z<sub>t</sub> = σ(W<sub>iz</sub> x<sub>t</sub> + b<sub>iz</sub> + W<sub>hz</sub> "
-             "h<sub>{p}</sub> + b<sub>hz</sub>): update gate, keep old vs take new",
+             "h<sub>{p}</sub> + b<sub>hz</sub>)",
         "n": "n<sub>t</sub> = tanh(W<sub>in</sub> x<sub>t</sub> + b<sub>in</sub> + r<sub>t</sub> "
-             "⊙ (W<sub>hn</sub> h<sub>{p}</sub> + b<sub>hn</sub>)): candidate state",
-        "1-z": "1 − z<sub>t</sub>: how much to take of the candidate",
-        "z*h_prev": "z<sub>t</sub> ⊙ h<sub>{p}</sub>: the old state kept",
-        "(1-z)*n": "(1 − z<sub>t</sub>) ⊙ n<sub>t</sub>: what is written",
+             "⊙ (W<sub>hn</sub> h<sub>{p}</sub> + b<sub>hn</sub>))",
+        "1-z": "1 − z<sub>t</sub>",
+        "z*h_prev": "z<sub>t</sub> ⊙ h<sub>{p}</sub>",
+        "(1-z)*n": "(1 − z<sub>t</sub>) ⊙ n<sub>t</sub>",
         "h": "h<sub>t</sub> = (1 − z<sub>t</sub>) ⊙ n<sub>t</sub> + z<sub>t</sub> ⊙ h<sub>{p}</sub>",
     },
     "elman": {
-        "x": "x<sub>t</sub>: the input",
-        "h_prev": "h<sub>{p}</sub>: the previous hidden state",
+        "x": "x<sub>t</sub>",
+        "h_prev": "h<sub>{p}</sub>",
         "a": "a<sub>t</sub> = W<sub>ih</sub> x<sub>t</sub> + b<sub>ih</sub> + W<sub>hh</sub> "
-             "h<sub>{p}</sub> + b<sub>hh</sub>: the pre-activation",
+             "h<sub>{p}</sub> + b<sub>hh</sub>",
         "h": "h<sub>t</sub> = {phi}(a<sub>t</sub>)",
     },
 }
+
+# wire name -> what it carries, in words (the hover's first line after the equation), marked
+# for the catalogue and translated where it is shown
+WHAT: dict[str, dict[str, str]] = {
+    "lstm": {
+        "x": N_("the input"),
+        "h_prev": N_("the previous hidden state"),
+        "c_prev": N_("the previous cell state (the long-term memory)"),
+        "f": N_("forget gate: what to keep"),
+        "i": N_("input gate: what to write"),
+        "g": N_("candidate: what could be written"),
+        "o": N_("output gate: what to show"),
+        "f*c_prev": N_("the memory kept"),
+        "i*g": N_("what is written"),
+    },
+    "gru": {
+        "x": N_("the input"),
+        "h_prev": N_("the previous hidden state"),
+        "r": N_("reset gate: how much of the past to use"),
+        "z": N_("update gate: keep the old state or take the new"),
+        "n": N_("candidate state"),
+        "1-z": N_("how much of the candidate to take"),
+        "z*h_prev": N_("the old state kept"),
+        "(1-z)*n": N_("what is written"),
+    },
+    "elman": {
+        "x": N_("the input"),
+        "h_prev": N_("the previous hidden state"),
+        "a": N_("the pre-activation"),
+    },
+}
+
+
+def equation(cell: str, wire: str, p: str, phi: str) -> str:
+    """A wire's hover line: its equation, then what it carries in the language in force."""
+    eq = WIRES[cell][wire].format(p=p, phi=phi)
+    what = WHAT[cell].get(wire)
+    return _("{equation} — {meaning}").format(equation=eq, meaning=_(what)) if what else eq
+
 
 # the short label drawn next to each wire
 LABELS = {"x": "x<sub>t</sub>", "h_prev": "h<sub>{p}</sub>", "c_prev": "c<sub>{p}</sub>",
@@ -201,8 +243,8 @@ NODES: dict[str, list[tuple[float, float, str, str]]] = {
             (3.95, 5.4, "one_minus", "1-z")],
     "elman": [],
 }
-NODE_EQ = {"mul": "element-wise product", "add": "element-wise sum", "tanh": "tanh, element-wise",
-           "one_minus": "1 − z"}
+NODE_EQ = {"mul": N_("element-wise product"), "add": N_("element-wise sum"),
+           "tanh": N_("tanh, element-wise"), "one_minus": "1 − z"}
 
 # what each wire's colour means: "state" [-1, 1], "gate" [0, 1], "wide" symmetric ±max
 KIND = {"f": "gate", "i": "gate", "o": "gate", "r": "gate", "z": "gate", "1-z": "gate",
@@ -333,8 +375,8 @@ def _check_t(trace: Trace, t: Any, sample: int) -> int:
     t = D.check_index("t", t, trace.seq_len, "sequence has steps")
     length = D.length_of(trace, sample)
     if t >= length:
-        raise ValueError(f"t must be a real step of sample {sample} (its length is {length}), "
-                         f"got t = {t}, a padded step")
+        raise ValueError(_("t must be a real step of sample {sample} (its length is {length}), "
+                           "got t = {t}, a padded step").format(sample=sample, length=length, t=t))
     return t
 
 
@@ -370,17 +412,17 @@ def _node_hover(step: Step, cell: str, unit: int | None, p: str, phi: str
     """Invisible hover points on every box and node: the equation and its numbers."""
     xs, ys, texts = [], [], []
     boxes = BOXES[cell]
-    for name, (x, y, _) in boxes.items():
+    for name, (x, y, _text) in boxes.items():
         wire = "h" if cell == "elman" else name
-        eq = WIRES[cell][wire].format(p=p, phi=phi)
+        eq = equation(cell, wire, p, phi)
         xs.append(x)
         ys.append(y)
         texts.append(f"{eq}<br>= {_fmt(_pick(step.values[wire], unit), unit)}")
     for x, y, op, wire in NODES[cell]:
-        eq = WIRES[cell][wire].format(p=p, phi=phi)
+        eq = equation(cell, wire, p, phi)
         xs.append(x)
         ys.append(y)
-        texts.append(f"{NODE_EQ[op]}: {eq}<br>= {_fmt(_pick(step.values[wire], unit), unit)}")
+        texts.append(f"{_(NODE_EQ[op])}: {eq}<br>= {_fmt(_pick(step.values[wire], unit), unit)}")
     return xs, ys, texts
 
 
@@ -388,11 +430,32 @@ def _pick(values: np.ndarray, unit: int | None, wire: str = "") -> np.ndarray:
     return values if unit is None or wire == "x" else values[unit : unit + 1]
 
 
+DIRECTIONS = (N_("forward →"), N_("reverse ←"))  # as rnnviz.views._style.DIRECTION_NAMES
+
+
+def _where(trace: Trace, layer: int, direction: int) -> str:
+    """``layer 0`` (``layer 0 · reverse ←`` in a bidirectional model), translated."""
+    name = _("layer {layer}").format(layer=layer)
+    if trace.num_directions == 2:
+        name += f" · {_(DIRECTIONS[direction])}"
+    return name
+
+
 def _title(trace: Trace, t: int, layer: int, direction: int, sample: int,
            unit: int | None) -> str:
-    where = D.row_name(trace, layer, direction)
-    what = f" · unit {unit}" if unit is not None else ""
-    return f"{trace.cell_type.upper()} cell at t = {t} — {where} · sample {sample}{what}"
+    where = _where(trace, layer, direction)
+    cell = trace.cell_type.upper()
+    if cell == "ELMAN":  # a name, not an acronym: "Elman cell", «ячейка Элмана»
+        if unit is None:
+            return _("Elman cell at t = {t} — {where} · sample {sample}").format(
+                t=t, where=where, sample=sample)
+        return _("Elman cell at t = {t} — {where} · sample {sample} · unit {unit}").format(
+            t=t, where=where, sample=sample, unit=unit)
+    if unit is None:
+        return _("{cell} cell at t = {t} — {where} · sample {sample}").format(
+            cell=cell, t=t, where=where, sample=sample)
+    return _("{cell} cell at t = {t} — {where} · sample {sample} · unit {unit}").format(
+        cell=cell, t=t, where=where, sample=sample, unit=unit)
 
 
 @dataclass
@@ -429,7 +492,7 @@ def cell_numbers(trace: Trace, t: int, row: int, layer: int, direction: int, sam
         kinds[wire] = _kind(trace, wire, x_wide)
     state_title = {"lstm": "h, g, tanh c", "gru": "h, n", "elman": "h"}[cell]
     bars = {"state": (f"{state_title}: −1 … 1", -1.0, 1.0),
-            "gate": ("gates: 0 closed … 1 open", 0.0, 1.0),
+            "gate": (_("gates: 0 closed … 1 open"), 0.0, 1.0),
             "wide": (_wide_title(cell, x_wide, phi), -wide, wide)}
     order = [k for k in ("state", "gate", "wide") if k in kinds.values()]
     return CellNumbers(step, z, kinds, _labels(cell, step, unit, p)[2],
@@ -465,7 +528,7 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
     # 1. the plain wires (under everything)
     xs, ys = _cut(LINES[cell], strips)
     traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-                             line={"color": pal.fg, "width": 2}, name="wires"))
+                             line={"color": pal.fg, "width": 2}, name="wires"))  # i18n-ignore
     # 2. the coloured strips, one heatmap per wire, outlined
     for wire, seg in strips.items():
         shown = _pick(step.values[wire], u, wire)
@@ -473,13 +536,14 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
         units = np.arange(shown.size) if u is None or wire == "x" else np.array([u])
         data = _strip_data(shown, seg, width)
         custom = units[None, :] if data["z"].shape[0] == 1 else units[:, None]
-        eq = WIRES[cell][wire].format(p=p, phi=phi)
+        eq = equation(cell, wire, p, phi)
+        value = _("unit {unit} = {value}").format(unit="%{customdata}", value="%{z:.4f}")
         built.strips[wire] = len(traces)
         traces.append(go.Heatmap(
             **{k: v for k, v in data.items() if k != "z"}, z=num.z[wire],
             customdata=custom, coloraxis=AXES[kind], name=wire, meta=wire, xgap=0, ygap=0,
             hoverongaps=False,
-            hovertemplate=f"{eq}<br>unit %{{customdata}} = %{{z:.4f}}<extra></extra>"))
+            hovertemplate=f"{eq}<br>{value}<extra></extra>"))
         x0, y0, x1, y1 = seg
         hx, hy = (0, width / 2) if y0 == y1 else (width / 2, 0)
         shapes.append(dict(type="rect", x0=min(x0, x1) - hx, x1=max(x0, x1) + hx,
@@ -487,10 +551,10 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                       line={"color": pal.fg, "width": 1}, fillcolor="rgba(0,0,0,0)", opacity=1,
                       layer="above"))
     # labels (with the unit's value when following one unit), one text trace
-    lx, ly, _, lp = _labels(cell, step, u, p)
+    lx, ly, _texts, lp = _labels(cell, step, u, p)
     built.labels = len(traces)
     traces.append(go.Scatter(x=lx, y=ly, text=num.labels, textposition=lp, mode="text",
-                             hoverinfo="skip", showlegend=False, name="labels",
+                             hoverinfo="skip", showlegend=False, name="labels",  # i18n-ignore
                              textfont={"size": S.FONT_SIZE - 1, "color": [
                                  S.GATES[w].color if w in S.GATES and w != "h" else pal.fg
                                  for w in STRIPS[cell]]}))
@@ -502,7 +566,7 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                       opacity=1, layer="above"))
         box_text.append((x, y, text.format(phi=phi), S.FONT_SIZE))
     # 4. pointwise nodes: ⊙ (circle-dot), ⊕ (circle-cross), tanh, 1−
-    for x, y, op, _ in NODES[cell]:
+    for x, y, op, _wire in NODES[cell]:
         if op in ("mul", "add"):
             traces.append(go.Scatter(
                 x=[x], y=[y], mode="markers", hoverinfo="skip", showlegend=False, name=op,
@@ -516,14 +580,14 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                           opacity=1, layer="above"))
             box_text.append((x, y, text, S.FONT_SIZE - 2))
     # 5. hover points on boxes and nodes
-    hx, hy, _ = _node_hover(step, cell, u, p, phi)
+    hx, hy, _texts = _node_hover(step, cell, u, p, phi)
     built.hover = len(traces)
     traces.append(go.Scatter(x=hx, y=hy, mode="markers", text=num.hover, showlegend=False,
-                             name="equations", marker={"size": 30, "opacity": 0},
+                             name="equations", marker={"size": 30, "opacity": 0},  # i18n-ignore
                              hovertemplate="%{text}<extra></extra>"))
     traces.append(go.Scatter(x=[b[0] for b in box_text], y=[b[1] for b in box_text],
                              text=[b[2] for b in box_text], mode="text", hoverinfo="skip",
-                             showlegend=False, name="box text",
+                             showlegend=False, name="box text",  # i18n-ignore
                              textfont={"size": [b[3] for b in box_text], "color": pal.fg}))
     # 6. colour axes (bars side by side under the drawing), axes, title
     scales = {"state": S.STATE_SCALE, "gate": S.GATE_SCALE, "wide": S.STATE_SCALE}
@@ -541,10 +605,10 @@ def build_cell(trace: Trace, t: int, layer: int, direction: int, sample: int, un
                        "scaleanchor": "x", "scaleratio": 1}
     fig = go.Figure(data=traces, layout=layout)
     S.apply_theme(fig, theme, title=num.title)
-    subtitle = ("colour = value of each unit; hover for the equation and the numbers"
-                if u is None else "each wire shows this unit's value; hover for the equation")
+    subtitle = (_("colour = value of each unit; hover for the equation and the numbers")
+                if u is None else _("each wire shows this unit's value; hover for the equation"))
     if cell == "gru":
-        subtitle = "torch's GRU: z keeps the old state (Olah's z is 1 − z); hover for numbers"
+        subtitle = _("torch's GRU: z keeps the old state (Olah's z is 1 − z); hover for numbers")
     y0, y1 = Y_RANGE[cell]
     fig.update_layout(title_subtitle_text=subtitle, width=600,
                       height=int(175 + 580 * (y1 - y0) / (X_RANGE[1] - X_RANGE[0])),
@@ -557,7 +621,7 @@ def _wide_title(cell: str, x_wide: bool, phi: str) -> str:
     parts = {"lstm": ["c"], "gru": [], "elman": ["a"] + (["h"] if phi == "ReLU" else [])}[cell]
     if x_wide:
         parts.append("x")
-    return ", ".join(parts) + ": ± largest value"
+    return _("{symbols}: ± largest value").format(symbols=", ".join(parts))
 
 
 def _box_fill(theme: str, *, solid: bool = False) -> str:
@@ -568,8 +632,9 @@ def _box_fill(theme: str, *, solid: bool = False) -> str:
     return "#dddddd" if solid else "rgba(128,128,128,0.12)"
 
 
+@uses_language
 def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sample: int = 0,
-              unit: int | None = None, theme: str = "auto") -> go.Figure:
+              unit: int | None = None, theme: str = "auto", lang: str | None = None) -> go.Figure:
     r"""One step of the cell, wired as in Olah's diagrams, every wire coloured by its value.
 
     .. math::
@@ -605,6 +670,8 @@ def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sampl
         unit: one hidden unit to follow (its scalar on every wire), or ``None`` for all units.
             ``x_t`` is always drawn whole.
         theme: ``"light"``, ``"dark"`` or ``"auto"``.
+        lang: ``"en"`` or ``"ru"`` for this figure only (default: :func:`rnnviz.set_language`);
+            the equations and symbols are the same in every language.
 
     Shapes:
         trace tensors ``(L*D, B, T, H)``; each strip holds ``H`` values (1 with ``unit``),
@@ -623,8 +690,10 @@ def plot_cell(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, sampl
     return build_cell(trace, t, layer, direction, sample, unit, theme)[0]
 
 
+@uses_language
 def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: int = 0,
-                 unit: int | None = None, theme: str = "auto", duration: int = 600) -> go.Figure:
+                 unit: int | None = None, theme: str = "auto", duration: int = 600,
+                 lang: str | None = None) -> go.Figure:
     r"""``plot_cell`` stepping through the sequence: one frame per real step ``t`` (in the
     direction's order), with a slider and play / pause buttons; works with no kernel (e.g.
     in a file written by ``rnnviz.export_html``).
@@ -634,7 +703,7 @@ def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: in
         \text{ in reverse})
 
     Args:
-        trace, layer, direction, sample, unit, theme: as ``plot_cell``.
+        trace, layer, direction, sample, unit, theme, lang: as ``plot_cell``.
         duration: milliseconds per frame when playing.
 
     Returns:
@@ -649,7 +718,7 @@ def animate_cell(trace: Trace, *, layer: int = 0, direction: int = 0, sample: in
     """
     trace = D.check_trace(trace)
     s = D.check_sample(trace, sample)
-    [(_, _, d)] = D.rows(trace, layer, direction)
+    [(_row, _layer, d)] = D.rows(trace, layer, direction)
     length = D.length_of(trace, s)
     steps = list(range(length)) if d == 0 else list(range(length - 1, -1, -1))
     fig, built, info = build_cell(trace, steps[0], layer, direction, s, unit, theme)
@@ -709,7 +778,7 @@ def _built(trace: Trace) -> Built:
     symbol = LIVE_LAYER % trace.num_layers == 0 and trace.inputs.dim() == 2
     wires = [w for w in STRIPS[cell] if not (w == "x" and symbol)]
     strips = {w: 1 + k for k, w in enumerate(wires)}
-    adds = sum(op in ("mul", "add") for _, _, op, _ in NODES[cell])
+    adds = sum(op in ("mul", "add") for _x, _y, op, _wire in NODES[cell])
     labels = 1 + len(wires)
     return Built(strips, hover=labels + 1 + adds, labels=labels)
 
@@ -723,7 +792,7 @@ def live_cell(trace: Trace, *, sample: int, theme: str, t: int = 0) -> L.LiveVie
     """:func:`plot_cell` of the last layer's cell at the dashboard's cursor ``t``, live
     (:func:`update_cell`, which also follows the cursor)."""
     s = D.check_sample(trace, min(sample, trace.batch_size - 1))
-    fig, built, _ = build_cell(trace, _live_t(trace, s, t), LIVE_LAYER, 0, s, None, theme)
+    fig, built, _info = build_cell(trace, _live_t(trace, s, t), LIVE_LAYER, 0, s, None, theme)
     assert built == _built(trace), (built, _built(trace))
     return L.LiveView(fig, update_cell, grid="half", height=int(fig.layout.height or 560),
                       dashboard_layout=_cell_dashboard)

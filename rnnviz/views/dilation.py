@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from rnnviz import _validate
 from rnnviz.dilation import Paths, path_lengths
+from rnnviz.i18n import _, ngettext, uses_language
 from rnnviz.views import _style as S
 
 INPUT_COLOR = "#E69F00"  # as plot_task_shapes / plot_unrolled: input orange,
@@ -32,6 +33,7 @@ def _height(dilation: int) -> float:
     return 0.0 if dilation == 1 else min(0.42, 0.16 + 0.08 * np.log2(dilation))
 
 
+@uses_language
 def plot_dilation(
     dilations: Sequence[int],
     seq_len: int,
@@ -39,6 +41,7 @@ def plot_dilation(
     strides: Sequence[int] | None = None,
     source: int = 0,
     theme: str = "auto",
+    lang: str | None = None,
 ) -> go.Figure:
     """The unrolled graph of a recurrent stack with dilations (and strides), and path lengths.
 
@@ -58,6 +61,7 @@ def plot_dilation(
         strides: one positive int per layer (default all 1).
         source: the input step whose path is highlighted.
         theme: ``"auto"``, ``"light"`` or ``"dark"``.
+        lang: ``"en"`` or ``"ru"`` for this figure only (default: :func:`rnnviz.set_language`).
 
     Returns:
         A plotly figure (nothing is displayed).
@@ -71,8 +75,11 @@ def plot_dilation(
     paths: Paths = path_lengths(dilations, seq_len, strides=strides)
     T = paths.seq_len
     if isinstance(source, bool) or not isinstance(source, (int, np.integer)) or not 0 <= source < T:
-        raise ValueError(f"source must be an int in [0, {T}) (an input step), got {source!r}")
+        raise ValueError(_("source must be an int in [0, {T}) (an input step), got {value!r}").format(
+            T=T, value=source))
     source = int(source)
+    never_word = _("never")  # hover: an input that never reaches the output
+    never_name = _("never reaches")
     pal = S.palette(theme)
     L = len(paths.dilations)
     period = [int(np.prod(paths.strides[: k + 1])) for k in range(L)]
@@ -111,7 +118,7 @@ def plot_dilation(
             line={"color": pal.grid, "width": 1.6},
             hoverinfo="skip",
             showlegend=False,
-            name="connections",
+            name=_("connections"),
         ),
         row=1,
         col=1,
@@ -136,7 +143,7 @@ def plot_dilation(
                 y=py,
                 mode="lines",
                 line={"color": pal.accent, "width": 5},
-                name=f"shortest path from x_{source}",
+                name=_("shortest path from x_{source}").format(source=source),
                 hoverinfo="skip",
             ),
             row=1,
@@ -151,15 +158,17 @@ def plot_dilation(
             y=np.zeros(T),
             mode="markers",
             showlegend=False,
-            name="x_t",
+            name="x_t",  # i18n-ignore (a symbol)
             marker={
                 "symbol": "square",
                 "size": float(np.clip(500 / T, 7, 18)),
                 "color": [INPUT_COLOR if ok else pal.muted for ok in in_field],
                 "line": {"width": 0},
             },
-            customdata=[paths.length[t] if paths.length[t] is not None else "never" for t in range(T)],
-            hovertemplate="x_%{x}<br>recurrent steps to the output: %{customdata}<extra></extra>",
+            customdata=[paths.length[t] if paths.length[t] is not None else never_word for t in range(T)],
+            hovertemplate="x_%{x}<br>"
+            + _("recurrent steps to the output: {n}").format(n="%{customdata}")
+            + "<extra></extra>",
         ),
         row=1,
         col=1,
@@ -172,15 +181,16 @@ def plot_dilation(
                 y=[y_of(k)] * len(nodes),
                 mode="markers",
                 showlegend=False,
-                name=f"layer {k}",
+                name=_("layer {layer}").format(layer=k),
                 marker={
                     "symbol": "circle",
                     "size": float(np.clip(420 / T, 6, 15)),
                     "color": [NODE_COLOR if (k, t) in reach else pal.muted for t in nodes],
                     "line": {"color": pal.fg, "width": 1},
                 },
-                hovertemplate=f"layer {k} (dilation {paths.dilations[k]}, stride "
-                f"{paths.strides[k]})<br>t = %{{x}}<extra></extra>",
+                hovertemplate=_("layer {layer} (dilation {dilation}, stride {stride})").format(
+                    layer=k, dilation=paths.dilations[k], stride=paths.strides[k])
+                + "<br>t = %{x}<extra></extra>",
             ),
             row=1,
             col=1,
@@ -191,9 +201,9 @@ def plot_dilation(
             y=[y_of(L - 1) + 0.75],
             mode="markers",
             showlegend=False,
-            name="output",
+            name=_("output"),
             marker={"symbol": "diamond", "size": 16, "color": OUTPUT_COLOR},
-            hovertemplate="the output, read at t = %{x}<extra></extra>",
+            hovertemplate=_("the output, read at t = {t}").format(t="%{x}") + "<extra></extra>",
         ),
         row=1,
         col=1,
@@ -204,9 +214,10 @@ def plot_dilation(
         go.Bar(
             x=t_all,
             y=lengths,
-            name="recurrent steps to the output",
+            name=_("recurrent steps to the output"),
             marker={"color": NODE_COLOR},
-            hovertemplate="x_%{x}: %{y} recurrent steps<extra></extra>",
+            hovertemplate="x_%{x}: " + _("recurrent steps: {n}").format(n="%{y}")
+            + "<extra></extra>",
         ),
         row=2,
         col=1,
@@ -217,9 +228,9 @@ def plot_dilation(
             x=t_all,
             y=plain,
             mode="lines",
-            name="plain RNN: T − 1 − t",
+            name=_("plain RNN: T − 1 − t"),
             line={"color": pal.fg, "dash": "dash", "width": 2},
-            hovertemplate="plain RNN: %{y} steps<extra></extra>",
+            hovertemplate=_("plain RNN, recurrent steps: {n}").format(n="%{y}") + "<extra></extra>",
         ),
         row=2,
         col=1,
@@ -231,7 +242,7 @@ def plot_dilation(
                 x=never,
                 y=[0] * len(never),
                 mode="markers",
-                name="never reaches",
+                name=never_name,
                 marker={"symbol": "x", "size": 10, "color": pal.muted},
                 hoverinfo="skip",
             ),
@@ -241,13 +252,13 @@ def plot_dilation(
     # 5. axes, title
     ticks = [0.0] + [y_of(k) for k in range(L)] + [y_of(L - 1) + 0.75]
     labels = (
-        ["input x_t"]
+        [_("input x_t")]
         + [
-            f"layer {k} · d={paths.dilations[k]}"
+            _("layer {layer}").format(layer=k) + f" · d={paths.dilations[k]}"
             + (f" · s={paths.strides[k]}" if paths.strides[k] > 1 else "")
             for k in range(L)
         ]
-        + ["output"]
+        + [_("output")]
     )
     fig.update_yaxes(
         tickvals=ticks,
@@ -258,24 +269,33 @@ def plot_dilation(
         row=1,
         col=1,
     )
-    fig.update_yaxes(title_text="recurrent steps", rangemode="tozero", row=2, col=1)
+    fig.update_yaxes(title_text=_("recurrent steps"), rangemode="tozero", row=2, col=1)
     fig.update_xaxes(showgrid=False, zeroline=False, range=[-0.8, T - 0.2], row=1, col=1)
-    fig.update_xaxes(title_text="input step t", row=2, col=1)
-    name = f"dilations ({', '.join(map(str, paths.dilations))})"
+    fig.update_xaxes(title_text=_("input step t"), row=2, col=1)
+    dilations = ", ".join(map(str, paths.dilations))
     if any(s > 1 for s in paths.strides):
-        name += f", strides ({', '.join(map(str, paths.strides))})"
+        title = _("Unrolled in time — dilations ({dilations}), strides ({strides})").format(
+            dilations=dilations, strides=", ".join(map(str, paths.strides)))
+    else:
+        title = _("Unrolled in time — dilations ({dilations})").format(dilations=dilations)
     k = paths.length[source]
     first = (
-        f"x_{source} reaches the output in {k} recurrent steps (plain RNN: {T - 1 - source})"
+        ngettext("x_{source} reaches the output in {n} recurrent step (plain RNN: {plain})",
+                 "x_{source} reaches the output in {n} recurrent steps (plain RNN: {plain})",
+                 k).format(source=source, n=k, plain=T - 1 - source)
         if k is not None
-        else f"x_{source} never reaches the output"
+        else _("x_{source} never reaches the output").format(source=source)
     )
-    S.apply_theme(fig, theme, title=f"Unrolled in time — {name}")
+    field = ngettext("receptive field {n} of {T} step", "receptive field {n} of {T} steps",
+                     T).format(n=paths.receptive_field, T=T)
+    updates = ngettext("{n} cell update", "{n} cell updates", sum(paths.updates)).format(
+        n=sum(paths.updates))
+    S.apply_theme(fig, theme, title=title)
     fig.update_layout(
-        title_subtitle_text=f"{first} · receptive field {paths.receptive_field} of {T} steps · "
-        f"{sum(paths.updates)} cell updates",
-        height=440 + 70 * L,
-        margin={"t": 110, "b": 110},
+        # two lines: the path, then the totals (one line outgrew a projector's notebook column)
+        title_subtitle_text=f"{first}<br>{field} · {updates}",
+        height=460 + 70 * L,
+        margin={"t": 130, "b": 110},
         bargap=0.25,
         legend={"orientation": "h", "y": 0, "x": 0, "yref": "container", "yanchor": "bottom"},
     )
