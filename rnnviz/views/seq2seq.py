@@ -183,7 +183,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                     who=_(who), unit="%{y}", value="%{z:.3f}") + "<extra></extra>",
             )
         )
-    # 2. the context outlined: the bottleneck
+    # 2. the context outlined: the bottleneck (a line only, whatever the template's shape
+    # defaults: "auto"'s 30 % black fill greyed the context column)
     fig.add_shape(
         type="rect",
         x0=x_ctx - 0.5,
@@ -191,6 +192,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
         y0=-0.6,
         y1=H - 0.4,
         line={"color": pal.accent, "width": 4},
+        fillcolor="rgba(0,0,0,0)",
+        opacity=1,
     )
     # 3. symbols: source below the encoder, decoder inputs below the decoder, outputs above
     below, above, ref_y = n.below, n.above, n.ref_y
