@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from rnnviz import _validate
-from rnnviz._preset_tasks import CONTROLS, LIVE_FIELDS, TASKS, VIEWS, TaskSpec
+from rnnviz._preset_tasks import CONTROLS, LIVE_FIELDS, TASKS, TaskSpec, view_kind, views
 from rnnviz.i18n import _
 
 CELLS = ("elman", "lstm", "gru")
@@ -83,7 +83,10 @@ class Preset:
         forget_bias: the LSTM forget-gate bias (:func:`rnnviz.set_forget_bias`), or ``None``
             for torch's draw. LSTM only.
         tbptt: truncated-BPTT window in steps (``Trainer(tbptt=...)``), or ``None`` (full BPTT).
-        views: the dashboard views, any of :data:`VIEWS`, in order.
+        views: the dashboard views, any of :data:`rnnviz.live.VIEWS` (the live registry's:
+            ``"hidden"``, ``"gates"``, ``"seq2seq"``...), in order. Those that do not apply
+            to the model (:attr:`available_views`) are left out by the dashboard, which says
+            so; :meth:`replace` with another task or cell keeps those that apply.
         controls: the visible controls, a tuple from :data:`CONTROLS`; ``None``: all.
         seed: seeds the task, the model's weights, the initialisation and the batch stream.
 
@@ -214,7 +217,7 @@ class Preset:
                                    "tbptt=None with bidirectional, dilations or task {task!r}")
                                  .format(task="reverse"))
         # 4. what is shown, and the seed
-        put("views", _names("views", self.views, VIEWS, allow_none=False))
+        put("views", _names("views", self.views, views(), allow_none=False))
         put("controls", _names("controls", self.controls, CONTROLS, allow_none=True))
         put("seed", _validate.seed("seed", self.seed))
 
@@ -296,8 +299,10 @@ class Preset:
         """A copy with some fields changed (checked again), e.g. ``p.replace(lr=1e-3)``.
 
         Changing ``task`` without ``knob`` takes the new task's default knob (and its own
-        encoding, unless ``encoding`` is given too); changing
-        ``init`` without ``radius`` drops the radius (except for ``init="radius"``).
+        encoding, unless ``encoding`` is given too); changing ``init`` without ``radius``
+        drops the radius (except for ``init="radius"``). If none of :attr:`views` applies to
+        the new model (``"seq2seq"`` after an encoder-decoder task, ``"hidden"`` after
+        another), it shows the dashboard's default views for it.
         """
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
@@ -313,13 +318,31 @@ class Preset:
             changes["forget_bias"] = None
         if changes.get("cell", self.cell) != "elman" and "nonlinearity" not in changes:
             changes["nonlinearity"] = "tanh"
-        return dataclasses.replace(self, **changes)
+        new = dataclasses.replace(self, **changes)
+        if "views" not in changes and new.views and not set(new.views) & set(new.available_views):
+            from rnnviz.live._registry import default_views_of
+
+            new = dataclasses.replace(new, views=default_views_of(new.kind))
+        return new
 
     def needs_rebuild(self, other: Preset) -> bool:
         """Whether going from ``self`` to ``other`` needs a new task, model and trainer (any
         change outside :data:`LIVE_FIELDS`)."""
         return any(getattr(self, f.name) != getattr(other, f.name)
                    for f in dataclasses.fields(self) if f.name not in LIVE_FIELDS)
+
+    @property
+    def kind(self) -> str:
+        """What the dashboard's views are matched against: ``"seq2seq"`` for an
+        encoder-decoder task, else the cell type (``rnnviz.live._registry.kind``)."""
+        return view_kind(self.spec, self.cell)
+
+    @property
+    def available_views(self) -> tuple[str, ...]:
+        """The views of the live registry that apply to this preset's model, in its order."""
+        from rnnviz.live._registry import REGISTRY
+
+        return tuple(v for v in views() if self.kind in REGISTRY[v].cells)
 
     @property
     def spec(self) -> TaskSpec:

@@ -8,8 +8,6 @@ from typing import Any
 
 from rnnviz.i18n import N_
 
-VIEWS = ("hidden", "gates", "grad_flow", "unrolled")  # rnnviz.dashboard's views
-
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -79,3 +77,23 @@ CONTROLS = ("task", "knob", "cell", "hidden_size", "num_layers", "bidirectional"
 #: Fields a running trainer takes without a rebuild (``trainer.lr``, ``.clip``, ``.tbptt``;
 #: views and controls are the widget's). Any other change rebuilds task, model and trainer.
 LIVE_FIELDS = frozenset({"lr", "clip", "tbptt", "views", "controls"})
+
+
+def views() -> tuple[str, ...]:
+    """The dashboard's views (``rnnviz.live.VIEWS``, its registry): what ``Preset.views`` may
+    name. Imported when first asked (the registry imports every view module)."""
+    from rnnviz.live._registry import VIEWS
+
+    return VIEWS
+
+
+def view_kind(spec: TaskSpec, cell: str) -> str:
+    """What the live registry matches a view's cells against for a model of this task and
+    cell (``rnnviz.live._registry.kind`` of its trace): ``"seq2seq"`` or the cell type."""
+    return "seq2seq" if spec.seq2seq else cell
+
+
+def __getattr__(name: str) -> object:
+    if name == "VIEWS":  # the registry's, imported lazily (see views())
+        return views()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # i18n-ignore

@@ -47,7 +47,8 @@ init            init, radius     ``default``, ``orthogonal[:gain]``, ``identity[
                                  ``radius:rho`` (see :func:`rnnviz.init_recurrent`)
 forget_bias     forget_bias      a number or ``none`` (torch's draw; LSTM only)
 tbptt           tbptt            positive int (truncated-BPTT window) or ``none`` (default)
-views           views            comma list of ``hidden, gates, grad_flow, unrolled`` or ``none``
+views           views            comma list of :data:`VIEWS` (``hidden, gates, seq2seq``...)
+                                 or ``none``
 controls        controls         comma list of :data:`CONTROLS`, ``all`` (default) or ``none``
 seed            seed             int >= 0; always
 ==============  ===============  ==========================================================
@@ -61,10 +62,10 @@ from typing import Any
 
 from rnnviz import _validate
 from rnnviz._preset import Preset
-from rnnviz._preset_tasks import CONTROLS, LIVE_FIELDS, TASKS, VIEWS, TaskSpec
+from rnnviz._preset_tasks import CONTROLS, LIVE_FIELDS, TASKS, TaskSpec
 from rnnviz.i18n import _
 
-__all__ = ["Preset", "TaskSpec", "TASKS", "PRESETS", "CONTROLS", "VIEWS", "LIVE_FIELDS",
+__all__ = ["Preset", "TaskSpec", "TASKS", "PRESETS", "CONTROLS", "VIEWS", "LIVE_FIELDS",  # noqa: F822 (VIEWS: __getattr__)
            "get", "load", "trained"]
 
 # ------------------------------------------------------------------------------ named presets
@@ -97,7 +98,7 @@ _NAMED = {
     "dilation": "task=temporal_order:80 cell=elman h=16 layers=4 dilations=1,2,4,8 lr=0.01 "
                 "seed=0 views=hidden,grad_flow",
     # lesson 12: an encoder-decoder reverses a string
-    "reverse": "task=reverse:8 cell=gru h=32 lr=0.01 batch=64 seed=0 views=hidden",
+    "reverse": "task=reverse:8 cell=gru h=32 lr=0.01 batch=64 seed=0 views=seq2seq",
     # ---- the live dashboards of the lessons, each the recipe its cell wrote out before it had
     # a preset (tests/test_lesson_presets.py checks them against it); lesson 05 uses
     # temporal_order_lstm and lesson 10 char_lm above
@@ -116,6 +117,14 @@ _NAMED = {
 
 #: Named presets for the lessons' demos, by name (see the comments in the source for which).
 PRESETS: dict[str, Preset] = {name: Preset.parse(text) for name, text in _NAMED.items()}
+
+
+def __getattr__(name: str) -> object:
+    if name == "VIEWS":  # the live registry's views (rnnviz.live.VIEWS), imported lazily
+        from rnnviz._preset_tasks import views
+
+        return views()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # i18n-ignore
 
 
 def get(preset: str | Preset) -> Preset:

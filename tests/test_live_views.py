@@ -29,6 +29,7 @@ trace, scales its numbers or its colour range, fails here.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -80,10 +81,32 @@ def _plain(fig: Any, part: str = "data") -> Any:
 
 
 def _at(obj: Any, path: str) -> Any:
-    """The value at dotted ``path`` of plotly JSON (``None`` if absent)."""
+    """The value at dotted ``path`` of plotly JSON (``None`` if absent; a number indexes a
+    list, as frames.js reads ``"annotations.2.x"``)."""
     for k in path.split("."):
-        obj = obj.get(k) if isinstance(obj, dict) else None
+        if isinstance(obj, list) and k.isdigit():
+            obj = obj[int(k)] if int(k) < len(obj) else None
+        else:
+            obj = obj.get(k) if isinstance(obj, dict) else None
     return obj
+
+
+def _set_at(obj: Any, path: str, v: Any) -> None:
+    """Set the value at dotted ``path`` of plotly JSON (frames.js: setPath)."""
+    *heads, last = path.split(".")
+    for k in heads:
+        obj = obj[int(k)] if isinstance(obj, list) else obj.setdefault(k, {})
+    if isinstance(obj, list):
+        obj[int(last)] = v
+    else:
+        obj[last] = v
+
+
+def _places(layout: dict) -> list[Any]:
+    """Where a figure's shapes and annotations stand (what moves with the sequence shown)."""
+    return ([(s.get("x0"), s.get("x1"), s.get("y0"), s.get("y1"))
+             for s in layout.get("shapes", [])]
+            + [(a.get("x"), a.get("y")) for a in layout.get("annotations", [])])
 
 
 def _numbers(v: Any) -> np.ndarray | None:
@@ -182,12 +205,18 @@ def _trainer(cell: str, layers: int, bidirectional: bool, relu: bool, ragged: bo
 
 
 def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
-                             t_a: int = 0, t_b: int = 0) -> int:
+                             t_a: int = 0, t_b: int = 0, sample_b: int | None = None,
+                             places: tuple[str, ...] = (),
+                             unsent: tuple[tuple[str, int, str], ...] = ()) -> int:
     """Build the dashboard's figures at trace A (time cursor ``t_a``), train, apply the frame
-    of trace B (cursor ``t_b``), compare with the static figures of B. Returns how many
-    changed entries were checked."""
+    of trace B (cursor ``t_b``; sequence ``sample_b``, default ``sample``: the dashboard
+    switched the sequence shown), compare with the static figures of B. For the views in
+    ``places``, the shapes and annotations must then stand where B's static figure has them.
+    ``unsent``: ``(view, trace, key)`` a frame leaves as it was (taken from B's static figure).
+    Returns how many changed entries were checked."""
     trace_a = F.probe_trace(trainer)
     sample = sample % trace_a.batch_size
+    sample_b = sample if sample_b is None else sample_b % trace_a.batch_size
     views = available_views(kind(trace_a), VIEWS)
     figures = F.build_figures(trainer, trace_a, views, sample, theme, t_a)
     assert list(figures) == ["history", *views]
@@ -201,15 +230,15 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
     trainer.run(3, progress=False)
     trace_b = F.probe_trace(trainer)
     static_b = {name: V.plot_history(trainer, theme=theme) if name == "history"
-                else _static(name, trace_b, sample, theme, t_b) for name in figures}
+                else _static(name, trace_b, sample_b, theme, t_b) for name in figures}
     want = {name: _plain(fig) for name, fig in static_b.items()}
     want_layout = {name: _plain(fig, "layout") for name, fig in static_b.items()}
     # colour ranges the view says follow the data: [-b, b] with b the static figure's
     follows = {}
     for name in views:
         entry = REGISTRY[name]
-        changes = (entry.update(trace_b, sample, t_b) if entry.follows_t
-                   else entry.update(trace_b, sample))
+        changes = (entry.update(trace_b, sample_b, t_b) if entry.follows_t
+                   else entry.update(trace_b, sample_b))
         for c in changes:
             if c.symmetric is not None:
                 w = want[name][c.trace]
@@ -220,7 +249,7 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
     def apply_and_compare(bounds: W.Bounds, shown: dict[tuple, float]) -> int:
         """Apply a frame of trace B packed with ``bounds``; the ranges that follow the data
         must be ``shown``; then everything must equal the static figures of B."""
-        frame = F.build_frame(trainer, trace_b, views, sample,
+        frame = F.build_frame(trainer, trace_b, views, sample_b,
                               figures["history"]["baselines"], bounds, t_b)
         content = json.loads(json.dumps({"parts": frame.parts}))  # what crosses the wire
         checked = 0
@@ -229,6 +258,9 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
             touched = _apply(data, name, content, frame.buffers)
             assert len(data) == len(want[name]), name
             _same_picture(data, want[name], touched, name)
+            for fig, k, key in unsent:
+                if fig == name:
+                    data[k][key] = want[name][k][key]
             for (fig, k), big in follows.items():
                 if fig == name:
                     b = shown[(fig, k)]
@@ -237,9 +269,13 @@ def check_live_equals_static(trainer: rnnviz.Trainer, sample: int, theme: str,
                     data[k]["zmin"], data[k]["zmax"] = want[name][k]["zmin"], big
             for k, (got, w) in enumerate(zip(data, want[name], strict=True)):
                 _same(got, w, f"{name} trace {k} at B")
+            layout = copy.deepcopy(figures[name]["layout"])
             for (k, path), v in touched.items():  # the layout the frame sets is the static one
                 if k == "layout":
                     _same(v, _at(want_layout[name], path), f"{name} layout {path} at B")
+                    _set_at(layout, path, v)
+            if name in places:
+                _same(_places(layout), _places(want_layout[name]), f"{name} places at B")
             checked += len(touched)
         return checked
 
@@ -330,7 +366,24 @@ def test_the_seq2seq_view_is_checked_for_every_cell_and_attention(cell, attentio
     trainer = _s2s_trainer(cell, attention, 1)
     trace = F.probe_trace(trainer)
     assert kind(trace) == "seq2seq" and available_views("seq2seq", VIEWS) == ("seq2seq",)
-    assert check_live_equals_static(trainer, 1, "dark") >= 4 + 3 * 4 + (4 * 3 if attention else 0)
+    checked = check_live_equals_static(trainer, 1, "dark", places=("seq2seq",))
+    assert checked >= 4 + 3 * 4 + (4 * 3 if attention else 0)
+
+
+@pytest.mark.parametrize("cell", ["elman", "gru"])
+def test_switching_the_seq2seq_sequence_moves_its_outline_and_labels(cell) -> None:
+    """The dashboard shows sequence 0, then the user picks one of another length: the
+    columns move, and so must the context's outline and the three part labels. (Without
+    attention: with it, the static figure's alignment panel is as tall as the sequence's
+    output, the live one as the batch's longest.)"""
+    trainer = _s2s_trainer(cell, None, 1)
+    lengths = F.probe_trace(trainer).lengths.tolist()
+    other = next(s for s, n in enumerate(lengths) if n != lengths[0])  # another source length
+    # known: the fonts of the rows read and of the reference (theme colours, one size per
+    # symbol) stay those of the first sequence (see update_seq2seq)
+    assert check_live_equals_static(trainer, 0, "light", sample_b=other, places=("seq2seq",),
+                                    unsent=(("seq2seq", 4, "textfont"),
+                                            ("seq2seq", 6, "textfont"))) > 0
 
 
 def test_half_views_pair_up_or_take_the_row() -> None:

@@ -88,6 +88,21 @@ def test_the_dashboard_lr_slider_updates_the_playground() -> None:
     pg.close()
 
 
+def test_the_reverse_preset_shows_the_seq2seq_view_and_offers_only_what_applies() -> None:
+    pg = rnnviz.playground("reverse")
+    assert pg.views == ("seq2seq",) and list(pg.dashboard.views) == ["seq2seq"]
+    offered = [b.tooltip for b in pg._w["views"].children if b.layout.display != "none"]
+    assert offered == ["seq2seq"]
+    pg.task = "echo"  # a SequenceModel: its own views, seq2seq no longer offered
+    assert list(pg.dashboard.views) == ["hidden", "gates", "grad_flow"]
+    offered = [b.tooltip for b in pg._w["views"].children if b.layout.display != "none"]
+    assert "seq2seq" not in offered and {"hidden", "gates", "cell"} <= set(offered)
+    pg.views = ("seq2seq",)  # no view of this model: refused, the dashboard stays
+    assert pg.views == ("hidden", "gates", "grad_flow") and "views must include" in pg.status
+    assert list(pg.dashboard.views) == ["hidden", "gates", "grad_flow"]
+    pg.close()
+
+
 def test_views_change_the_dashboard_not_the_trainer() -> None:
     pg = small()
     pg.trainer.run(3, progress=False)

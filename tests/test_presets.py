@@ -116,7 +116,8 @@ def test_aliases_defaults_and_normalisation() -> None:
     ("task=reverse bi=yes", r"bidirectional must be False for task 'reverse'"),
     ("tbptt=0", r"tbptt must be a positive int, got 0"),
     ("tbptt=5 bi=yes", r"tbptt needs a unidirectional, undilated SequenceModel"),
-    ("views=hiden", r"views must be one of \['hidden', 'gates', 'grad_flow', 'unrolled'\]"),
+    ("views=hiden", r"views must be one of \['hidden', 'grad_flow', 'gates', 'gate_saturation', "
+                    r"'unrolled', 'cell', 'seq2seq'\]"),
     ("views=gates,gates", r"views must not repeat a name"),
     ("controls=lr,speed", r"controls must be one of .*got 'speed'"),
     ("seed=-1", r"seed must be a non-negative int, got -1"),
@@ -234,3 +235,27 @@ def test_vanishing_and_exploding_presets_do_what_they_say() -> None:
         norms = dict(zip(jn.distance.tolist(), jn.norms.tolist(), strict=True))
         far[name] = norms[29] / norms[1]
     assert far["vanishing"] < 1e-6 and far["exploding"] > 1.0
+
+
+def test_a_preset_names_any_view_of_the_live_registry() -> None:
+    from rnnviz.live._registry import REGISTRY
+
+    assert VIEWS == tuple(REGISTRY) == rnnviz.live.VIEWS
+    for view in ("seq2seq", "gate_saturation", "cell"):
+        p = Preset.parse(f"task=echo:2 cell=lstm h=8 lr=0.01 seed=0 views=hidden,{view}")
+        assert p.views == ("hidden", view) and Preset.parse(str(p)) == p
+    assert Preset(task="reverse", views=("seq2seq",)).available_views == ("seq2seq",)
+    assert "gates" not in Preset(cell="elman").available_views
+
+
+def test_the_reverse_preset_shows_the_seq2seq_view() -> None:
+    p = PRESETS["reverse"]
+    assert p.views == ("seq2seq",) and p.kind == "seq2seq"
+
+
+def test_another_task_keeps_views_that_apply_or_takes_its_defaults() -> None:
+    p = Preset(cell="gru", views=("hidden", "gates"))
+    assert p.replace(task="reverse").views == ("seq2seq",)  # none applies to a Seq2Seq
+    assert p.replace(task="reverse").replace(task="echo").views == ("hidden", "gates", "grad_flow")
+    assert p.replace(cell="elman").views == ("hidden", "gates")  # the dashboard says why not
+    assert p.replace(views=()).replace(task="reverse").views == ()  # none asked, none given

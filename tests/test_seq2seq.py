@@ -3,6 +3,8 @@ seq2seq view, and bad inputs."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -261,6 +263,22 @@ def test_reverse_baseline_matches_counting():
 # -- the view ---------------------------------------------------------------------------------
 def _bold(text):
     return text.removeprefix("<b>").removesuffix("</b>")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "auto"])
+def test_the_context_outline_does_not_tint_the_context(theme):
+    """The outline is a line only: no fill, full opacity, whatever the theme's template says
+    of shapes (the "auto" template's defaults, a 30 % black fill, greyed the column)."""
+    task = tasks.Reverse(num_symbols=4, min_len=3, max_len=5, seed=0)
+    model = Seq2Seq.from_task(task, hidden_size=6, seed=0)
+    x, y, lengths = task.batch(3, seed=1)
+    fig = rnnviz.plot_seq2seq(model.translate(x, lengths, target=y), theme=theme)
+    plain = json.loads(fig.to_json())["layout"]
+    defaults = plain.get("template", {}).get("layout", {}).get("shapedefaults", {})
+    (shape,) = plain["shapes"]
+    assert shape.get("opacity", defaults.get("opacity", 1)) == 1
+    fill = shape.get("fillcolor", defaults.get("fillcolor", "rgba(0,0,0,0)"))
+    assert fill.replace(" ", "").endswith(",0)"), fill  # transparent
 
 
 def test_plot_seq2seq_shows_source_context_and_words():

@@ -177,6 +177,10 @@ class Playground(widgets.HBox):
             changes["views"] = tuple(value)
         try:
             new = self._good.replace(**changes)
+            if name == "views" and not set(new.views) & set(new.available_views):
+                raise ValueError(_("views must include one of {options} for this model, got "
+                                   "{value}").format(options=list(new.available_views),
+                                                     value=list(new.views)))
         except (TypeError, ValueError) as err:
             self._say(_("Not applied: {error}").format(error=err), error=True)
             self._write(self._good)

@@ -30,8 +30,11 @@ LABELS = {
     "tbptt": N_("TBPTT"), "views": N_("views"), "seed": N_("seed"), "preset": N_("preset"),
     "trained": N_("trained"),
 }  # fmt: skip
+# the views control: one toggle per view of the live registry (rnnviz.presets.VIEWS), those
+# that apply to the model shown (Preset.available_views)
 VIEW_LABELS = {"hidden": N_("hidden"), "gates": N_("gates"), "grad_flow": N_("grad flow"),
-               "unrolled": N_("unrolled")}
+               "unrolled": N_("unrolled"), "gate_saturation": N_("saturation"),
+               "cell": N_("cell"), "seq2seq": N_("seq2seq")}
 INIT_LABELS = {"default": N_("torch default"), "orthogonal": N_("orthogonal"),
                "identity": N_("identity"), "radius": N_("spectral radius")}
 HIDDEN = (2, 4, 8, 16, 32, 48, 64, 128, 256)
@@ -100,9 +103,10 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
     w["radius"].tooltip = _("spectral radius (the gain of orthogonal / identity)")
     w["forget_bias"] = dropdown("forget_bias", [(_("torch"), NONE), *pairs(FORGET_BIAS[1:])])
     w["tbptt"] = dropdown("tbptt", pairs(TBPTT))
-    w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS[v]), tooltip=v,
-                                                    layout=widgets.Layout(width="auto"))
-                               for v in presets.VIEWS], layout=lay())
+    w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS.get(v, v)),
+                                                    tooltip=v, layout=widgets.Layout(width="auto"))
+                               for v in presets.VIEWS],
+                              layout=widgets.Layout(width="100%", flex_flow="row wrap"))
     w["seed"] = dropdown("seed", pairs(SEEDS))
     w["preset"] = widgets.Textarea(continuous_update=False, rows=4, layout=lay(),
                                    placeholder=_("paste a preset or a preset name"))
@@ -155,8 +159,10 @@ def show(w: dict[str, widgets.Widget], p: Any) -> None:
                               [(x if isinstance(x, tuple) else (fmt(x), x)) for x in w[name].options]],
                     getattr(p, name))
     w["bidirectional"].value = p.bidirectional
+    offered = p.available_views
     for view, box in zip(presets.VIEWS, w["views"].children, strict=True):
         box.value = view in p.views
+        box.layout.display = None if view in offered else "none"  # only what applies
     w["preset"].value = str(p)
     # what does not apply to this model is greyed out
     w["nonlinearity"].disabled = p.cell != "elman"

@@ -63,8 +63,13 @@ def kind(trace: Any) -> str:
 def default_views(trace: Any) -> tuple[str, ...]:
     """The views a dashboard shows unless told otherwise: hidden states, gates (gated
     cells) and gradient flow; an encoder-decoder's seq2seq view."""
-    wanted = SEQ2SEQ if kind(trace) == "seq2seq" else ("hidden", "gates", "grad_flow")
-    return available_views(kind(trace), wanted)
+    return default_views_of(kind(trace))
+
+
+def default_views_of(cell_type: str) -> tuple[str, ...]:
+    """:func:`default_views` of a trace of this :func:`kind`."""
+    wanted = SEQ2SEQ if cell_type == "seq2seq" else ("hidden", "gates", "grad_flow")
+    return available_views(cell_type, wanted)
 
 
 def available_views(cell_type: str, views: tuple[str, ...]) -> tuple[str, ...]:

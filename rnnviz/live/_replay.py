@@ -145,7 +145,10 @@ def animate_view(snaps: list[Any], view: str, *, theme: str, tag: str) -> Any:
     fig = entry.build(snaps[0].trace, sample=0, theme=theme).figure
     changes = [entry.update(snap.trace, 0) for snap in snaps]
     datas = [merged(c) for c in changes]
-    layouts = [layout_of(c) for c in changes]  # e.g. a shared colour axis (the title is ours)
+    # e.g. a shared colour axis (the title is ours); paths into a list (a shape's or an
+    # annotation's place: "shapes.0.x0") move only with the sample shown, here always 0
+    layouts = [layout_of([x for x in c if not any(k.isdigit() for k in x.key.split("."))])
+               for c in changes]
     moving = sorted({k for d in datas for k in d})
     head = fig.layout.title.text or ""
     subtitle = fig.layout.title.subtitle.text

@@ -12,7 +12,8 @@ either new numbers (``array``, sent as float32), a small JSON ``value``, or a ``
 colour range [-b, b] covering the magnitude b (a live dashboard may round b up so that its
 colour bar rarely moves; the static figure uses b itself). A change of the figure's layout
 (:func:`layout`: a title that names the step, a shared colour axis) has ``trace`` ``LAYOUT``
-and a dotted path as its key (``"title.text"``, ``"coloraxis3.cmax"``).
+and a dotted path as its key (``"title.text"``, ``"coloraxis3.cmax"``; a number indexes a
+list: ``"annotations.2.x"``, the place of the figure's third annotation).
 
 A view whose picture depends on the dashboard's time cursor ``t`` (the cell at step t) takes
 it as a third argument: ``update_<name>(trace, sample, t)`` (registered with

@@ -106,6 +106,11 @@ def _text_rows(n: _Numbers, pal: S.Palette) -> list[tuple]:
     return rows
 
 
+def _label_xs(n: _Numbers) -> list[float]:
+    """Where the three part labels (encoder, context, decoder) sit on the x axis."""
+    return [(n.n_src - 1) / 2, n.x_ctx, float(n.x_dec.mean()) if n.n_out else n.x_ctx + 1]
+
+
 def _text_font(text: list[str], color: list[str]) -> dict:
     # <go> (4 characters) smaller, so that it fits its column in a narrow notebook
     return {"size": [S.FONT_SIZE - 3 if t == S.escape("<go>") else S.FONT_SIZE + 2 for t in text],
@@ -154,7 +159,7 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
     s = int(sample) % B
     n = _numbers(translation, s)
     src, out, ref, H = n.src, n.out, n.ref, n.enc.shape[0]
-    n_src, n_out, x_enc, x_ctx, x_dec, u = n.n_src, n.n_out, n.x_enc, n.x_ctx, n.x_dec, n.u
+    n_out, x_enc, x_ctx, x_dec, u = n.n_out, n.x_enc, n.x_ctx, n.x_dec, n.u
     big = n.big
     fig = go.Figure()
     # 1. the three heatmaps: encoder states, the context, decoder states
@@ -178,7 +183,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
                     who=_(who), unit="%{y}", value="%{z:.3f}") + "<extra></extra>",
             )
         )
-    # 2. the context outlined: the bottleneck
+    # 2. the context outlined: the bottleneck (a line only, whatever the template's shape
+    # defaults: "auto"'s 30 % black fill greyed the context column)
     fig.add_shape(
         type="rect",
         x0=x_ctx - 0.5,
@@ -186,6 +192,8 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
         y0=-0.6,
         y1=H - 0.4,
         line={"color": pal.accent, "width": 4},
+        fillcolor="rgba(0,0,0,0)",
+        opacity=1,
     )
     # 3. symbols: source below the encoder, decoder inputs below the decoder, outputs above
     below, above, ref_y = n.below, n.above, n.ref_y
@@ -205,11 +213,9 @@ def plot_seq2seq(translation: Seq2SeqTrace, *, sample: int = 0, theme: str = "au
             )
         )
     # 4. labels of the three parts
-    notes = [
-        ((n_src - 1) / 2, _("encoder<br>reads the source")),  # two lines: fits 600 px
-        (x_ctx, _("context<br>c")),
-        (float(x_dec.mean()) if n_out else x_ctx + 1, _("decoder<br>writes the translation")),
-    ]
+    notes = zip(_label_xs(n), (_("encoder<br>reads the source"),  # two lines: fits 600 px
+                               _("context<br>c"), _("decoder<br>writes the translation")),
+                strict=True)
     for x, text in notes:
         fig.add_annotation(
             x=x, y=-2.6 * u, text=text, showarrow=False, font={"size": S.FONT_SIZE}, yanchor="top"
@@ -251,7 +257,8 @@ def _alignment_panel(fig: go.Figure, a: np.ndarray, src: list[str], out: list[st
     source columns under the encoder's; return the new figure height.
 
     The words are text traces, not tick labels, so that an animation's frames (which replace
-    trace data, not the layout) update them too. Every label is HTML-escaped."""
+    trace data, not the layout) update them too. Every label is HTML-escaped. Its one
+    annotation comes after the three part labels (``update_seq2seq`` moves those by index)."""
     n_out = len(out)  # a: (T, S) the alignment, rows sum to 1
     main_px, gap_px, panel_px = height - 150, 95, max(150, 34 * n_out + 40)
     area = main_px + gap_px + panel_px
@@ -337,6 +344,12 @@ def update_seq2seq(translation: Seq2SeqTrace, sample: int) -> list[L.Change]:
     source's, and the words written when the run has a target (green right, red wrong; a
     trainer's probe always has one). The rows read and the reference keep the fonts of the
     figure's first sequence (its theme colour, one size per symbol), as the layout does.
+
+    The layout items that stand at the columns move with them, as layout changes
+    (:func:`rnnviz.views._live.layout`, paths into the lists): the outline around the context
+    (``shapes.0.x0`` / ``x1``) and the three part labels (``annotations.0.x`` to ``2``), so
+    that after switching the sequence shown they sit where :func:`plot_seq2seq` puts them
+    for that sequence (their y and the alignment panel's caption do not depend on it).
     """
     B = translation.batch_size
     n = _numbers(translation, int(sample) % B)
@@ -344,6 +357,8 @@ def update_seq2seq(translation: Seq2SeqTrace, sample: int) -> list[L.Change]:
     for k, (xs, z) in enumerate(((n.x_enc, n.enc), ([n.x_ctx], n.ctx), (n.x_dec, n.dec))):
         changes += [L.value(k, "x", [float(x) for x in xs]), L.array(k, "z", D.rounded(z)),
                     L.symmetric(k, n.big)]
+    changes += [L.layout("shapes.0.x0", n.x_ctx - 0.5), L.layout("shapes.0.x1", n.x_ctx + 0.5)]
+    changes += [L.layout(f"annotations.{i}.x", float(x)) for i, x in enumerate(_label_xs(n))]
     rows = _text_rows(n, S.palette("light"))  # positions and words; colours below
     for k, (xs, y, text, color, _who) in enumerate(rows, start=3):
         changes += [L.value(k, "x", [float(x) for x in xs]), L.value(k, "y", [y] * len(text)),
