@@ -188,8 +188,9 @@ def _same_picture(data: list[dict], want: list[dict], touched: dict[tuple, Any],
         lut = W.lut_index(np.where(missing, 0.0, z), lo, hi)
         np.testing.assert_array_equal(np.where(missing, 0, codes), np.where(missing, 0, lut),
                                       err_msg=f"{where} trace {k}: another colour")
-        # hover and plotly's redraws show the decoded values: within half a colour step
-        half = 0.5 * (hi - lo) / W.LEVELS * (1 + 1e-6)
+        # hover and plotly's redraws show the decoded values: within half a colour step (plus
+        # the float32 rounding of the decoded value itself)
+        half = 0.5 * (hi - lo) / W.LEVELS + 4 * np.finfo(np.float32).eps * max(abs(lo), abs(hi))
         assert np.all(np.abs(np.where(missing, 0, data[k][key] - z)) <= half), (where, k)
         data[k][key] = want[k][key]
 
