@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from rnnviz import _validate
+from rnnviz.evaluation import evaluate
 from rnnviz.i18n import _
 
 __all__ = ["checkpoint_dir", "available", "save_checkpoint", "load_checkpoint", "fresh_metric"]
@@ -56,19 +57,10 @@ def available(directory: Path | None = None) -> list[str]:
                   if (p.with_suffix(".pt")).exists())
 
 
-@torch.no_grad()
 def fresh_metric(trainer: Any, size: int = 1000, seed: int = EVAL_SEED) -> float:
     """The task's metric of ``trainer.model`` on ``size`` fresh sequences (batch seed ``seed``,
-    never drawn in training); the model's mode is left as it was."""
-    task, model = trainer.task, trainer.model
-    x, y, lengths = task.batch(size, seed=seed)
-    was = model.training
-    model.eval()
-    try:
-        output = model.batch_output(x, y, lengths)
-    finally:
-        model.train(was)
-    return float(task.metric(output, y))
+    never drawn in training): :func:`rnnviz.evaluate`."""
+    return evaluate(trainer.model, trainer.task, batch_size=size, seed=seed)
 
 
 def save_checkpoint(trainer: Any, name: str, *, snapshots: dict[int, dict[str, torch.Tensor]],

@@ -38,8 +38,9 @@ from rnnviz.live._narrow import (
     _text_px,
     narrow_variant,
 )
-from rnnviz.live._readout import finite_or_none, readout
+from rnnviz.live._readout import readout
 from rnnviz.live._registry import REGISTRY, VIEWS, available_views, left_out_note
+from rnnviz.live._status import finite_or_none
 from rnnviz.views import _data as D
 from rnnviz.views._live import LAYOUT, Change
 from rnnviz.views.history import (

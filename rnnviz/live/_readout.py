@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -71,12 +70,3 @@ def _says(task: Any, out: torch.Tensor, y: torch.Tensor | None) -> str:
         return _("says {y}").format(y=vals)
     want = ", ".join(f"{float(v):.2f}" for v in y.flatten()[:3])
     return _("target {y}").format(y=want) + " · " + _("says {y}").format(y=vals)
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A float for a status line, or ``None`` for missing / non-finite values."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
