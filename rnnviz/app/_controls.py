@@ -32,6 +32,14 @@ LABELS = {
 }  # fmt: skip
 VIEW_LABELS = {"hidden": N_("hidden"), "gates": N_("gates"), "grad_flow": N_("grad flow"),
                "unrolled": N_("unrolled")}
+VIEW_TIPS = {"hidden": N_("show the hidden states h_t (units × time)"),
+             "gates": N_("show the gates (units × time; not for Elman)"),
+             "grad_flow": N_("show the gradient flow ‖dL/dh_t‖ back through time"),
+             "unrolled": N_("show the network unrolled in time")}
+#: The tasks' knobs (``TASKS[name].knob``: a keyword argument of the task) as labelled
+KNOB_LABELS = {"delay": N_("delay"), "lag": N_("lag"), "seq_len": N_("length T"),
+               "max_depth": N_("max depth"), "max_len": N_("max length"), "ahead": N_("ahead"),
+               "distance": N_("distance")}
 INIT_LABELS = {"default": N_("torch default"), "orthogonal": N_("orthogonal"),
                "identity": N_("identity"), "radius": N_("spectral radius")}
 HIDDEN = (2, 4, 8, 16, 32, 48, 64, 128, 256)
@@ -100,7 +108,8 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
     w["radius"].tooltip = _("spectral radius (the gain of orthogonal / identity)")
     w["forget_bias"] = dropdown("forget_bias", [(_("torch"), NONE), *pairs(FORGET_BIAS[1:])])
     w["tbptt"] = dropdown("tbptt", pairs(TBPTT))
-    w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS[v]), tooltip=v,
+    w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS[v]),
+                                                    tooltip=_(VIEW_TIPS[v]),
                                                     layout=widgets.Layout(width="auto"))
                                for v in presets.VIEWS], layout=lay())
     w["seed"] = dropdown("seed", pairs(SEEDS))
@@ -144,7 +153,8 @@ def show(w: dict[str, widgets.Widget], p: Any) -> None:
     """Show preset ``p`` in the widgets (the caller keeps their observers quiet)."""
     spec = presets.TASKS[p.task]
     w["task"].value = p.task
-    w["knob"].description = spec.knob or _(LABELS["knob"])
+    w["knob"].description = _(KNOB_LABELS.get(spec.knob, LABELS["knob"])) if spec.knob \
+        else _(LABELS["knob"])
     set_options(w["knob"], pairs(spec.values) if spec.knob else [("–", NONE)], p.knob)
     w["knob"].disabled = spec.knob is None
     dil = tuple(2**i for i in range(p.num_layers))

@@ -15,6 +15,7 @@ PANEL_MIN_PX = 240  # a heatmap subplot narrower than this piles up its ticks an
 LINE_PANEL_MIN_PX = 180  # curves against the training step need less
 NARROW_GAP_PX = 95  # between stacked panels: x ticks, x title and the next subplot title
 TITLE_LINE_PX = 27  # one more line of title
+TITLE_TOP_PX = 22  # a title with a subtitle: its first line's top this far below the figure's
 
 
 def _text_px(text: str | None, size: float) -> float:
@@ -33,6 +34,13 @@ def _wrap(text: str, seps: tuple[str, ...]) -> str:
             keep = "" if sep.strip() in ("—", "·") else sep.rstrip()
             return f"{head}{keep}<br>{tail}"
     return text
+
+
+def _pin_title(title: dict, height: float) -> None:
+    """A title with a subtitle hangs from the top of the figure (plotly's automatic place
+    centres it in the top margin, and a wrapped subtitle then reaches into the plot)."""
+    if (title.get("subtitle") or {}).get("text"):
+        title.update(yref="container", yanchor="top", y=round(1 - TITLE_TOP_PX / height, 4))
 
 
 def _panels(layout: dict) -> list[dict]:
@@ -97,12 +105,18 @@ def narrow_variant(data: list[dict], layout: dict, *,
         if wrapped != subtitle["text"]:
             new_title["subtitle"] = dict(subtitle, text=wrapped)
             extra += TITLE_LINE_PX - 6
+    if subtitle.get("text"):  # plotly lets a two-line subtitle run into the plot: room
+        lines = new_title.get("text", "").count("<br>") + 1
+        sub_lines = new_title.get("subtitle", subtitle)["text"].count("<br>") + 1
+        extra = max(extra, TITLE_TOP_PX + lines * TITLE_LINE_PX + 10
+                    + sub_lines * (TITLE_LINE_PX - 6) + 12 - t)
     new_margin = dict(margin, t=t + extra)
     area = height - t - b
     out_layout: dict[str, Any] = {"title": new_title, "margin": new_margin}
     annotations = [dict(a) for a in layout.get("annotations") or []]
     colorbars: dict[str, dict] = {}
     if cols == 1:
+        _pin_title(new_title, height + extra)
         return {"below": round(below), "height": round(height + extra), "layout": out_layout,
                 "annotations": annotations, "colorbars": colorbars}
     # stacked: every panel keeps its height in px, gaps between them
@@ -136,5 +150,6 @@ def narrow_variant(data: list[dict], layout: dict, *,
     legend = layout.get("legend") or {}
     if legend and legend.get("yref", "paper") == "paper" and "y" in legend:
         out_layout["legend"] = dict(legend, y=round(float(legend["y"]) * area / new_area, 4))
+    _pin_title(new_title, new_area + t + extra + b)
     return {"below": round(below), "height": round(new_area + t + extra + b),
             "layout": out_layout, "annotations": annotations, "colorbars": colorbars}
