@@ -88,11 +88,12 @@ class Playground(widgets.HBox):
         self.dashboard = self._new_dashboard()
         self._w = C.make(self._from_widget, self._from_views, self._from_preset_text,
                          lambda _button: self.load_trained())
-        self._status_html = widgets.HTML(layout=widgets.Layout(width="100%"))
+        # tooltip "": ipywidgets shows a missing one as the hover text "null"
+        self._status_html = widgets.HTML(layout=widgets.Layout(width="100%"), tooltip="")
         self._status_html.add_class("rnnviz-pg-status")
         column = widgets.VBox(C.column(self._w))
         column.add_class("rnnviz-pg-controls")
-        style = widgets.HTML(f"<style>{_CSS.read_text(encoding='utf-8')}</style>",
+        style = widgets.HTML(f"<style>{_CSS.read_text(encoding='utf-8')}</style>", tooltip="",
                              layout=widgets.Layout(display="none"))
         self._right = widgets.VBox([self._status_html, self.dashboard])
         self._right.add_class("rnnviz-pg-main")

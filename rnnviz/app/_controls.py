@@ -117,7 +117,11 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
                                    placeholder=_("paste a preset or a preset name"))
     w["trained"] = widgets.Button(description=_("⤓ trained"), layout=lay(),
                                   tooltip=_("Load this preset's trained checkpoint"))
+    w["preset"].tooltip = _("the current choices as a preset: copy it, or paste one")
     for name, widget in w.items():
+        # ipywidgets shows a missing tooltip as the hover text "null": the label instead
+        if getattr(widget, "tooltip", "") is None and hasattr(widget, "description"):
+            widget.tooltip = getattr(widget, "description", "") or _(LABELS[name])
         widget.add_class(f"rnnviz-pg-{name.replace('_', '-')}")
         if name == "views":
             for box in widget.children:
@@ -155,6 +159,7 @@ def show(w: dict[str, widgets.Widget], p: Any) -> None:
     w["task"].value = p.task
     w["knob"].description = _(KNOB_LABELS.get(spec.knob, LABELS["knob"])) if spec.knob \
         else _(LABELS["knob"])
+    w["knob"].tooltip = w["knob"].description
     set_options(w["knob"], pairs(spec.values) if spec.knob else [("–", NONE)], p.knob)
     w["knob"].disabled = spec.knob is None
     dil = tuple(2**i for i in range(p.num_layers))

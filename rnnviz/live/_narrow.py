@@ -37,10 +37,18 @@ def _wrap(text: str, seps: tuple[str, ...]) -> str:
 
 
 def _pin_title(title: dict, height: float) -> None:
-    """A title with a subtitle hangs from the top of the figure (plotly's automatic place
-    centres it in the top margin, and a wrapped subtitle then reaches into the plot)."""
-    if (title.get("subtitle") or {}).get("text"):
-        title.update(yref="container", yanchor="top", y=round(1 - TITLE_TOP_PX / height, 4))
+    """A wrapped title, or one with a subtitle, hangs from the top of the figure (plotly's
+    automatic place centres it in the top margin: its lines then reach into the subplot
+    titles or the plot)."""
+    title.update(yref="container", yanchor="top", y=round(1 - TITLE_TOP_PX / height, 4))
+
+
+def _top_annotations(layout: dict) -> bool:
+    """Whether a subplot title sits on the top of the highest panel."""
+    tops = [p["yd"][1] for p in _panels(layout)]
+    return bool(tops) and any(
+        a.get("xref") == "paper" and a.get("yref") == "paper"
+        and abs(float(a.get("y", -9)) - max(tops)) < 1e-3 for a in layout.get("annotations") or [])
 
 
 def _panels(layout: dict) -> list[dict]:
@@ -105,18 +113,24 @@ def narrow_variant(data: list[dict], layout: dict, *,
         if wrapped != subtitle["text"]:
             new_title["subtitle"] = dict(subtitle, text=wrapped)
             extra += TITLE_LINE_PX - 6
-    if subtitle.get("text"):  # plotly lets a two-line subtitle run into the plot: room
-        lines = new_title.get("text", "").count("<br>") + 1
-        sub_lines = new_title.get("subtitle", subtitle)["text"].count("<br>") + 1
-        extra = max(extra, TITLE_TOP_PX + lines * TITLE_LINE_PX + 10
-                    + sub_lines * (TITLE_LINE_PX - 6) + 12 - t)
+    pinned = bool(extra or subtitle.get("text"))
+    if pinned:  # the title hangs from the top (_pin_title): the margin holds all its lines
+        need = TITLE_TOP_PX + (new_title.get("text") or "").count("<br>") * TITLE_LINE_PX \
+            + TITLE_LINE_PX + 8
+        if subtitle.get("text"):
+            sub_lines = new_title.get("subtitle", subtitle)["text"].count("<br>") + 1
+            need += 10 + sub_lines * (TITLE_LINE_PX - 6)
+        if _top_annotations(layout):  # subplot titles over the top panel
+            need += TITLE_LINE_PX - 3
+        extra = max(extra, need - t)
     new_margin = dict(margin, t=t + extra)
     area = height - t - b
     out_layout: dict[str, Any] = {"title": new_title, "margin": new_margin}
     annotations = [dict(a) for a in layout.get("annotations") or []]
     colorbars: dict[str, dict] = {}
     if cols == 1:
-        _pin_title(new_title, height + extra)
+        if pinned:
+            _pin_title(new_title, height + extra)
         return {"below": round(below), "height": round(height + extra), "layout": out_layout,
                 "annotations": annotations, "colorbars": colorbars}
     # stacked: every panel keeps its height in px, gaps between them
@@ -150,6 +164,7 @@ def narrow_variant(data: list[dict], layout: dict, *,
     legend = layout.get("legend") or {}
     if legend and legend.get("yref", "paper") == "paper" and "y" in legend:
         out_layout["legend"] = dict(legend, y=round(float(legend["y"]) * area / new_area, 4))
-    _pin_title(new_title, new_area + t + extra + b)
+    if pinned:
+        _pin_title(new_title, new_area + t + extra + b)
     return {"below": round(below), "height": round(new_area + t + extra + b),
             "layout": out_layout, "annotations": annotations, "colorbars": colorbars}
