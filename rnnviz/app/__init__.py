@@ -34,7 +34,7 @@ FIELDS: tuple[str, ...] = (
     "tbptt", "views", "seed",
 )  # fmt: skip
 # Figure heights inside the playground: history and the first view share one 720-px screen.
-_HEIGHTS = {"history": 230, "hidden": 220, "grad_flow": 260, "gates": 420, "unrolled": 250}
+_HEIGHTS = {"history": 220, "hidden": 210, "grad_flow": 260, "gates": 420, "unrolled": 250}
 _MARGINS = {"history": {"l": 60, "r": 20, "t": 52, "b": 40}}
 _MARGIN = {"l": 60, "r": 20, "t": 56, "b": 46}
 # the history's three curves stay side by side down to 3 x 130 px (the column of controls
