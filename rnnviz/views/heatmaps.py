@@ -152,7 +152,7 @@ def _gates_numbers(trace: Trace, sample: int, row: int) -> list[tuple[np.ndarray
     return out
 
 
-TITLE_CHARS = 38  # a gate title longer than this overlaps its neighbour in a half-width panel
+PAIR_CHARS = 80  # two gate titles side by side longer than this overlap (at ~850 px)
 
 
 def build_gates(trace: Trace, sample: int, layer: int, direction: int,
@@ -168,7 +168,8 @@ def build_gates(trace: Trace, sample: int, layer: int, direction: int,
     n_rows = (len(specs) + 1) // 2
     titles = [p[1] for p in specs]
     # two gate titles share a row: a long pair (Russian) breaks each after its name
-    wrap = wrap and max(len(re.sub(r"<[^>]*>", "", t)) for t in titles) > TITLE_CHARS
+    chars = [len(re.sub(r"<[^>]*>", "", t)) for t in titles]
+    wrap = wrap and any(sum(chars[k:k + 2]) > PAIR_CHARS for k in range(0, len(chars), 2))
     if wrap:
         titles = [t.replace(": ", ":<br>", 1) for t in titles]
     fig = make_subplots(rows=n_rows, cols=2, subplot_titles=titles, horizontal_spacing=0.07,
