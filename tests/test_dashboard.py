@@ -60,6 +60,30 @@ def decode(content: dict, buffers: list) -> dict[tuple[str, int, str], object]:
 # ----------------------------------------------------------------------------- arguments
 
 
+def test_resize_figure_recomputes_the_narrow_variant() -> None:
+    dash = rnnviz.dashboard(make_trainer(), views=("hidden", "unrolled"))
+    before = dash.figures["history"]["narrow"]
+    dash.resize_figure("history", height=230, margin={"t": 52, "b": 40}, showlegend=False,
+                       panel_min=130)
+    spec = dash.figures["history"]
+    assert spec["layout"]["height"] == 230 and spec["layout"]["showlegend"] is False
+    assert spec["layout"]["margin"]["t"] == 52 and spec["layout"]["margin"]["l"] == 70
+    assert spec["narrow"] == F.narrow_variant(spec["data"], spec["layout"], panel_min=130)
+    assert spec["narrow"]["below"] < before["below"]  # narrower panels allowed side by side
+    # a title with a subtitle hangs from the top of its narrow variant, with room below it
+    title = dash.figures["unrolled"]["narrow"]["layout"]["title"]
+    assert title["yanchor"] == "top" and title["yref"] == "container"
+    assert dash.figures["unrolled"]["narrow"]["layout"]["margin"]["t"] >= 130
+    with pytest.raises(ValueError, match="name must be one of"):
+        dash.resize_figure("gates", height=200)
+    with pytest.raises(ValueError, match="height must be"):
+        dash.resize_figure("history", height=0)
+    with pytest.raises(TypeError, match="margin must be a dict"):
+        dash.resize_figure("history", margin=40)
+    with pytest.raises(TypeError, match="showlegend must be a bool"):
+        dash.resize_figure("history", showlegend="no")
+
+
 def test_bad_arguments_name_the_argument() -> None:
     trainer = make_trainer()
     with pytest.raises(TypeError, match="trainer must be an rnnviz.Trainer"):

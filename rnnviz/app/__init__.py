@@ -34,9 +34,12 @@ FIELDS: tuple[str, ...] = (
     "tbptt", "views", "seed",
 )  # fmt: skip
 # Figure heights inside the playground: history and the first view share one 720-px screen.
-_HEIGHTS = {"history": 190, "hidden": 220, "grad_flow": 260, "gates": 420, "unrolled": 250}
+_HEIGHTS = {"history": 220, "hidden": 210, "grad_flow": 260, "gates": 420, "unrolled": 250}
 _MARGINS = {"history": {"l": 60, "r": 20, "t": 52, "b": 40}}
 _MARGIN = {"l": 60, "r": 20, "t": 56, "b": 46}
+# the history's three curves stay side by side down to 3 x 130 px (the column of controls
+# leaves the dashboard ~600 px at 1280 x 720 with JupyterLab's sidebar open)
+_PANEL_MIN = {"history": 130}
 
 
 class Playground(widgets.HBox):
@@ -85,11 +88,12 @@ class Playground(widgets.HBox):
         self.dashboard = self._new_dashboard()
         self._w = C.make(self._from_widget, self._from_views, self._from_preset_text,
                          lambda _button: self.load_trained())
-        self._status_html = widgets.HTML(layout=widgets.Layout(width="100%"))
+        # tooltip "": ipywidgets shows a missing one as the hover text "null"
+        self._status_html = widgets.HTML(layout=widgets.Layout(width="100%"), tooltip="")
         self._status_html.add_class("rnnviz-pg-status")
         column = widgets.VBox(C.column(self._w))
         column.add_class("rnnviz-pg-controls")
-        style = widgets.HTML(f"<style>{_CSS.read_text(encoding='utf-8')}</style>",
+        style = widgets.HTML(f"<style>{_CSS.read_text(encoding='utf-8')}</style>", tooltip="",
                              layout=widgets.Layout(display="none"))
         self._right = widgets.VBox([self._status_html, self.dashboard])
         self._right.add_class("rnnviz-pg-main")
@@ -253,17 +257,12 @@ class Playground(widgets.HBox):
         from rnnviz.live import dashboard
 
         dash = dashboard(self._trainer, tuple(self._good.views) or ("hidden",), theme=self._theme)
-        if hasattr(dash, "figures"):  # a live dashboard (not the static site's replay)
-            figures = {}
-            for name, spec in dash.figures.items():
-                layout = dict(spec["layout"], height=_HEIGHTS.get(name, spec["layout"].get("height")),
-                              margin=dict(spec["layout"].get("margin", {}),
-                                          **_MARGINS.get(name, _MARGIN)))
-                figures[name] = dict(spec, layout=layout)
-                if name == "history":
-                    layout["showlegend"] = False  # the baselines are labelled on the plot
-                    figures[name]["narrow"] = None  # three short curves side by side, always
-            dash.figures = figures
+        if hasattr(dash, "resize_figure"):  # a live dashboard (not the static site's replay)
+            for name in dash.figures:
+                dash.resize_figure(name, height=_HEIGHTS.get(name),
+                                   margin=_MARGINS.get(name, _MARGIN),
+                                   showlegend=False if name == "history" else None,
+                                   panel_min=_PANEL_MIN.get(name))
             dash.add_class("rnnviz-pg-dashboard")
             dash.observe(self._on_dashboard_lr, names=["lr"])
         return dash

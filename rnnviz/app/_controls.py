@@ -35,6 +35,17 @@ LABELS = {
 VIEW_LABELS = {"hidden": N_("hidden"), "gates": N_("gates"), "grad_flow": N_("grad flow"),
                "unrolled": N_("unrolled"), "gate_saturation": N_("saturation"),
                "cell": N_("cell"), "seq2seq": N_("seq2seq")}
+VIEW_TIPS = {"hidden": N_("show the hidden states h_t (units × time)"),
+             "gates": N_("show the gates (units × time; not for Elman)"),
+             "grad_flow": N_("show the gradient flow ‖dL/dh_t‖ back through time"),
+             "unrolled": N_("show the network unrolled in time"),
+             "gate_saturation": N_("show how often each gate is saturated (not for Elman)"),
+             "cell": N_("show one cell's wiring at the time cursor t"),
+             "seq2seq": N_("show the encoder, the context and the decoder")}
+#: The tasks' knobs (``TASKS[name].knob``: a keyword argument of the task) as labelled
+KNOB_LABELS = {"delay": N_("delay"), "lag": N_("lag"), "seq_len": N_("length T"),
+               "max_depth": N_("max depth"), "max_len": N_("max length"), "ahead": N_("ahead"),
+               "distance": N_("distance")}
 INIT_LABELS = {"default": N_("torch default"), "orthogonal": N_("orthogonal"),
                "identity": N_("identity"), "radius": N_("spectral radius")}
 HIDDEN = (2, 4, 8, 16, 32, 48, 64, 128, 256)
@@ -104,15 +115,19 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
     w["forget_bias"] = dropdown("forget_bias", [(_("torch"), NONE), *pairs(FORGET_BIAS[1:])])
     w["tbptt"] = dropdown("tbptt", pairs(TBPTT))
     w["views"] = widgets.HBox([widgets.ToggleButton(description=_(VIEW_LABELS.get(v, v)),
-                                                    tooltip=v, layout=widgets.Layout(width="auto"))
-                               for v in presets.VIEWS],
-                              layout=widgets.Layout(width="100%", flex_flow="row wrap"))
+                                                    tooltip=_(VIEW_TIPS[v]) if v in VIEW_TIPS else v,
+                                                    layout=widgets.Layout(width="auto"))
+                               for v in presets.VIEWS], layout=lay())
     w["seed"] = dropdown("seed", pairs(SEEDS))
     w["preset"] = widgets.Textarea(continuous_update=False, rows=4, layout=lay(),
                                    placeholder=_("paste a preset or a preset name"))
     w["trained"] = widgets.Button(description=_("⤓ trained"), layout=lay(),
                                   tooltip=_("Load this preset's trained checkpoint"))
+    w["preset"].tooltip = _("the current choices as a preset: copy it, or paste one")
     for name, widget in w.items():
+        # ipywidgets shows a missing tooltip as the hover text "null": the label instead
+        if getattr(widget, "tooltip", "") is None and hasattr(widget, "description"):
+            widget.tooltip = getattr(widget, "description", "") or _(LABELS[name])
         widget.add_class(f"rnnviz-pg-{name.replace('_', '-')}")
         if name == "views":
             for box in widget.children:
@@ -148,7 +163,9 @@ def show(w: dict[str, widgets.Widget], p: Any) -> None:
     """Show preset ``p`` in the widgets (the caller keeps their observers quiet)."""
     spec = presets.TASKS[p.task]
     w["task"].value = p.task
-    w["knob"].description = spec.knob or _(LABELS["knob"])
+    w["knob"].description = _(KNOB_LABELS.get(spec.knob, LABELS["knob"])) if spec.knob \
+        else _(LABELS["knob"])
+    w["knob"].tooltip = w["knob"].description
     set_options(w["knob"], pairs(spec.values) if spec.knob else [("–", NONE)], p.knob)
     w["knob"].disabled = spec.knob is None
     dil = tuple(2**i for i in range(p.num_layers))

@@ -47,7 +47,7 @@ def command(notebook: Path, port: int) -> list[str]:
 def environment() -> dict[str, str]:
     """Voila finds the ``rnnviz`` template in assets/voila/ (JUPYTER_PATH); threads as ``make test``."""
     env = dict(os.environ)
-    paths = (str(ROOT / "assets" / "voila"), env.get("JUPYTER_PATH", ""))
+    paths = (str(ROOT / "assets"), env.get("JUPYTER_PATH", ""))  # assets/voila/templates/rnnviz
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env

@@ -55,7 +55,7 @@ from rnnviz.views.history import MAX_LIVE_POINTS as MAX_HISTORY_POINTS
 # the dashboard widget's façade, and what the tests read
 __all__ = ["VIEWS", "BASELINE_META", "MAX_HISTORY_POINTS", "PANEL_MIN_PX", "LINE_PANEL_MIN_PX",
            "Frame", "available_views", "build_figures", "build_frame", "finite_or_none",
-           "left_out_note", "narrow_variant", "nice_bound", "probe_trace", "readout",
+           "left_out_note", "narrow_of", "narrow_variant", "nice_bound", "probe_trace", "readout",
            "_decimate", "_text_px"]
 
 SHRINK_AFTER_S = 3.0  # a colour range shrinks once its values stayed small this long (Frame)
@@ -282,9 +282,15 @@ def _finish(fig: Any, name: str, time_axes: list, highlight: dict | None, height
     return {"data": spec["data"], "layout": spec["layout"], "time_axes": time_axes,
             "grid": grid, "highlight": highlight, "baselines": baselines,
             "grow": "x" if name == "history" else "",
-            "narrow": narrow_variant(spec["data"], spec["layout"],
-                                     panel_min=LINE_PANEL_MIN_PX if name == "history"
-                                     else PANEL_MIN_PX)}
+            "narrow": narrow_of(name, spec["data"], spec["layout"])}
+
+
+def narrow_of(name: str, data: list[dict], layout: dict,
+              panel_min: float | None = None) -> dict[str, Any]:
+    """Figure ``name``'s narrow-slot variant (:func:`narrow_variant`) for this layout."""
+    if panel_min is None:
+        panel_min = LINE_PANEL_MIN_PX if name == "history" else PANEL_MIN_PX
+    return narrow_variant(data, layout, panel_min=panel_min)
 
 
 def _plain(value: Any) -> Any:

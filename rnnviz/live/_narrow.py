@@ -15,6 +15,7 @@ PANEL_MIN_PX = 240  # a heatmap subplot narrower than this piles up its ticks an
 LINE_PANEL_MIN_PX = 180  # curves against the training step need less
 NARROW_GAP_PX = 95  # between stacked panels: x ticks, x title and the next subplot title
 TITLE_LINE_PX = 27  # one more line of title
+TITLE_TOP_PX = 22  # a title with a subtitle: its first line's top this far below the figure's
 
 
 def _text_px(text: str | None, size: float) -> float:
@@ -33,6 +34,21 @@ def _wrap(text: str, seps: tuple[str, ...]) -> str:
             keep = "" if sep.strip() in ("—", "·") else sep.rstrip()
             return f"{head}{keep}<br>{tail}"
     return text
+
+
+def _pin_title(title: dict, height: float) -> None:
+    """A wrapped title, or one with a subtitle, hangs from the top of the figure (plotly's
+    automatic place centres it in the top margin: its lines then reach into the subplot
+    titles or the plot)."""
+    title.update(yref="container", yanchor="top", y=round(1 - TITLE_TOP_PX / height, 4))
+
+
+def _top_annotations(layout: dict) -> bool:
+    """Whether a subplot title sits on the top of the highest panel."""
+    tops = [p["yd"][1] for p in _panels(layout)]
+    return bool(tops) and any(
+        a.get("xref") == "paper" and a.get("yref") == "paper"
+        and abs(float(a.get("y", -9)) - max(tops)) < 1e-3 for a in layout.get("annotations") or [])
 
 
 def _panels(layout: dict) -> list[dict]:
@@ -97,12 +113,24 @@ def narrow_variant(data: list[dict], layout: dict, *,
         if wrapped != subtitle["text"]:
             new_title["subtitle"] = dict(subtitle, text=wrapped)
             extra += TITLE_LINE_PX - 6
+    pinned = bool(extra or subtitle.get("text"))
+    if pinned:  # the title hangs from the top (_pin_title): the margin holds all its lines
+        need = TITLE_TOP_PX + (new_title.get("text") or "").count("<br>") * TITLE_LINE_PX \
+            + TITLE_LINE_PX + 8
+        if subtitle.get("text"):
+            sub_lines = new_title.get("subtitle", subtitle)["text"].count("<br>") + 1
+            need += 10 + sub_lines * (TITLE_LINE_PX - 6)
+        if _top_annotations(layout):  # subplot titles over the top panel
+            need += TITLE_LINE_PX - 3
+        extra = max(extra, need - t)
     new_margin = dict(margin, t=t + extra)
     area = height - t - b
     out_layout: dict[str, Any] = {"title": new_title, "margin": new_margin}
     annotations = [dict(a) for a in layout.get("annotations") or []]
     colorbars: dict[str, dict] = {}
     if cols == 1:
+        if pinned:
+            _pin_title(new_title, height + extra)
         return {"below": round(below), "height": round(height + extra), "layout": out_layout,
                 "annotations": annotations, "colorbars": colorbars}
     # stacked: every panel keeps its height in px, gaps between them
@@ -136,5 +164,7 @@ def narrow_variant(data: list[dict], layout: dict, *,
     legend = layout.get("legend") or {}
     if legend and legend.get("yref", "paper") == "paper" and "y" in legend:
         out_layout["legend"] = dict(legend, y=round(float(legend["y"]) * area / new_area, 4))
+    if pinned:
+        _pin_title(new_title, new_area + t + extra + b)
     return {"below": round(below), "height": round(new_area + t + extra + b),
             "layout": out_layout, "annotations": annotations, "colorbars": colorbars}

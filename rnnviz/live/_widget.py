@@ -16,7 +16,8 @@ from typing import Any
 import anywidget
 import traitlets as tl
 
-from rnnviz.i18n import get_language
+from rnnviz import _validate
+from rnnviz.i18n import _, get_language
 from rnnviz.live import _assets, _describe, _hooks
 from rnnviz.live import _figures as F
 from rnnviz.live import _wire as W
@@ -114,6 +115,38 @@ class Dashboard(Controls, FrameSender, anywidget.AnyWidget):
 
     def __repr__(self) -> str:  # stable text/plain for nbval (no ids)
         return f"rnnviz dashboard ({self.title})"
+
+    def resize_figure(self, name: str, *, height: int | None = None,
+                      margin: dict[str, int] | None = None, showlegend: bool | None = None,
+                      panel_min: int | None = None) -> None:
+        """Give figure ``name`` (``"history"`` or a view) another height, margins (px) or
+        legend, e.g. to fit a smaller page; its narrow-slot layout is computed again for them.
+
+        Args:
+            name: a key of :attr:`figures`.
+            height: the figure's height in px (its narrow variant grows from it).
+            margin: margins to change, e.g. ``{"t": 50, "b": 40}``.
+            showlegend: show or hide the figure's legend.
+            panel_min: side-by-side subplots are stacked when they would get narrower than
+                this (px); default: the dashboard's (180 for the history, 240 for views).
+        """
+        name = _validate.choice("name", name, list(self.figures))
+        spec = dict(self.figures[name])
+        layout = dict(spec["layout"])
+        if height is not None:
+            layout["height"] = _validate.positive_int("height", height)
+        if margin is not None:
+            if not isinstance(margin, dict):
+                raise TypeError(_("margin must be a dict like {{'t': 50}}, got {type}").format(
+                    type=type(margin).__name__))
+            layout["margin"] = {**(layout.get("margin") or {}), **margin}
+        if showlegend is not None:
+            layout["showlegend"] = _validate.flag("showlegend", showlegend)
+        if panel_min is not None:
+            panel_min = _validate.positive_int("panel_min", panel_min)
+        spec["layout"] = layout
+        spec["narrow"] = F.narrow_of(name, spec["data"], layout, panel_min)
+        self.figures = {**self.figures, name: spec}
 
     def close(self) -> None:
         self.playing = False

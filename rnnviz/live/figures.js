@@ -12,6 +12,11 @@ const BAR_MS = 1000;
 const clone = (v) => JSON.parse(JSON.stringify(v));
 const isDark = () => document.body.dataset.jpThemeLight === "false";
 const slotWidth = (div) => Math.floor(div.getBoundingClientRect().width);
+// plotly places a subtitle under its title's drawn box: drawn while hidden (JupyterLab
+// detaches off-screen cells), the box is empty and the subtitle lands on top of the title,
+// so such a figure is drawn again when it is shown
+const hiddenSubtitle = (fig) => !!(fig.layout && fig.layout.title && fig.layout.title.subtitle
+                                   && fig.layout.title.subtitle.text) && slotWidth(fig.div) <= 0;
 
 // The layout of a figure for its slot: plotly's JSON, the narrow variant (stacked panels,
 // wrapped titles) below its width, the slot's width, and the theme's text colour read now.
@@ -99,6 +104,7 @@ async function drawFirst(dash) {
     });
     fig.drawnOnce = true;
     fig.lastFull = performance.now();
+    fig.redrawWhenShown = hiddenSubtitle(fig);
   }));
 }
 
@@ -118,6 +124,7 @@ async function fullDraw(dash, fig, t) {
   await PlotlyAdapter.react(fig.div, fig.data, fig.layout);
   stats.fullMs += performance.now() - start;
   fig.drawnOnce = true;
+  fig.redrawWhenShown = hiddenSubtitle(fig);
   fig.lines = fig.images = null; // plotly made new <path> and <image> elements
   dropOverlays(fig);
 }
@@ -157,7 +164,8 @@ function followSlotsAndTheme(dash) {
       const w = slotWidth(fig.div);
       // hidden (JupyterLab detaches off-screen cells: done when it is shown), or unchanged
       if (w <= 0 && fig.dark !== isDark()) missed = true;
-      if (w <= 0 || (Math.abs(w - fig.width) < 1 && fig.dark === isDark())) continue;
+      if (w <= 0 || (Math.abs(w - fig.width) < 1 && fig.dark === isDark()
+                     && !fig.redrawWhenShown)) continue;
       fitTo(dash, fig, w);
       todo.push(fig);
     }

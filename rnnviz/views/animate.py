@@ -129,7 +129,13 @@ def _reveal_forward(fig: go.Figure, panels, T: int, theme: str, duration: int) -
     idx = _add_overlays(fig, panels, theme)
     frames = _frames(lambda k: _panel_frame(panels, idx, T, k), idx, T, "f")
     _apply_first(fig, frames[0])
-    fig.update_layout(title_subtitle_text=_("grey = not computed yet"), margin_t=110)
+    # the subtitle's 20 px on top of the figure's own room (two-line gate titles need more),
+    # the title hung from the top (plotly centres it in the margin, next to the subplot titles)
+    fig.update_layout(title_subtitle_text=_("grey = not computed yet"),
+                      margin_t=max(110, (fig.layout.margin.t or 90) + 20))
+    if fig.layout.height:
+        fig.update_layout(title_yref="container", title_yanchor="top",
+                          title_y=round(1 - 14 / fig.layout.height, 4))
     return _controls(fig, frames, [str(t) for t in range(T)], prefix="t = ", duration=duration)
 
 

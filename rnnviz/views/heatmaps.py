@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,8 +152,11 @@ def _gates_numbers(trace: Trace, sample: int, row: int) -> list[tuple[np.ndarray
     return out
 
 
+PAIR_CHARS = 80  # two gate titles side by side longer than this overlap (at ~850 px)
+
+
 def build_gates(trace: Trace, sample: int, layer: int, direction: int,
-                theme: str) -> tuple[go.Figure, list[Panel]]:
+                theme: str, wrap: bool = True) -> tuple[go.Figure, list[Panel]]:
     trace = D.check_trace(trace)
     S.check_theme(theme)
     D.require_gates(trace, "plot_gates")
@@ -162,8 +166,14 @@ def build_gates(trace: Trace, sample: int, layer: int, direction: int,
     length = D.length_of(trace, s)
     specs = gate_panels(trace)
     n_rows = (len(specs) + 1) // 2
-    fig = make_subplots(rows=n_rows, cols=2, subplot_titles=[p[1] for p in specs],
-                        horizontal_spacing=0.07, vertical_spacing=0.3 / n_rows)
+    titles = [p[1] for p in specs]
+    # two gate titles share a row: a long pair (Russian) breaks each after its name
+    chars = [len(re.sub(r"<[^>]*>", "", t)) for t in titles]
+    wrap = wrap and any(sum(chars[k:k + 2]) > PAIR_CHARS for k in range(0, len(chars), 2))
+    if wrap:
+        titles = [t.replace(": ", ":<br>", 1) for t in titles]
+    fig = make_subplots(rows=n_rows, cols=2, subplot_titles=titles, horizontal_spacing=0.07,
+                        vertical_spacing=0.3 / n_rows + (0.05 if wrap else 0.0))
     bar_y = {"gate": 0.8, "cand": 0.45 if len(specs) > 3 else 0.2, "c": 0.12}
     where = D.row_name(trace, lay, d)
     shown: set[str] = set()
@@ -188,7 +198,9 @@ def build_gates(trace: Trace, sample: int, layer: int, direction: int,
             fig.update_yaxes(title_text=_("unit"), row=r, col=c)
     S.apply_theme(fig, theme, title=_("{cell} gates — {where} · {sample}").format(
         cell=trace.cell_type.upper(), where=where, sample=sample_name(s, length, T)))
-    fig.update_layout(height=160 + n_rows * max(260, min(360, 8 * H)))
+    fig.update_layout(height=160 + n_rows * max(260, min(360, 8 * H)) + (30 if wrap else 0))
+    if wrap:  # the first row's two-line titles need room under the figure's title
+        fig.update_layout(margin_t=fig.layout.margin.t + 24)
     fig.update_xaxes(showgrid=False, zeroline=False)
     fig.update_yaxes(showgrid=False, zeroline=False)
     return fig, panels
@@ -313,7 +325,7 @@ def _gates_dashboard(fig: go.Figure) -> None:
 
 def live_gates(trace: Trace, *, sample: int, theme: str) -> L.LiveView:
     """:func:`plot_gates` of the last layer's first direction, live (:func:`update_gates`)."""
-    fig, panels = build_gates(trace, sample, LIVE_LAYER, 0, theme)
+    fig, panels = build_gates(trace, sample, LIVE_LAYER, 0, theme, wrap=False)
     return L.LiveView(fig, update_gates, time_axes=[[p.xref, p.yref] for p in panels],
                       grid="wide", height=620, dashboard_layout=_gates_dashboard)
 
