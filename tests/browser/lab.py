@@ -262,6 +262,16 @@ _EXEC_JS = """async (code) => {
 }"""
 
 
+def wait_for(page: Any, condition: Any, timeout: float, what: str) -> None:
+    """Poll ``condition()`` every 0.1 s until it is true; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def run_code(page: Any, code: str) -> str:
     """Run ``code`` in the open notebook's kernel like a cell (not shown); return its stdout,
     with ``ERROR <message>`` appended if it raised."""

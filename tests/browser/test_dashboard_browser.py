@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from tests.browser.lab import VIEWPORT, figure_fit_problems, run_code, set_left_sidebar
+from tests.browser.lab import VIEWPORT, figure_fit_problems, run_code, set_left_sidebar, wait_for
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "dashboard.ipynb"
 LONG = Path(__file__).parent / "notebooks" / "dashboard_long.ipynb"
@@ -19,14 +18,6 @@ FIGURES = 5
 def _frames(page) -> int:
     return int(page.get_attribute(DASH, "data-frames") or 0)
 
-
-def _wait_for(page, condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 # Kernel errors published on iopub (e.g. from widget-message handlers or post-cell hooks),
@@ -123,7 +114,7 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     assert run.figures == FIGURES, f"expected {FIGURES} plotly figures, got {run.figures}"
     assert page.locator(DASH).count() == 1 and run.widgets == 1
     # trainer.run(5) in a later cell: the dashboard shows it when that cell ends
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "5", 20,
+    wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "5", 20,
               "the dashboard to show step 5 after trainer.run(5)")
     status = page.inner_text(".rnnviz-status")
     assert status.startswith("paused · step 5 ·"), status
@@ -132,7 +123,7 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     page.evaluate(_WATCH_ERRORS_JS)
     start = _frames(page)
     page.click(".rnnviz-play")
-    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
     # the README's picture: the whole dashboard at the projector's width (a taller viewport
     # only for the screenshot; widths, and so the layout, stay those of 1280 x 720)
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 3000})
@@ -148,20 +139,20 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
         out = run_code(page, "n = trainer.steps; trainer.run(10, progress=False); "
                              "print(trainer.steps - n >= 10, trainer.state)")
         assert out.strip() == "True ready", out
-    _wait_for(page, lambda: _frames(page) >= start + 10, 60, "frames after the cells")
+    wait_for(page, lambda: _frames(page) >= start + 10, 60, "frames after the cells")
 
     # 2. the time cursor and one time step
     page.evaluate("() => { const s = document.querySelector('.rnnviz-t'); s.value = '3';"
                   " s.dispatchEvent(new Event('input')); }")
     page.click(".rnnviz-tstep")
-    _wait_for(page, lambda: page.inner_text(".rnnviz-tvalue").startswith("4 /"), 10,
+    wait_for(page, lambda: page.inner_text(".rnnviz-tvalue").startswith("4 /"), 10,
               "the time cursor at t = 4")
     assert page.inner_text(".rnnviz-readout").startswith("t = 4: input")
 
     # 3. pause: updates stop within 0.5 s and nothing arrives after that
     page.click(".rnnviz-play")
     page.wait_for_timeout(500)
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
+    wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
               "the status to say paused")
     stopped = _frames(page)
     step = page.get_attribute(DASH, "data-step")
@@ -173,13 +164,13 @@ def test_dashboard_renders_plays_and_pauses(run_notebook_in_lab) -> None:
     # 4. one batch (twice: the first may move a colour range, which plotly redraws), then reset
     for k in (1, 2):
         page.click(".rnnviz-step")
-        _wait_for(page, lambda k=k: page.get_attribute(DASH, "data-step") == str(int(step) + k),
+        wait_for(page, lambda k=k: page.get_attribute(DASH, "data-step") == str(int(step) + k),
                   20, "one more step after +1 batch")
         page.wait_for_timeout(1300)  # any redraw plotly still owes (colour bars: within 1 s)
     _check_fast_paint_matches_plotly(run)
     grown = page.evaluate(_X_RANGE_JS)
     page.click(".rnnviz-reset")
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "0", 20,
+    wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "0", 20,
               "step 0 after reset")
     assert page.inner_text(".rnnviz-status").startswith("ready · step 0")
     # every axis starts again from the new run (not the old run's steps)
@@ -241,13 +232,13 @@ def test_a_seq2seq_trainer_trains_live(run_notebook_in_lab) -> None:
     assert not run.problems(), "\n".join(run.problems())
     assert page.locator(".rnnviz-fig").count() == 2  # history, seq2seq
     assert page.inner_text(".rnnviz-title").startswith("Seq2Seq GRU + dot attention")
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
+    wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
     page.evaluate(_WATCH_ERRORS_JS)
     start = _frames(page)
     page.click(".rnnviz-play")
-    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
     page.click(".rnnviz-play")
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
+    wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10,
               "the status to say paused")
     page.wait_for_timeout(600)
     assert page.inner_text(".rnnviz-status").startswith("paused · step ")
@@ -290,7 +281,7 @@ def test_the_dashboard_speaks_russian(run_notebook_in_lab) -> None:
     run = run_notebook_in_lab(Path(__file__).parent / "notebooks" / "dashboard_ru.ipynb")
     page = run.page
     assert not run.problems(), "\n".join(run.problems())
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
+    wait_for(page, lambda: page.get_attribute(DASH, "data-step") == "3", 20, "step 3")
     page.wait_for_timeout(600)
     assert page.inner_text(".rnnviz-status").startswith("пауза · шаг 3 · потери "), \
         page.inner_text(".rnnviz-status")

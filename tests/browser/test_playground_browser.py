@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.lab import ROOT, VIEWPORT, _free_port
+from tests.browser.lab import ROOT, VIEWPORT, _free_port, wait_for
 
 NOTEBOOK = ROOT / "lessons" / "playground.ipynb"
 SCREENSHOT = ROOT / "assets" / "screenshots" / "playground.png"
@@ -38,14 +38,6 @@ PARTS = {
     "first view": ".rnnviz-grid > .rnnviz-fig:nth-child(2)",
 }
 
-
-def _wait_for(page: Any, condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _frames(page: Any) -> int:
@@ -77,7 +69,7 @@ def _exercise(page: Any, label: str, *, screenshot: Path | None = None,
               scroll: bool = False) -> None:
     """Everything both front ends must do, on a page showing the Playground."""
     page.wait_for_selector(f"{PG} {DASH} .js-plotly-plot", timeout=120_000)
-    _wait_for(page, lambda: _frames(page) >= 1, 60, "the first frame")
+    wait_for(page, lambda: _frames(page) >= 1, 60, "the first frame")
     page.wait_for_timeout(500)
     # 1. one screen: controls, status, history and the first view
     if scroll:  # the widget's top at the top of JupyterLab's notebook panel
@@ -87,9 +79,9 @@ def _exercise(page: Any, label: str, *, screenshot: Path | None = None,
     # 2. play gives frames; pause stops them within 0.3 s
     start = _frames(page)
     page.click(f"{DASH} .rnnviz-play")
-    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
+    wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames while training")
     step = int(page.get_attribute(DASH, "data-step") or 0)
-    _wait_for(page, lambda: int(page.get_attribute(DASH, "data-step") or 0) > step, 30,
+    wait_for(page, lambda: int(page.get_attribute(DASH, "data-step") or 0) > step, 30,
               "training to move on")
     page.click(f"{DASH} .rnnviz-play")
     page.wait_for_timeout(300)
@@ -100,31 +92,31 @@ def _exercise(page: Any, label: str, *, screenshot: Path | None = None,
     # 3. another cell: a new dashboard, which animates when played
     old_title = page.inner_text(f"{DASH} .rnnviz-title")
     page.select_option(".rnnviz-pg-cell select", label="GRU")
-    _wait_for(page, lambda: "GRU" in page.inner_text(f"{DASH} .rnnviz-title"), 60,
+    wait_for(page, lambda: "GRU" in page.inner_text(f"{DASH} .rnnviz-title"), 60,
               "the GRU dashboard")
     assert "GRU" not in old_title
     assert "Rebuilt" in page.inner_text(".rnnviz-pg-status")
     assert page.locator(DASH).count() == 1
-    _wait_for(page, lambda: _frames(page) >= 1, 60, "the new dashboard's first frame")
+    wait_for(page, lambda: _frames(page) >= 1, 60, "the new dashboard's first frame")
     start = _frames(page)
     page.click(f"{DASH} .rnnviz-play")
-    _wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames of the GRU")
+    wait_for(page, lambda: _frames(page) >= start + 5, 60, "5 frames of the GRU")
     page.click(f"{DASH} .rnnviz-play")
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10, "pause")
+    wait_for(page, lambda: page.get_attribute(DASH, "data-status") == "paused", 10, "pause")
     # 4. a named preset with a checkpoint, then "trained": its trained state at once
     page.fill(".rnnviz-pg-preset textarea", "echo")
     page.locator(".rnnviz-pg-status").click()  # leaving the box submits it
-    _wait_for(page, lambda: "ELMAN" in page.inner_text(f"{DASH} .rnnviz-title"), 60,
+    wait_for(page, lambda: "ELMAN" in page.inner_text(f"{DASH} .rnnviz-title"), 60,
               "the echo preset's Elman dashboard")
-    _wait_for(page, lambda: page.locator(".rnnviz-pg-trained").is_enabled(), 20,
+    wait_for(page, lambda: page.locator(".rnnviz-pg-trained").is_enabled(), 20,
               "the trained button")
     page.click(".rnnviz-pg-trained")
-    _wait_for(page, lambda: "Loaded" in page.inner_text(".rnnviz-pg-status"), 60,
+    wait_for(page, lambda: "Loaded" in page.inner_text(".rnnviz-pg-status"), 60,
               "the checkpoint to load")
     loaded = page.inner_text(".rnnviz-pg-status")
     steps = int(loaded.split("step ")[1].split(";")[0])
     assert steps > 0
-    _wait_for(page, lambda: page.get_attribute(DASH, "data-step") == str(steps), 30,
+    wait_for(page, lambda: page.get_attribute(DASH, "data-step") == str(steps), 30,
               f"the dashboard to show step {steps} without training")
     assert page.inner_text(f"{DASH} .rnnviz-status").startswith(f"paused · step {steps} ·")
     page.wait_for_timeout(1000)  # the history's full redraw
