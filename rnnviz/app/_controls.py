@@ -119,7 +119,7 @@ def make(on_value: Callable[[dict], None], on_views: Callable[[dict], None],
                                                     layout=widgets.Layout(width="auto"))
                                for v in presets.VIEWS], layout=lay())
     w["seed"] = dropdown("seed", pairs(SEEDS))
-    w["preset"] = widgets.Textarea(continuous_update=False, rows=4, layout=lay(),
+    w["preset"] = widgets.Textarea(continuous_update=False, rows=3, layout=lay(),
                                    placeholder=_("paste a preset or a preset name"))
     w["trained"] = widgets.Button(description=_("⤓ trained"), layout=lay(),
                                   tooltip=_("Load this preset's trained checkpoint"))
