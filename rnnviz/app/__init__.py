@@ -259,7 +259,8 @@ class Playground(widgets.HBox):
         dash = dashboard(self._trainer, tuple(self._good.views) or ("hidden",), theme=self._theme)
         if hasattr(dash, "resize_figure"):  # a live dashboard (not the static site's replay)
             for name in dash.figures:
-                dash.resize_figure(name, height=_HEIGHTS.get(name),
+                two = name == "hidden" and self._good.bidirectional  # two panels: full height
+                dash.resize_figure(name, height=None if two else _HEIGHTS.get(name),
                                    margin=_MARGINS.get(name, _MARGIN),
                                    showlegend=False if name == "history" else None,
                                    panel_min=_PANEL_MIN.get(name))
@@ -370,7 +371,8 @@ def playground(preset: Any = None, *, controls: Iterable[str] | None = None,
         theme: ``"auto"`` (follows JupyterLab), ``"light"`` or ``"dark"``.
 
     Returns:
-        The widget; leave it as the cell's last value to display it.
+        The widget; leave it as the cell's last value to display it. (When the static site is
+        built, ``RNNVIZ_STATIC_SITE=1``, the recorded replay of its dashboard.)
 
     Example:
         >>> import rnnviz
@@ -390,4 +392,8 @@ def playground(preset: Any = None, *, controls: Iterable[str] | None = None,
         own = tuple(c for c in shown if c in presets.CONTROLS)
         chosen = chosen.replace(controls=None if set(own) == set(presets.CONTROLS) else own)
     name = preset if isinstance(preset, str) and preset in presets.PRESETS else ""
+    from rnnviz.live import _replay, dashboard
+
+    if _replay.enabled():  # the static site: no kernel behind the controls, the dashboard's replay
+        return dashboard(chosen.build(), tuple(chosen.views) or None, theme=theme)
     return Playground(chosen, controls=shown, theme=theme, name=name)

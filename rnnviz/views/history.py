@@ -122,7 +122,10 @@ def plot_history(trainer_or_history: Any, *, baseline: Any = None,
                 row=1, col=col)
             fig.add_annotation(x=1, y=float(value), xref=f"x{col if col > 1 else ''} domain",
                                yref=f"y{col if col > 1 else ''}", text=_(BASELINE_NAME),
-                               showarrow=False, xanchor="right", yanchor="bottom",
+                               showarrow=False, xanchor="right",
+                               # an untrained loss starts at its baseline, near the panel's top
+                               # (under the subplot title): that label goes below its line
+                               yanchor="top" if col == 1 else "bottom",
                                font={"color": pal.fg, "size": S.FONT_SIZE - 2})
     bad = ~np.isfinite(cols["loss"])
     state = getattr(trainer_or_history, "state", None)
